@@ -1,0 +1,53 @@
+"""The desktop app's entry point: arguments, QApplication, one qasync event loop.
+
+Everything (UI and network I/O) runs on that single loop; nothing here may block it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from wallet_perps.config import NETWORK_NAMES, NetworkName, Settings
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="wallet-perps", description=__doc__)
+    parser.add_argument(
+        "--network",
+        choices=NETWORK_NAMES,
+        default=None,
+        help="which venue to trade on (default: the last one used, else the local demo venue)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = Settings.load()
+    network: NetworkName = args.network or settings.network
+
+    # Qt is imported here, not at module level, so `--help` works without a display.
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from wallet_perps.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Wallet Perps")
+    window = MainWindow(network)
+    window.show()
+
+    async def run_until_closed() -> None:
+        closed = asyncio.Event()
+        app.aboutToQuit.connect(closed.set)
+        await closed.wait()
+
+    qasync.run(run_until_closed())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

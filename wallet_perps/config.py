@@ -1,0 +1,134 @@
+"""Networks the app can talk to and the settings it keeps on disk.
+
+Only non-secret values live here: which network was used last, display preferences. Keys and
+recovery phrases never pass through this module (they live in the OS keyring, see
+``wallet_perps.wallet``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import PlatformDirs
+
+APP_NAME = "wallet-perps"
+NetworkName = Literal["local", "testnet", "mainnet"]
+NETWORK_NAMES: tuple[NetworkName, ...] = ("local", "testnet", "mainnet")
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """Where a network's venue lives and how actions for it are signed.
+
+    ``is_mainnet`` decides the L1 phantom-agent source and ``hyperliquidChain`` of user-signed
+    actions; the local venue verifies testnet-style signatures, as the official SDK signs for
+    any URL that is not mainnet's.
+    """
+
+    name: NetworkName
+    label: str
+    http_url: str | None  # None for "local": the app starts the venue on a free port
+    is_mainnet: bool
+
+    @staticmethod
+    def ws_url_for(http_url: str) -> str:
+        """The venue's WebSocket endpoint for its HTTP base URL."""
+        scheme, rest = http_url.split("://", 1)
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}/ws"
+
+
+NETWORKS: dict[NetworkName, Network] = {
+    "local": Network("local", "Local demo", None, is_mainnet=False),
+    "testnet": Network("testnet", "Testnet", "https://api.hyperliquid-testnet.xyz", False),
+    "mainnet": Network("mainnet", "Mainnet", "https://api.hyperliquid.xyz", is_mainnet=True),
+}
+
+
+def app_dirs() -> PlatformDirs:
+    """Platform config/data/cache/log directories; WALLET_PERPS_HOME relocates all of them.
+
+    The override exists so tests (and a portable install) can keep everything under one
+    directory that can be inspected and thrown away.
+    """
+    home = os.environ.get("WALLET_PERPS_HOME")
+    if home:
+        return _RootedDirs(Path(home))
+    return PlatformDirs(APP_NAME, appauthor=False)
+
+
+class _RootedDirs(PlatformDirs):
+    def __init__(self, root: Path) -> None:
+        super().__init__(APP_NAME, appauthor=False)
+        self._root = root
+
+    @property
+    def user_config_dir(self) -> str:
+        return str(self._root / "config")
+
+    @property
+    def user_data_dir(self) -> str:
+        return str(self._root / "data")
+
+    @property
+    def user_cache_dir(self) -> str:
+        return str(self._root / "cache")
+
+    @property
+    def user_log_dir(self) -> str:
+        return str(self._root / "log")
+
+
+@dataclass(slots=True)
+class Settings:
+    """User preferences persisted as JSON in the config directory."""
+
+    network: NetworkName = "local"
+    confirm_orders: bool = True
+    default_slippage_pct: str = "5"
+    theme: Literal["dark", "light", "system"] = "dark"
+
+    @classmethod
+    def path(cls) -> Path:
+        return Path(app_dirs().user_config_dir) / "settings.json"
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Reads settings, falling back to defaults for a missing or unreadable file.
+
+        A damaged settings file must never stop the app from starting: it holds nothing that
+        cannot be chosen again.
+        """
+        try:
+            raw: Any = json.loads(cls.path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls()
+        settings = cls()
+        if not isinstance(raw, dict):
+            return settings
+        if raw.get("network") in NETWORK_NAMES:
+            settings.network = raw["network"]
+        if isinstance(raw.get("confirm_orders"), bool):
+            settings.confirm_orders = raw["confirm_orders"]
+        if isinstance(raw.get("default_slippage_pct"), str):
+            settings.default_slippage_pct = raw["default_slippage_pct"]
+        if raw.get("theme") in ("dark", "light", "system"):
+            settings.theme = raw["theme"]
+        return settings
+
+    def save(self) -> None:
+        """Writes atomically so a crash mid-write leaves the previous settings intact."""
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        data = {
+            "network": self.network,
+            "confirm_orders": self.confirm_orders,
+            "default_slippage_pct": self.default_slippage_pct,
+            "theme": self.theme,
+        }
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
