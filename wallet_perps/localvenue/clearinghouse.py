@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
 from typing import Literal
 
 from wallet_perps.core.risk import (
@@ -39,6 +39,8 @@ DEFAULT_LEVERAGE = 20
 #: Every amount that moves between ledgers is a whole number of micro-USD, applied identically
 #: to both sides, so additions stay exact and USDC is conserved to the last unit.
 LEDGER_QUANTUM = Decimal("0.000001")
+#: Order reserves are rounded up to this, so their running total adds up exactly.
+RESERVE_QUANTUM = Decimal("0.000000000001")
 
 
 def usd(amount: Decimal) -> Decimal:
@@ -94,6 +96,9 @@ class Account:
     leverage: dict[str, LeverageSetting] = field(default_factory=dict)
     #: Margin held by resting orders that could open exposure, by oid.
     order_reserve: dict[int, Decimal] = field(default_factory=dict)
+    #: Running sum of ``order_reserve`` (a market maker with 1000 resting orders must not pay
+    #: a 1000-term sum on every margin check). Reserves are whole 1e-12 USD, so it is exact.
+    reserved_total: Decimal = ZERO
     funding_all_time: dict[str, Decimal] = field(default_factory=dict)
 
 
@@ -220,8 +225,7 @@ class Clearinghouse:
 
     def withdrawable(self, user: str) -> Decimal:
         account = self.account(user)
-        reserved = sum(account.order_reserve.values(), ZERO)
-        return max(ZERO, self.risk(user).withdrawable - reserved)
+        return max(ZERO, self.risk(user).withdrawable - account.reserved_total)
 
     def debit(self, user: str, amount: Decimal) -> None:
         """Takes USDC out (withdrawal, transfer) if the transfer margin rule allows it."""
@@ -295,8 +299,7 @@ class Clearinghouse:
         """Cross equity not yet committed to positions or resting orders."""
         risk = self.risk(user)
         account = self.account(user)
-        reserved = sum(account.order_reserve.values(), ZERO)
-        return risk.cross_account_value - risk.cross_initial_margin - reserved
+        return risk.cross_account_value - risk.cross_initial_margin - account.reserved_total
 
     def _margin_shortfall(self, user: str) -> Decimal:
         return max(ZERO, -self.available_to_trade(user))
@@ -343,10 +346,19 @@ class Clearinghouse:
     ) -> None:
         margin = self.order_margin(user, coin, is_buy, size, px)
         if margin > 0:
-            self.account(user).order_reserve[oid] = margin
+            margin = margin.quantize(RESERVE_QUANTUM, rounding=ROUND_CEILING)
+            account = self.account(user)
+            self.release_order(user, oid)
+            account.order_reserve[oid] = margin
+            account.reserved_total += margin
 
     def release_order(self, user: str, oid: int) -> None:
-        self.account(user).order_reserve.pop(oid, None)
+        account = self.account(user)
+        margin = account.order_reserve.pop(oid, None)
+        if margin is not None:
+            account.reserved_total = (
+                account.reserved_total - margin if account.order_reserve else ZERO
+            )
 
     def maker_can_fill(
         self, user: str, oid: int, coin: str, is_buy: bool, size: Decimal, px: Decimal

@@ -1,19 +1,90 @@
-"""``wallet-perps-venue``: the built-in local Hyperliquid-compatible venue.
+"""``wallet-perps-venue``: the built-in local Hyperliquid-compatible venue, as its own process.
 
-The venue itself is being built (issue 3); until then the command says so and exits non-zero
-rather than pretending to serve.
+Prints one line with its URL when it is ready (the app and the tests wait for that line), and
+stops cleanly on SIGINT/SIGTERM, taking a final snapshot.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import logging
+import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="wallet-perps-venue",
+        description="A local paper-trading venue speaking Hyperliquid's HTTP and WebSocket API.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=3001, help="port (0 picks a free one)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="directory for the SQLite state (default: none, in memory)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated market")
+    parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="venue time runs this many times faster than real time (60: funding every minute)",
+    )
+    parser.add_argument(
+        "--network",
+        choices=("testnet", "mainnet"),
+        default="testnet",
+        help="which signatures to accept (the official SDK signs as testnet off mainnet)",
+    )
+    parser.add_argument(
+        "--no-flow",
+        dest="flow",
+        action="store_false",
+        help="no synthetic traders (a quiet book, for tests of exact fills)",
+    )
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args(argv)
+    if args.clock_speed <= 0:
+        parser.error("--clock-speed must be positive")
+    return args
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from wallet_perps.localvenue.server import VenueServer
+
+    server = VenueServer(
+        data_dir=args.data,
+        seed=args.seed,
+        clock_speed=args.clock_speed,
+        is_mainnet=args.network == "mainnet",
+        flow=args.flow,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    url = await server.start(args.host, args.port)
+    print(url, flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    del argv
-    print("wallet-perps-venue: the local venue is not built yet", file=sys.stderr)
-    return 2
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"wallet-perps-venue: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

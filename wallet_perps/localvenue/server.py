@@ -1,0 +1,695 @@
+"""The local venue's network face: Hyperliquid's /info, /exchange and /ws over aiohttp.
+
+The venue state machine (``engine.Venue``) is deterministic, so durability is an input log:
+every state-changing input (an authenticated action, a tick, a faucet credit, an oracle
+override) is appended to SQLite and committed *before* its answer leaves, all inputs of one
+event-loop turn in one commit. A restart loads the newest snapshot and replays the log through
+the very same code path (``_apply``), which is what makes "an acknowledged order survives
+kill -9" hold without a second, hand-written persistence model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import pickle
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from wallet_perps.localvenue.auth import Authenticator, AuthError
+from wallet_perps.localvenue.clock import VenueClock
+from wallet_perps.localvenue.engine import Venue, VenueEvent, VenueReject
+from wallet_perps.localvenue.flow import MarketFlow
+from wallet_perps.localvenue.requests import (
+    MAX_BODY_BYTES,
+    BadRequest,
+    ExchangeRequest,
+    InfoRequest,
+    decode_json_body,
+    parse_exchange_request,
+    parse_info_request,
+)
+from wallet_perps.localvenue.store import DataDirLock, VenueStore
+
+log = logging.getLogger(__name__)
+
+#: A WebSocket client that falls this far behind is disconnected, as the real venue does with
+#: slow consumers; it reconnects and gets fresh snapshots.
+MAX_WS_BACKLOG = 10_000
+SNAPSHOT_EVERY_S = 60.0
+SNAPSHOT_EVERY_ENTRIES = 20_000
+
+ActionHandler = Callable[[str, dict[str, Any], int], dict[str, Any]]
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, separators=(",", ":")), status=status, content_type="application/json"
+    )
+
+
+@dataclass
+class _Pending:
+    """Inputs of the current loop turn waiting for their commit."""
+
+    entries: list[tuple[str, str]] = field(default_factory=list)
+    done: asyncio.Future[None] | None = None
+
+
+class VenueServer:
+    """Owns the venue, its authenticator, persistence, the ticker and every connection."""
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path | None = None,
+        seed: int = 0,
+        clock_speed: float = 1.0,
+        is_mainnet: bool = False,
+        tick_interval_s: float = 0.25,
+        start_ms: int | None = None,
+        flow: bool = True,
+    ) -> None:
+        self.is_mainnet = is_mainnet
+        self.with_flow = flow
+        self.flow: MarketFlow | None = None
+        self.tick_interval_s = tick_interval_s
+        self._lock: DataDirLock | None = None
+        self.store: VenueStore | None = None
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self._lock = DataDirLock(data_dir)
+            self._lock.acquire()
+            self.store = VenueStore(data_dir / "venue.sqlite3")
+        self.clock, self.venue, self.auth = self._restore(seed, clock_speed, start_ms)
+        self.venue.listeners.append(self._on_event)
+        self._pending = _Pending()
+        self._since_snapshot = 0
+        self._subs: dict[tuple[str, str | None], set[_WsClient]] = {}
+        self._clients: set[_WsClient] = set()
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.url: str | None = None
+
+    # -- state: restore, apply, persist ------------------------------------------------------
+
+    def _restore(
+        self, seed: int, clock_speed: float, start_ms: int | None
+    ) -> tuple[VenueClock, Venue, Authenticator]:
+        """Rebuild the venue from snapshot + log, or create it fresh."""
+        if self.store is None:
+            clock = VenueClock(clock_speed, start_ms)
+            self._create(seed, clock.now_ms())
+            return clock, self.venue, self.auth
+        settings = self.store.settings()
+        if "seed" in settings:
+            seed = int(settings["seed"])
+        blob, _, entries = self.store.load()
+        if blob is not None:
+            self.venue, self.auth, self.flow, last_ms = pickle.loads(blob)
+        else:
+            last_ms = int(settings.get("start_ms", 0)) or VenueClock(1.0, start_ms).now_ms()
+            self._create(seed, last_ms)
+            self.store.set_setting("seed", str(seed))
+            self.store.set_setting("start_ms", str(last_ms))
+        for _, kind, payload in entries:
+            last_ms = max(last_ms, self._apply(kind, json.loads(payload)))
+        # Venue time continues from where it stopped, never backwards.
+        clock = VenueClock(clock_speed, max(last_ms, VenueClock(1.0, start_ms).now_ms()))
+        log.info("venue restored: %d log entries replayed", len(entries))
+        return clock, self.venue, self.auth
+
+    def _create(self, seed: int, start_ms: int) -> None:
+        """A brand-new venue: a pure function of (seed, start time, flow on/off)."""
+        self.venue = Venue(seed=seed, start_ms=start_ms)
+        self.auth = Authenticator(self.is_mainnet)
+        if self.with_flow:
+            self.flow = MarketFlow(self.venue, seed=seed, now_ms=start_ms)
+            # Quote at once, so the very first client already finds a book to trade against.
+            self.venue.tick(start_ms)
+            self.flow.step(self.venue, start_ms)
+
+    def _apply(self, kind: str, p: dict[str, Any]) -> int:
+        """The one place inputs change state, live and during replay. Returns the input time."""
+        now = int(p["now"])
+        if kind == "tick":
+            self.venue.tick(now)
+            if self.flow is not None:
+                self.flow.step(self.venue, now)
+        elif kind == "faucet":
+            self.venue.faucet(p["user"], Decimal(p["usdc"]), now)
+            self.auth.note_user(p["user"])
+        elif kind == "oracle":
+            self.venue.set_oracle(p["coin"], Decimal(p["px"]), now)
+        elif kind == "exchange":
+            with contextlib.suppress(AuthError, VenueReject, BadRequest):
+                self._exchange(parse_exchange_request(p["body"]), now)
+        return now
+
+    def _record(self, kind: str, payload: dict[str, Any]) -> Awaitable[None]:
+        """Queue an input for this turn's commit; await the result before answering."""
+        if self.store is None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        pending = self._pending
+        pending.entries.append((kind, json.dumps(payload, separators=(",", ":"))))
+        if pending.done is None:
+            pending.done = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().call_soon(self._flush)
+        return asyncio.shield(pending.done)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, _Pending()
+        assert self.store is not None and pending.done is not None
+        try:
+            self.store.append_many(pending.entries)
+        except Exception as exc:  # disk full, I/O error: the inputs were not made durable
+            log.exception("could not persist %d venue inputs", len(pending.entries))
+            pending.done.set_exception(exc)
+            return
+        pending.done.set_result(None)
+        self._since_snapshot += len(pending.entries)
+        if self._since_snapshot >= SNAPSHOT_EVERY_ENTRIES:
+            self.snapshot()
+
+    def snapshot(self) -> None:
+        if self.store is None:
+            return
+        if self._pending.entries:
+            return  # taken after the next flush, so the snapshot never runs ahead of the log
+        seq = self.store.append_many([])
+        state = (self.venue, self.auth, self.flow, self.clock.now_ms())
+        blob = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+        self.store.save_snapshot(seq, blob)
+        self._since_snapshot = 0
+
+    # -- exchange --------------------------------------------------------------------------
+
+    def _exchange(self, req: ExchangeRequest, now: int) -> dict[str, Any]:
+        """Authenticate and carry out one action; raises AuthError/VenueReject for refusals."""
+        result = self.auth.authenticate(req, now, has_funds=self.venue.has_funds)
+        kind = req.action_type
+        if kind == "approveAgent":
+            self.auth.approve_agent(result.account, req.action, now)
+            return {"type": "default"}
+        handler = self._handlers().get(kind)
+        if handler is None:
+            raise VenueReject(f"Unsupported action type: {kind}")
+        return handler(result.account, req.action, now)
+
+    def _handlers(self) -> dict[str, ActionHandler]:
+        v = self.venue
+        return {
+            "order": v.order,
+            "cancel": v.cancel,
+            "cancelByCloid": v.cancel_by_cloid,
+            "modify": v.modify,
+            "batchModify": v.batch_modify,
+            "scheduleCancel": v.schedule_cancel,
+            "updateLeverage": v.update_leverage,
+            "updateIsolatedMargin": v.update_isolated_margin,
+            "usdSend": v.usd_send,
+            "withdraw3": v.withdraw3,
+            "usdClassTransfer": v.usd_class_transfer,
+            "noop": v.noop,
+        }
+
+    async def exchange_body(self, body: Any) -> dict[str, Any]:
+        """Runs one /exchange body (HTTP or WS post) and returns the venue's answer."""
+        req = parse_exchange_request(body)
+        now = self.clock.now_ms()
+        try:
+            response = self._exchange(req, now)
+        except AuthError as exc:
+            return {"status": "err", "response": str(exc)}
+        except VenueReject as exc:
+            await self._record("exchange", {"now": now, "body": body})  # the nonce was used
+            return {"status": "err", "response": str(exc)}
+        await self._record("exchange", {"now": now, "body": body})
+        return {"status": "ok", "response": response}
+
+    # -- info ------------------------------------------------------------------------------
+
+    def info(self, req: InfoRequest) -> Any:
+        v, a = self.venue, self.auth
+        t = req.type
+        user = req.user or ""
+        if t == "meta":
+            return v.meta()
+        if t == "spotMeta":
+            return v.spot_meta()
+        if t == "metaAndAssetCtxs":
+            return v.meta_and_asset_ctxs()
+        if t == "spotMetaAndAssetCtxs":
+            return [v.spot_meta(), []]
+        if t == "allMids":
+            return v.all_mids()
+        if t == "l2Book":
+            return v.l2_book(req.coin or "", req.n_sig_figs, req.mantissa)
+        if t == "candleSnapshot":
+            return v.candle_snapshot(
+                req.coin or "", req.interval or "1m", req.start_ms or 0, req.end_ms
+            )
+        if t == "clearinghouseState":
+            return v.clearinghouse_state(user)
+        if t == "spotClearinghouseState":
+            return v.spot_clearinghouse_state(user)
+        if t == "openOrders":
+            return v.open_orders(user)
+        if t == "frontendOpenOrders":
+            return v.frontend_open_orders(user)
+        if t == "orderStatus":
+            return v.order_status(user, req.oid if req.oid is not None else 0)
+        if t == "historicalOrders":
+            return v.historical_orders(user)
+        if t == "userFills":
+            return v.user_fills(user, bool(req.aggregate_by_time))
+        if t == "userFillsByTime":
+            return v.user_fills_by_time(user, req.start_ms or 0, req.end_ms)
+        if t == "userFunding":
+            return v.user_funding(user, req.start_ms or 0, req.end_ms)
+        if t == "userNonFundingLedgerUpdates":
+            return v.user_non_funding_ledger_updates(user, req.start_ms or 0, req.end_ms)
+        if t == "fundingHistory":
+            return v.funding_history(req.coin or "", req.start_ms or 0, req.end_ms)
+        if t == "predictedFundings":
+            return v.predicted_fundings()
+        if t == "userRateLimit":
+            return v.user_rate_limit(user)
+        if t == "activeAssetData":
+            return v.active_asset_data(user, req.coin or "")
+        if t == "userRole":
+            return a.user_role(user, has_funds=v.has_funds, now_ms=self.clock.now_ms())
+        if t == "extraAgents":
+            return a.extra_agents(user, self.clock.now_ms())
+        if t == "userFees":
+            return {
+                "userCrossRate": "0.00045",
+                "userAddRate": "0.00015",
+                "activeReferralDiscount": "0.0",
+            }
+        if t == "maxBuilderFee":
+            return 0
+        if t == "perpDexs":
+            return [None]
+        if t == "exchangeStatus":
+            return {"time": self.clock.now_ms(), "specialStatuses": None}
+        raise BadRequest(
+            422, f"Failed to deserialize the JSON body into the target type: unknown type {t}"
+        )
+
+    # -- HTTP routes -------------------------------------------------------------------------
+
+    async def _read_json(self, request: web.Request) -> Any:
+        """The body as JSON, with the venue's answers for oversized or malformed bodies."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise BadRequest(413, "Failed to buffer the request body: length limit exceeded")
+        return decode_json_body(await request.content.read(MAX_BODY_BYTES + 1))
+
+    async def handle_info(self, request: web.Request) -> web.Response:
+        try:
+            return _json(self.info(parse_info_request(await self._read_json(request))))
+        except BadRequest as exc:
+            return web.Response(text=exc.text, status=exc.status)
+        except VenueReject as exc:
+            return web.Response(text=str(exc), status=422)
+
+    async def handle_exchange(self, request: web.Request) -> web.Response:
+        try:
+            return _json(await self.exchange_body(await self._read_json(request)))
+        except BadRequest as exc:
+            return web.Response(text=exc.text, status=exc.status)
+
+    async def handle_faucet(self, request: web.Request) -> web.Response:
+        """Local-only admin route: credits paper USDC (a deposit in the user's ledger)."""
+        try:
+            body = await self._read_json(request)
+            user = _address(body.get("user") if isinstance(body, dict) else None)
+            usdc = _decimal(body.get("usdc"))
+            now = self.clock.now_ms()
+            self.venue.faucet(user, usdc, now)
+            self.auth.note_user(user)
+        except BadRequest as exc:
+            return web.Response(text=exc.text, status=exc.status)
+        except (VenueReject, ValueError) as exc:
+            return _json({"status": "err", "response": str(exc)})
+        await self._record("faucet", {"now": now, "user": user, "usdc": str(usdc)})
+        return _json({"status": "ok"})
+
+    async def handle_oracle(self, request: web.Request) -> web.Response:
+        """Local-only admin route: sets a coin's oracle price (tests drive liquidations)."""
+        try:
+            body = await self._read_json(request)
+            coin = body.get("coin") if isinstance(body, dict) else None
+            if not isinstance(coin, str):
+                raise ValueError("coin must be a string")
+            px = _decimal(body.get("px"))
+            now = self.clock.now_ms()
+            self.venue.set_oracle(coin, px, now)
+        except BadRequest as exc:
+            return web.Response(text=exc.text, status=exc.status)
+        except (VenueReject, ValueError, KeyError) as exc:
+            return _json({"status": "err", "response": str(exc)})
+        await self._record("oracle", {"now": now, "coin": coin, "px": str(px)})
+        return _json({"status": "ok"})
+
+    # -- WebSocket ---------------------------------------------------------------------------
+
+    async def handle_ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_BODY_BYTES)
+        await ws.prepare(request)
+        client = _WsClient(ws)
+        self._clients.add(client)
+        client.send_text("Websocket connection established.")
+        writer = asyncio.create_task(client.run_writer())
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                await self._ws_message(client, msg.data)
+        finally:
+            self._drop(client)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        return ws
+
+    async def _ws_message(self, client: _WsClient, text: str) -> None:
+        try:
+            message = json.loads(text, parse_float=str)
+        except ValueError:
+            client.send(
+                {
+                    "channel": "error",
+                    "data": f"Error parsing JSON into valid websocket request: {text}",
+                }
+            )
+            return
+        method = message.get("method") if isinstance(message, dict) else None
+        if method == "ping":
+            client.send({"channel": "pong"})
+        elif method in ("subscribe", "unsubscribe"):
+            self._ws_subscription(client, method, message.get("subscription"))
+        elif method == "post":
+            await self._ws_post(client, message)
+        else:
+            client.send(
+                {
+                    "channel": "error",
+                    "data": f"Error parsing JSON into valid websocket request: {text}",
+                }
+            )
+
+    def _ws_subscription(self, client: _WsClient, method: str, sub: Any) -> None:
+        key = _subscription_key(sub)
+        if key is None:
+            client.send({"channel": "error", "data": f"Invalid subscription {json.dumps(sub)}"})
+            return
+        if method == "subscribe":
+            if key in client.subs:
+                client.send({"channel": "error", "data": f"Already subscribed: {json.dumps(sub)}"})
+                return
+            client.subs[key] = sub
+            self._subs.setdefault(key, set()).add(client)
+            client.send(
+                {"channel": "subscriptionResponse", "data": {"method": method, "subscription": sub}}
+            )
+            for data in self._initial(key, sub):
+                client.send({"channel": key[0], "data": data})
+        else:
+            client.subs.pop(key, None)
+            self._subs.get(key, set()).discard(client)
+            client.send(
+                {"channel": "subscriptionResponse", "data": {"method": method, "subscription": sub}}
+            )
+
+    def _initial(self, key: tuple[str, str | None], sub: dict[str, Any]) -> list[Any]:
+        """What a new subscriber gets at once: a snapshot, flagged isSnapshot for user feeds."""
+        v = self.venue
+        channel = key[0]
+        user = (sub.get("user") or "").lower()
+        coin = sub.get("coin") or ""
+        if channel == "allMids":
+            return [{"mids": v.all_mids()}]
+        if channel == "l2Book":
+            return [v.l2_book(coin, sub.get("nSigFigs"), sub.get("mantissa"))]
+        if channel == "activeAssetCtx":
+            return [_active_ctx(v, coin)]
+        if channel == "userFills":
+            return [{"isSnapshot": True, "user": user, "fills": v.user_fills(user)}]
+        if channel == "userFundings":
+            return [
+                {
+                    "isSnapshot": True,
+                    "user": user,
+                    "fundings": _ws_fundings(v.user_funding(user, 0)),
+                }
+            ]
+        if channel == "userNonFundingLedgerUpdates":
+            updates = v.user_non_funding_ledger_updates(user, 0)
+            return [{"isSnapshot": True, "user": user, "nonFundingLedgerUpdates": updates}]
+        if channel == "clearinghouseState":
+            return [{"dex": "", "user": user, "clearinghouseState": v.clearinghouse_state(user)}]
+        if channel == "activeAssetData":
+            return [v.active_asset_data(user, coin)]
+        if channel == "candle":
+            now = self.clock.now_ms()
+            candles = v.candle_snapshot(coin, sub.get("interval") or "1m", now - 3_600_000, now)
+            return candles[-1:]
+        return []
+
+    async def _ws_post(self, client: _WsClient, message: dict[str, Any]) -> None:
+        post_id = message.get("id")
+        request = message.get("request")
+        if not isinstance(request, dict):
+            client.send(
+                {"channel": "error", "data": "Error parsing JSON into valid websocket request"}
+            )
+            return
+        kind, payload = request.get("type"), request.get("payload")
+        try:
+            if kind == "info":
+                info_req = parse_info_request(payload)
+                data = self.info(info_req)
+                response = {"type": "info", "payload": {"type": info_req.type, "data": data}}
+            elif kind == "action":
+                response = {"type": "action", "payload": await self.exchange_body(payload)}
+            else:
+                raise BadRequest(422, "Failed to deserialize the JSON body into the target type")
+        except BadRequest as exc:
+            response = {"type": "error", "payload": f"{exc.status}: {exc.text}"}
+        except VenueReject as exc:
+            response = {"type": "error", "payload": f"422: {exc}"}
+        client.send({"channel": "post", "data": {"id": post_id, "response": response}})
+
+    def _on_event(self, event: VenueEvent) -> None:
+        """Fans one venue event out to its subscribers, serialising it only once."""
+        if event.channel == "l2Book":
+            self._fan_out_books(event)
+        subscribers = self._subs.get((event.channel, event.key))
+        if not subscribers:
+            return
+        text = json.dumps({"channel": event.channel, "data": event.data}, separators=(",", ":"))
+        for client in list(subscribers):
+            client.send_text(text)
+
+    def _fan_out_books(self, event: VenueEvent) -> None:
+        """Aggregated (nSigFigs) book subscribers get their own rendering of the new book."""
+        for (channel, key), clients in self._subs.items():
+            if channel != "l2Book" or key is None or not key.startswith(f"{event.key}:"):
+                continue
+            for client in list(clients):
+                sub = client.subs.get((channel, key), {})
+                book = self.venue.l2_book(event.key or "", sub.get("nSigFigs"), sub.get("mantissa"))
+                client.send({"channel": "l2Book", "data": book})
+
+    def _drop(self, client: _WsClient) -> None:
+        self._clients.discard(client)
+        for key in client.subs:
+            self._subs.get(key, set()).discard(client)
+        client.subs.clear()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post("/info", self.handle_info)
+        app.router.add_post("/exchange", self.handle_exchange)
+        app.router.add_get("/ws", self.handle_ws)
+        app.router.add_post("/sim/faucet", self.handle_faucet)
+        app.router.add_post("/sim/oracle", self.handle_oracle)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 3001) -> str:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        addresses = self._runner.addresses
+        bound_port = int(addresses[0][1]) if addresses else port
+        self.url = f"http://{host}:{bound_port}"
+        self._tasks.append(asyncio.create_task(self._ticker()))
+        self._tasks.append(asyncio.create_task(self._snapshotter()))
+        return self.url
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_interval_s)
+            now = self.clock.now_ms()
+            try:
+                self._apply("tick", {"now": now})
+            except Exception:
+                log.exception("venue tick failed")
+                continue
+            await self._record("tick", {"now": now})
+
+    async def _snapshotter(self) -> None:
+        while True:
+            await asyncio.sleep(SNAPSHOT_EVERY_S)
+            self.snapshot()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for client in list(self._clients):
+            await client.ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._pending.entries:
+            self._flush()
+        self.snapshot()
+        if self.store is not None:
+            self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+
+
+class _WsClient:
+    """One WebSocket connection: its subscriptions and a bounded outbound queue."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.subs: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def send(self, data: Any) -> None:
+        self.send_text(json.dumps(data, separators=(",", ":")))
+
+    def send_text(self, text: str) -> None:
+        if self.queue.qsize() >= MAX_WS_BACKLOG:
+            log.warning("closing a WebSocket client that fell %d messages behind", MAX_WS_BACKLOG)
+            self.queue.put_nowait(None)
+            return
+        self.queue.put_nowait(text)
+
+    async def run_writer(self) -> None:
+        while True:
+            text = await self.queue.get()
+            if text is None or self.ws.closed:
+                await self.ws.close()
+                return
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+
+
+def _subscription_key(sub: Any) -> tuple[str, str | None] | None:
+    """(channel, routing key) for a subscription, or None if it is not one the venue serves."""
+    if not isinstance(sub, dict) or not isinstance(sub.get("type"), str):
+        return None
+    kind = sub["type"]
+    coin, user = sub.get("coin"), sub.get("user")
+    if kind == "allMids":
+        return ("allMids", None)
+    if kind in ("l2Book", "bbo", "trades", "activeAssetCtx") and isinstance(coin, str):
+        if kind == "l2Book" and (
+            sub.get("nSigFigs") is not None or sub.get("mantissa") is not None
+        ):
+            return ("l2Book", f"{coin}:{sub.get('nSigFigs')}:{sub.get('mantissa')}")
+        return (kind, coin)
+    if kind == "candle" and isinstance(coin, str) and isinstance(sub.get("interval"), str):
+        return ("candle", f"{coin}:{sub['interval']}")
+    if not isinstance(user, str) or not _is_address(user):
+        return None
+    user = user.lower()
+    if kind == "userEvents":
+        return ("user", user)
+    if kind in (
+        "userFills",
+        "orderUpdates",
+        "userFundings",
+        "userNonFundingLedgerUpdates",
+        "clearinghouseState",
+        "notification",
+    ):
+        return (kind, user)
+    if kind == "activeAssetData" and isinstance(coin, str):
+        return ("activeAssetData", f"{user}:{coin}")
+    return None
+
+
+def _is_address(value: str) -> bool:
+    if len(value) != 42 or not value.startswith("0x"):
+        return False
+    try:
+        int(value[2:], 16)
+    except ValueError:
+        return False
+    return True
+
+
+def _address(value: Any) -> str:
+    if not isinstance(value, str) or not _is_address(value):
+        raise ValueError("user must be a 0x address")
+    return value.lower()
+
+
+def _decimal(value: Any) -> Decimal:
+    if not isinstance(value, str | int):
+        raise ValueError("amount must be a decimal string")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError("amount must be a decimal string") from None
+    if not number.is_finite() or number <= 0 or number > Decimal(10) ** 12:
+        raise ValueError("amount must be a positive decimal string")
+    return number
+
+
+def _active_ctx(venue: Venue, coin: str) -> dict[str, Any]:
+    meta, ctxs = venue.meta_and_asset_ctxs()
+    for market, ctx in zip(meta["universe"], ctxs, strict=False):
+        if market["name"] == coin:
+            return {"coin": coin, "ctx": ctx}
+    return {"coin": coin, "ctx": {}}
+
+
+def _ws_fundings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """userFunding info rows -> the flatter shape of the userFundings WS channel."""
+    out = []
+    for row in rows:
+        delta = row.get("delta", {})
+        out.append(
+            {
+                "time": row.get("time"),
+                "coin": delta.get("coin"),
+                "usdc": delta.get("usdc"),
+                "szi": delta.get("szi"),
+                "fundingRate": delta.get("fundingRate"),
+                "nSamples": delta.get("nSamples"),
+            }
+        )
+    return out
