@@ -34,9 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from wallet_perps.ui.main_window import MainWindow
+    from wallet_perps.ui.theme import style_sheet
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Wallet Perps")
+    app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)
     window.show()
 

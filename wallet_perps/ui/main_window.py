@@ -1,31 +1,171 @@
-"""The main window. For now a placeholder that names the network; the trading shell replaces it."""
+"""The shell: sidebar of pages, a reconnect banner, and the status bar (UX.md "Look").
+
+The shell knows nothing of the venue: pages are plugged in by name, and connection state,
+latency, address and lock arrive through setters that the service adapter calls.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wallet_perps.config import NETWORKS, NetworkName
 
+#: Sidebar order from UX.md (onboarding is shown instead of the shell on first run).
+PAGES: tuple[tuple[str, str], ...] = (
+    ("wallet", "Wallet"),
+    ("trade", "Trade"),
+    ("positions", "Positions"),
+    ("funding", "Funding"),
+    ("pulse", "Market pulse"),
+    ("history", "History"),
+    ("settings", "Settings"),
+)
+
+
+def short_address(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
 
 class MainWindow(QMainWindow):
+    lock_requested = Signal()
+    page_changed = Signal(str)
+
     def __init__(self, network: NetworkName) -> None:
         super().__init__()
         self.setWindowTitle("Wallet Perps")
-        self.resize(1100, 720)
+        self.resize(1280, 800)
+        self._address = ""
+        self._pages: dict[str, QWidget] = {}
+        self._buttons: dict[str, QPushButton] = {}
+
         body = QWidget()
-        layout = QVBoxLayout(body)
-        title = QLabel("Wallet Perps")
-        title.setObjectName("title")
-        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.network_label = QLabel(f"Network: {NETWORKS[network].label}")
-        self.network_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(1)
-        layout.addWidget(title)
-        layout.addWidget(self.network_label)
-        layout.addStretch(1)
+        outer = QHBoxLayout(body)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._build_sidebar())
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.banner = QLabel("Disconnected from the venue. Reconnecting… numbers may be stale.")
+        self.banner.setObjectName("ReconnectBanner")
+        self.banner.hide()
+        right.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        right.addWidget(self.stack, 1)
+        outer.addLayout(right, 1)
         self.setCentralWidget(body)
-        self.setStyleSheet(
-            "QMainWindow, QWidget { background: #0f1730; color: #e6ebf5; }"
-            "QLabel#title { font-size: 32px; font-weight: 600; }"
+
+        for key, label in PAGES:
+            placeholder = QLabel(f"{label}")
+            placeholder.setProperty("role", "title")
+            placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.set_page(key, placeholder)
+        self._build_status_bar(network)
+        self.show_page("trade")
+        QShortcut(QKeySequence("Ctrl+L"), self, self.lock_requested.emit)
+
+    # -- layout --------------------------------------------------------------------------
+
+    def _build_sidebar(self) -> QWidget:
+        sidebar = QFrame()
+        sidebar.setObjectName("Sidebar")
+        sidebar.setFixedWidth(210)
+        layout = QVBoxLayout(sidebar)
+        layout.setContentsMargins(0, 0, 0, 12)
+        brand = QLabel("◆ Wallet Perps")
+        brand.setObjectName("Brand")
+        layout.addWidget(brand)
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        for key, label in PAGES:
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _=False, k=key: self.show_page(k))
+            group.addButton(button)
+            layout.addWidget(button)
+            self._buttons[key] = button
+        layout.addStretch(1)
+        return sidebar
+
+    def _build_status_bar(self, network: NetworkName) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.network_badge = QLabel(NETWORKS[network].label)
+        self.network_badge.setObjectName("NetworkBadge")
+        self.network_badge.setProperty("network", network)
+        self.network_badge.setToolTip(
+            "Real money is at stake on mainnet."
+            if network == "mainnet"
+            else "Paper trading: nothing here is real money."
+            if network == "local"
+            else "Hyperliquid testnet: test funds only."
         )
+        self.connection_label = QLabel("● connecting…")
+        self.address_button = QPushButton("no wallet")
+        self.address_button.setFlat(True)
+        self.address_button.setToolTip("Copy the full address")
+        self.address_button.clicked.connect(self._copy_address)
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.setToolTip("Lock the wallet (Ctrl+L): keys are dropped from memory")
+        self.lock_button.clicked.connect(self.lock_requested.emit)
+        bar.addWidget(self.network_badge)
+        bar.addWidget(self.connection_label)
+        bar.addPermanentWidget(self.address_button)
+        bar.addPermanentWidget(self.lock_button)
+
+    # -- pages ---------------------------------------------------------------------------
+
+    def set_page(self, key: str, widget: QWidget) -> None:
+        old = self._pages.get(key)
+        if old is not None:
+            self.stack.removeWidget(old)
+            old.deleteLater()
+        self._pages[key] = widget
+        self.stack.addWidget(widget)
+
+    def page(self, key: str) -> QWidget:
+        return self._pages[key]
+
+    def show_page(self, key: str) -> None:
+        self.stack.setCurrentWidget(self._pages[key])
+        self._buttons[key].setChecked(True)
+        self.page_changed.emit(key)
+
+    def current_page(self) -> str:
+        current = self.stack.currentWidget()
+        return next(k for k, w in self._pages.items() if w is current)
+
+    # -- status ----------------------------------------------------------------------------
+
+    def set_connection(self, connected: bool, latency_ms: float | None = None) -> None:
+        """Green dot with latency when live; the banner and a red dot while reconnecting."""
+        if connected:
+            latency = f" {latency_ms:.0f} ms" if latency_ms is not None else ""
+            self.connection_label.setText(f"● connected{latency}")
+            self.connection_label.setStyleSheet("color: #1fc77e;")
+        else:
+            self.connection_label.setText("● reconnecting…")
+            self.connection_label.setStyleSheet("color: #f0506e;")
+        self.banner.setVisible(not connected)
+
+    def set_address(self, address: str) -> None:
+        self._address = address
+        self.address_button.setText(short_address(address) if address else "no wallet")
+
+    def _copy_address(self) -> None:
+        if self._address:
+            QGuiApplication.clipboard().setText(self._address)
+            self.statusBar().showMessage("Address copied", 2000)
