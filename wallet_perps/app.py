@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallet_perps.ui.main_window import MainWindow
     from wallet_perps.ui.theme import style_sheet
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("Wallet Perps")
     app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)

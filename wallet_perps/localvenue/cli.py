@@ -79,9 +79,11 @@ async def serve(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from wallet_perps.localvenue.store import StoreError
+
     try:
         asyncio.run(serve(args))
-    except OSError as exc:
+    except (OSError, StoreError) as exc:  # port taken, --data locked by another venue, ...
         print(f"wallet-perps-venue: {exc}", file=sys.stderr)
         return 1
     return 0

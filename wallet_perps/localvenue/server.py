@@ -23,7 +23,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from wallet_perps.core.numbers import check_price
 from wallet_perps.localvenue.auth import Authenticator, AuthError
+from wallet_perps.localvenue.candles import INTERVALS
 from wallet_perps.localvenue.clock import VenueClock
 from wallet_perps.localvenue.engine import Venue, VenueEvent, VenueReject
 from wallet_perps.localvenue.flow import MarketFlow
@@ -352,6 +354,11 @@ class VenueServer:
             if not isinstance(coin, str):
                 raise ValueError("coin must be a string")
             px = _decimal(body.get("px"))
+            markets = {m["name"]: m for m in self.venue.meta()["universe"]}
+            if coin not in markets:
+                raise ValueError(f"Unknown coin {coin}.")
+            # A valid tick only: rounding "1e-400" up to one tick would liquidate everyone.
+            check_price(px, int(markets[coin]["szDecimals"]))
             now = self.clock.now_ms()
             self.venue.set_oracle(coin, px, now)
         except BadRequest as exc:
@@ -374,7 +381,11 @@ class VenueServer:
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
-                await self._ws_message(client, msg.data)
+                try:
+                    await self._ws_message(client, msg.data)
+                except Exception:  # a hostile or odd message must never end the connection
+                    log.exception("websocket message failed: %.200s", msg.data)
+                    client.send({"channel": "error", "data": f"Internal error: {msg.data[:200]}"})
         finally:
             self._drop(client)
             writer.cancel()
@@ -385,7 +396,7 @@ class VenueServer:
     async def _ws_message(self, client: _WsClient, text: str) -> None:
         try:
             message = json.loads(text, parse_float=str)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply
             client.send(
                 {
                     "channel": "error",
@@ -618,9 +629,17 @@ def _subscription_key(sub: Any) -> tuple[str, str | None] | None:
         if kind == "l2Book" and (
             sub.get("nSigFigs") is not None or sub.get("mantissa") is not None
         ):
+            if not _valid_book_args(sub.get("nSigFigs"), sub.get("mantissa")):
+                return None  # else every book update would fail to render for this client
             return ("l2Book", f"{coin}:{sub.get('nSigFigs')}:{sub.get('mantissa')}")
         return (kind, coin)
-    if kind == "candle" and isinstance(coin, str) and isinstance(sub.get("interval"), str):
+    interval = sub.get("interval")
+    if (
+        kind == "candle"
+        and isinstance(coin, str)
+        and isinstance(interval, str)
+        and interval in INTERVALS
+    ):
         return ("candle", f"{coin}:{sub['interval']}")
     if not isinstance(user, str) or not _is_address(user):
         return None
@@ -639,6 +658,17 @@ def _subscription_key(sub: Any) -> tuple[str, str | None] | None:
     if kind == "activeAssetData" and isinstance(coin, str):
         return ("activeAssetData", f"{user}:{coin}")
     return None
+
+
+def _valid_book_args(n_sig_figs: Any, mantissa: Any) -> bool:
+    """What l2Book accepts: nSigFigs 2..5 or null; mantissa 1, 2 or 5, only with nSigFigs 5."""
+
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if n_sig_figs is not None and not (is_int(n_sig_figs) and n_sig_figs in (2, 3, 4, 5)):
+        return False
+    return mantissa is None or (is_int(mantissa) and mantissa in (1, 2, 5) and n_sig_figs == 5)
 
 
 def _is_address(value: str) -> bool:
