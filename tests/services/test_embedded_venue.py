@@ -1,0 +1,50 @@
+"""The child venue starts on a free port, keeps its data, reports a crash and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from wallet_perps.hyperliquid.http import HyperliquidHttp
+from wallet_perps.services.embedded_venue import EmbeddedVenue, EmbeddedVenueError
+
+
+async def test_starts_serves_and_stops(tmp_path: Path) -> None:
+    venue = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",))
+    url = await venue.start()
+    assert url.startswith("http://127.0.0.1:")
+    async with HyperliquidHttp(url) as http:
+        meta = await http.meta()
+    assert meta.markets[0].name == "BTC"
+    await venue.stop()
+    assert not venue.running
+    assert (tmp_path / "venue" / "venue.sqlite3").exists()  # paper state survives the app
+
+
+async def test_an_unexpected_death_is_reported(tmp_path: Path) -> None:
+    exits: list[int] = []
+    venue = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",), on_exit=exits.append)
+    await venue.start()
+    assert venue._proc is not None
+    os.kill(venue._proc.pid, signal.SIGKILL)
+    for _ in range(100):
+        if exits:
+            break
+        await asyncio.sleep(0.05)
+    assert exits == [-signal.SIGKILL]
+    await venue.stop()
+
+
+async def test_a_busy_data_dir_is_explained(tmp_path: Path) -> None:
+    first = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",))
+    await first.start()
+    second = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",))
+    try:
+        with pytest.raises(EmbeddedVenueError, match="another wallet-perps-venue"):
+            await second.start()
+    finally:
+        await first.stop()
