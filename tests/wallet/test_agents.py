@@ -1,0 +1,295 @@
+"""Agent wallets approved by this layer, against a real local venue process and keyring.
+
+The venue recovers the signer of every action (PROTOCOL §4.3): an order signed by our agent
+only rests on the *main* account if the venue recovered the agent and mapped it to the
+master, which is what these tests check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import keyring
+import pytest
+
+from tests.venue_process import VenueProcess
+from tests.wallet.conftest import PASSWORD, RefusingKeyring, keyring_entries
+from wallet_perps.hyperliquid import signing
+from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
+from wallet_perps.hyperliquid.errors import RejectedAction, VenueUnavailable
+from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, single_outcome
+from wallet_perps.hyperliquid.nonces import NonceManager
+from wallet_perps.wallet.agents import AGENT_NAME, AgentWallets
+from wallet_perps.wallet.backends import SERVICE
+from wallet_perps.wallet.errors import AgentError, AgentRequired, KeyringWriteFailed
+from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
+
+BTC = 0
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueProcess]:
+    process = VenueProcess("--no-flow")
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def http(venue: VenueProcess) -> AsyncIterator[HyperliquidHttp]:
+    async with HyperliquidHttp(venue.url) as client:
+        yield client
+
+
+async def faucet(url: str, user: str, usdc: str = "1000") -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+
+
+async def funded_session(keystore: Keystore, url: str) -> UnlockedWallet:
+    info, _ = keystore.create_demo_wallet(PASSWORD)
+    await faucet(url, info.address.lower())
+    return keystore.unlock(info.address, PASSWORD)
+
+
+async def place_and_cancel(
+    http: HyperliquidHttp, session: UnlockedWallet, nonces: NonceManager
+) -> dict[str, Any]:
+    """A resting BTC bid far below the market, signed by the agent, then cancelled."""
+    signer = session.signer_address("local")
+    action = order_action([OrderSpec(BTC, True, Decimal(50000), Decimal("0.001"), LimitType())])
+    nonce = nonces.next_nonce(signer)
+    payload = {
+        "action": action,
+        "nonce": nonce,
+        "signature": session.sign_l1_action(action, nonce, network="local"),
+        "vaultAddress": None,
+        "expiresAfter": None,
+    }
+    # What the venue will recover: the agent, not the main key.
+    assert signing.recover_l1_signer(action, nonce, payload["signature"], is_mainnet=False) == (
+        signing.to_checksum_address(signer)
+    )
+    outcome = single_outcome(await http.exchange(payload))
+    assert isinstance(outcome, Resting), outcome
+    # The order rests on the MAIN account: the venue mapped the agent to its master.
+    orders = await http.open_orders(session.address)
+    assert [o.oid for o in orders] == [outcome.oid]
+    assert await http.open_orders(signer) == []
+
+    cancel = cancel_action([(BTC, outcome.oid)])
+    nonce = nonces.next_nonce(signer)
+    answer = await http.exchange(
+        {
+            "action": cancel,
+            "nonce": nonce,
+            "signature": session.sign_l1_action(cancel, nonce, network="local"),
+            "vaultAddress": None,
+            "expiresAfter": None,
+        }
+    )
+    assert answer["response"]["data"]["statuses"] == ["success"]
+    assert await http.open_orders(session.address) == []
+    return payload
+
+
+async def test_agent_places_and_cancels_and_venue_maps_it_to_main(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    with pytest.raises(AgentRequired):  # the main key never signs L1 actions
+        session.sign_l1_action({"type": "noop"}, 1, network="local")
+    agents = AgentWallets(keystore)
+    agent = await agents.ensure(session, "local", http.exchange, list_agents=http.extra_agents)
+    assert agent != session.address.lower()
+
+    info = keystore.get(session.address)
+    record = info.agents["local"]
+    assert record.address == agent and record.name == AGENT_NAME and not info.pending_agents
+    assert set(keyring_entries()) == {info.entry_name, f"agent:{agent}"}
+    blob = json.loads(keyring_entries()[f"agent:{agent}"])
+    assert blob["x-wallet-perps"]["owner"] == session.address.lower()
+
+    role = await http.user_role(agent)
+    assert role.role == "agent" and (role.user or "").lower() == session.address.lower()
+    [listed] = await http.extra_agents(session.address)
+    assert listed.address.lower() == agent and listed.name == AGENT_NAME
+    assert listed.valid_until == record.valid_until_ms
+
+    nonces = NonceManager()
+    await place_and_cancel(http, session, nonces)
+    # ensure() again is a no-op: same agent, no new approval.
+    assert (
+        await agents.ensure(session, "local", http.exchange, list_agents=http.extra_agents) == agent
+    )
+
+    # Lock, unlock: the agent key comes back from the keyring and still trades.
+    keystore.lock()
+    session = keystore.unlock(session.address, PASSWORD)
+    assert session.agent_address("local") == agent
+    await place_and_cancel(http, session, nonces)
+
+
+async def test_rotation_retires_the_old_agent_for_good(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+    nonces = NonceManager()
+    old = await agents.ensure(session, "local", http.exchange)
+    await place_and_cancel(http, session, nonces)
+    old_key = bytes(session._agents["local"][1])
+
+    new = (await agents.rotate(session, "local", http.exchange)).address
+    assert new != old
+    info = keystore.get(session.address)
+    assert info.agents["local"].address == new and old in info.retired_agents
+    assert set(keyring_entries()) == {info.entry_name, f"agent:{new}"}  # old key deleted
+
+    # The venue deregistered the old agent: a fresh action signed with its key is refused.
+    action = order_action([OrderSpec(BTC, True, Decimal(50000), Decimal("0.001"), LimitType())])
+    nonce = nonces.next_nonce(old)
+    with pytest.raises(RejectedAction, match="does not exist"):
+        await http.exchange(
+            {
+                "action": action,
+                "nonce": nonce,
+                "signature": signing.sign_l1_action(old_key, action, nonce, is_mainnet=False),
+                "vaultAddress": None,
+                "expiresAfter": None,
+            }
+        )
+    await place_and_cancel(http, session, nonces)
+
+    # Several rotations never produce an address seen before.
+    seen = {old, new}
+    for _ in range(2):
+        rotated = (await agents.rotate(session, "local", http.exchange)).address
+        assert rotated not in seen
+        seen.add(rotated)
+    assert set(keystore.get(session.address).retired_agents) == seen - {rotated}
+
+
+async def test_revoke_deregisters_and_deletes(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+    agent = await agents.ensure(session, "local", http.exchange)
+    await agents.revoke(session, "local", http.exchange)
+    info = keystore.get(session.address)
+    assert "local" not in info.agents and agent in info.retired_agents
+    assert set(keyring_entries()) == {info.entry_name}
+    assert all(a.address.lower() != agent for a in await http.extra_agents(session.address))
+    assert (await http.user_role(agent)).role != "agent"
+    with pytest.raises(AgentRequired):
+        session.sign_l1_action({"type": "noop"}, 1, network="local")
+    # Trading again approves a brand-new agent.
+    fresh = await agents.ensure(session, "local", http.exchange)
+    assert fresh not in (agent, *info.retired_agents)
+    await place_and_cancel(http, session, NonceManager())
+
+
+async def test_unanswered_approval_is_retried_with_the_same_key(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+
+    async def lost(payload: dict[str, Any]) -> dict[str, Any]:
+        raise VenueUnavailable("connection dropped", outcome_unknown=True)
+
+    with pytest.raises(AgentError, match="retried before the next trade"):
+        await agents.ensure(session, "local", lost)
+    pending = keystore.get(session.address).pending_agents["local"]
+    assert f"agent:{pending.address}" in keyring_entries()
+    # The pending key survives a lock/unlock and is the one approved next time.
+    keystore.lock()
+    session = keystore.unlock(session.address, PASSWORD)
+    assert await agents.ensure(session, "local", http.exchange) == pending.address
+    assert not keystore.get(session.address).pending_agents
+
+
+async def test_refused_approval_retires_the_pending_agent(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    info, _ = keystore.create_demo_wallet(PASSWORD)  # never funded
+    session = keystore.unlock(info.address, PASSWORD)
+    agents = AgentWallets(keystore)
+
+    with pytest.raises(AgentError, match=r"refused to approve.*Must deposit"):
+        await agents.ensure(session, "local", http.exchange)
+    after = keystore.get(info.address)
+    assert not after.pending_agents and not after.agents and len(after.retired_agents) == 1
+    assert set(keyring_entries()) == {info.entry_name}
+
+
+async def test_agent_unknown_to_the_venue_is_replaced(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    """A fresh local venue (or a pruned agent) no longer knows our agent: ensure() notices."""
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+    first = await agents.ensure(session, "local", http.exchange)
+
+    async def none_listed(user: str) -> list[Any]:
+        return []
+
+    second = await agents.ensure(session, "local", http.exchange, list_agents=none_listed)
+    assert second != first
+    await place_and_cancel(http, session, NonceManager())
+
+
+async def test_agent_near_expiry_is_renewed(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    now = [signing_now()]
+    agents = AgentWallets(keystore, clock_ms=lambda: now[0])
+    first = await agents.ensure(session, "local", http.exchange)
+    now[0] += 84 * 86_400_000  # 6 days before the 90-day expiry
+    second = await agents.ensure(session, "local", http.exchange)
+    assert second != first
+
+
+def signing_now() -> int:
+    import time
+
+    return time.time_ns() // 1_000_000
+
+
+async def test_damaged_agent_entry_does_not_block_unlock(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+    first = await agents.ensure(session, "local", http.exchange)
+    keystore.lock()
+    keyring.set_password(SERVICE, f"agent:{first}", '{"version": 3}')
+    session = keystore.unlock(session.address, PASSWORD)  # the wallet itself is fine
+    assert session.agent_address("local") is None
+    second = await agents.ensure(session, "local", http.exchange)
+    assert second != first and first in keystore.get(session.address).retired_agents
+    await place_and_cancel(http, session, NonceManager())
+
+
+async def test_rotation_with_a_refusing_keyring_keeps_the_current_agent(
+    keystore: Keystore, venue: VenueProcess, http: HyperliquidHttp
+) -> None:
+    session = await funded_session(keystore, venue.url)
+    agents = AgentWallets(keystore)
+    agent = await agents.ensure(session, "local", http.exchange)
+    before = keyring_entries()
+    keyring.set_keyring(RefusingKeyring())
+    with pytest.raises(KeyringWriteFailed):
+        await agents.rotate(session, "local", http.exchange)
+    assert keyring_entries() == before
+    assert keystore.get(session.address).agents["local"].address == agent
+    assert not keystore.get(session.address).pending_agents
+    await place_and_cancel(http, session, NonceManager())  # still trades with the same agent

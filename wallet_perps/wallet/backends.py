@@ -1,0 +1,196 @@
+"""Where the encrypted blobs live: the OS keyring, or (only if the user chose it) files.
+
+Every value stored is already a password-encrypted keystore (see ``secret_storage``); the
+keyring adds OS-level protection at rest (the login keyring is itself encrypted and locked
+with the session) and keeps the blobs out of the app's own directories.
+
+"No keyring" is decided from the backend ``keyring`` selects: its ``fail``/``null`` backends,
+or any backend with priority below 1 (e.g. plaintext or "chainer" with nothing behind it),
+count as unavailable. There is no silent plaintext fallback: :class:`EncryptedFileStore` is
+only used when the caller passes ``allow_file_fallback=True`` after the user chose it, and it
+stores the same encrypted JSON, logging a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Final, Protocol
+
+import keyring
+import keyring.errors
+
+from wallet_perps.wallet.errors import (
+    KeyringUnavailable,
+    KeyringWriteFailed,
+    SecretStoreError,
+)
+
+__all__ = [
+    "SERVICE",
+    "EncryptedFileStore",
+    "KeyringStore",
+    "SecretStore",
+    "keyring_problem",
+]
+
+log = logging.getLogger(__name__)
+
+#: The keyring "service" every entry is filed under (one entry per wallet or agent).
+SERVICE: Final = "wallet-perps"
+_ENTRY_RE: Final = re.compile(r"^(wallet|agent):0x[0-9a-f]{40}$")
+
+
+class SecretStore(Protocol):
+    """Three operations on named, already-encrypted text entries."""
+
+    kind: str
+
+    def get(self, name: str) -> str | None: ...
+
+    def set(self, name: str, value: str) -> None: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+def keyring_problem(backend: object | None = None) -> str | None:
+    """None if the OS keyring is usable, else why not (for logs; users get KeyringUnavailable)."""
+    try:
+        backend = keyring.get_keyring() if backend is None else backend
+    except Exception as exc:  # a broken keyring config must not crash the app
+        return f"keyring could not choose a backend ({type(exc).__name__})"
+    module = type(backend).__module__
+    if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
+        return f"keyring selected {module}.{type(backend).__name__}"
+    try:
+        priority = float(getattr(backend, "priority", 0))
+    except Exception:
+        return "the keyring backend reports no priority"
+    if priority < 1:
+        return f"the keyring backend {type(backend).__name__} has priority {priority:g} < 1"
+    return None
+
+
+def _check_name(name: str) -> str:
+    if not _ENTRY_RE.fullmatch(name):
+        raise ValueError(f"bad secret entry name {name!r}")
+    return name
+
+
+class KeyringStore:
+    """The OS keyring through ``keyring``: service ``wallet-perps``, one entry per name."""
+
+    kind = "keyring"
+
+    def __init__(self, backend: object | None = None) -> None:
+        problem = keyring_problem(backend)
+        if problem is not None:
+            log.warning("no usable OS keyring: %s", problem)
+            raise KeyringUnavailable()
+        self._backend = keyring.get_keyring() if backend is None else backend
+
+    def get(self, name: str) -> str | None:
+        try:
+            value = self._backend.get_password(SERVICE, _check_name(name))  # type: ignore[attr-defined]
+        except keyring.errors.KeyringLocked:
+            raise SecretStoreError(
+                "The system keyring is locked. Unlock it (log in to the desktop session or "
+                "unlock 'Login' in your keyring manager) and try again."
+            ) from None
+        except Exception as exc:  # KeyringError, or D-Bus errors the backend did not wrap
+            raise SecretStoreError(
+                f"The system keyring could not be read ({type(exc).__name__}). "
+                "Check that it is running and unlocked."
+            ) from None
+        return value if isinstance(value, str) else None
+
+    def set(self, name: str, value: str) -> None:
+        try:
+            self._backend.set_password(SERVICE, _check_name(name), value)  # type: ignore[attr-defined]
+        except Exception as exc:  # PasswordSetError, or D-Bus errors the backend did not wrap
+            raise KeyringWriteFailed(
+                f"The system keyring refused to save ({type(exc).__name__}); nothing was "
+                "changed. Check that the keyring is unlocked and not full, then try again."
+            ) from None
+
+    def delete(self, name: str) -> None:
+        try:
+            self._backend.delete_password(SERVICE, _check_name(name))  # type: ignore[attr-defined]
+        except keyring.errors.PasswordDeleteError:
+            if self.get(name) is None:
+                return  # already gone: deleting is idempotent
+            raise KeyringWriteFailed(
+                "The system keyring refused to delete an entry; nothing was changed."
+            ) from None
+        except Exception as exc:
+            raise KeyringWriteFailed(
+                f"The system keyring refused to delete an entry ({type(exc).__name__}); "
+                "nothing was changed."
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"KeyringStore({type(self._backend).__name__})"
+
+
+class EncryptedFileStore:
+    """The user-chosen fallback: each encrypted blob as a 0600 file in the data directory.
+
+    The blobs are exactly what would go to the keyring (scrypt-encrypted with the user's
+    password), so this is as strong as the password, without the extra OS protection. Writes
+    are atomic (temp file + rename) so a crash never leaves half a key.
+    """
+
+    kind = "file"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, name: str) -> Path:
+        return self.directory / (_check_name(name).replace(":", "-") + ".json")
+
+    def get(self, name: str) -> str | None:
+        try:
+            return self._path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SecretStoreError(
+                f"The encrypted key file could not be read ({type(exc).__name__})."
+            ) from None
+
+    def set(self, name: str, value: str) -> None:
+        path = self._path(name)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(value)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            raise KeyringWriteFailed(
+                f"The encrypted key file could not be written ({exc.strerror}); nothing was "
+                "changed."
+            ) from None
+
+    def delete(self, name: str) -> None:
+        try:
+            self._path(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise KeyringWriteFailed(
+                f"The encrypted key file could not be deleted ({exc.strerror})."
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"EncryptedFileStore({str(self.directory)!r})"

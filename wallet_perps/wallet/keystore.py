@@ -1,0 +1,843 @@
+"""The user's keys at rest and in use: create, import, store, unlock, lock, reveal, delete.
+
+At rest every secret is a password-encrypted Web3 Secret Storage blob (scrypt N=2**18; see
+``secret_storage``) kept in the OS keyring under service ``wallet-perps``:
+``wallet:<address>`` for a wallet (its key, and its recovery phrase if it has one) and
+``agent:<address>`` for each agent key. Only public metadata (``metadata.WalletInfo``) is
+written to the config directory.
+
+In use, decrypted keys exist only inside an :class:`UnlockedWallet`, as bytearrays, and only
+between :meth:`Keystore.unlock` and :meth:`Keystore.lock` (called on demand, on idle timeout,
+on wallet switch and on delete). Locking zeroes those buffers and clears the signing module's
+parsed-key cache. Python cannot promise that no other copy of a secret exists in memory (the
+interpreter copies bytes freely); what this layer guarantees is that it keeps no reference
+after lock, and that nothing it writes, logs, raises or reprs contains a secret.
+
+Everything here is blocking (scrypt takes about half a second; keyring calls go over D-Bus),
+so the app calls it through ``asyncio.to_thread``; a lock serialises concurrent callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, NoReturn
+
+from wallet_perps.config import NETWORKS, NetworkName, app_dirs
+from wallet_perps.hyperliquid import signing
+from wallet_perps.hyperliquid.signing import Signature
+from wallet_perps.wallet.backends import EncryptedFileStore, KeyringStore, SecretStore
+from wallet_perps.wallet.errors import (
+    AgentRequired,
+    CorruptEntry,
+    InvalidPrivateKey,
+    KeyringUnavailable,
+    KeyringWriteFailed,
+    NoRecoveryPhrase,
+    NotConfirmed,
+    UnknownWallet,
+    WalletError,
+    WalletExists,
+    WalletLocked,
+    WeakPassword,
+)
+from wallet_perps.wallet.metadata import (
+    AgentRecord,
+    MetadataFile,
+    Source,
+    Storage,
+    WalletInfo,
+)
+from wallet_perps.wallet.mnemonic import RecoveryPhrase
+from wallet_perps.wallet.secret_storage import (
+    STRONG_SCRYPT,
+    DerivedKey,
+    ScryptParams,
+    SealedBlob,
+    key_address,
+    open_blob,
+    parse_blob,
+    seal,
+)
+
+__all__ = [
+    "MAX_IDLE_LOCK_MINUTES",
+    "MIN_PASSWORD_LENGTH",
+    "Keystore",
+    "RevealedSecret",
+    "UnlockedWallet",
+    "parse_private_key",
+]
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH: Final = 8
+MAX_IDLE_LOCK_MINUTES: Final = 24 * 60
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+
+
+def _wipe(buffer: bytearray) -> None:
+    for i in range(len(buffer)):
+        buffer[i] = 0
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def parse_private_key(text: str) -> bytes:
+    """A hex private key as typed or pasted (with or without 0x) -> 32 bytes.
+
+    Each mistake has its own message, none of which repeats the input.
+    """
+    if not isinstance(text, str):
+        raise InvalidPrivateKey("The private key must be text.")
+    body = text.strip()
+    if body[:2] in ("0x", "0X"):
+        body = body[2:]
+    if not body:
+        raise InvalidPrivateKey("Enter a private key: 64 hex digits, optionally after 0x.")
+    if any(ch not in _HEX for ch in body):
+        raise InvalidPrivateKey(
+            "A private key contains only the hex digits 0-9 and a-f (optionally after 0x)."
+        )
+    if len(body) != 64:
+        raise InvalidPrivateKey(f"A private key is 64 hex digits; this one has {len(body)}.")
+    raw = bytes.fromhex(body)
+    try:
+        key_address(raw)
+    except ValueError:
+        raise InvalidPrivateKey(
+            "This is not a valid Ethereum private key (it is zero or beyond the secp256k1 "
+            "curve order)."
+        ) from None
+    return raw
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPassword(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters; it is what "
+            "protects your key on this computer."
+        )
+
+
+class RevealedSecret:
+    """A wallet's backup material, produced only by :meth:`Keystore.reveal` (password again).
+
+    Show it, then call :meth:`wipe`. ``repr`` says what it is, never what it holds.
+    """
+
+    __slots__ = ("_key", "_phrase", "address")
+
+    def __init__(self, address: str, key: bytes, phrase: bytes | None) -> None:
+        self.address = address
+        self._key = bytearray(key)
+        self._phrase = bytearray(phrase) if phrase is not None else None
+
+    @property
+    def has_phrase(self) -> bool:
+        return self._phrase is not None
+
+    def phrase_words(self) -> list[str]:
+        if self._phrase is None:
+            raise NoRecoveryPhrase(
+                "This wallet was imported from a private key, so it has no recovery phrase."
+            )
+        if not self._phrase:
+            raise WalletLocked("This secret was already wiped.")
+        return self._phrase.decode("utf-8").split(" ")
+
+    def private_key_hex(self) -> str:
+        if not self._key:
+            raise WalletLocked("This secret was already wiped.")
+        return "0x" + self._key.hex()
+
+    def wipe(self) -> None:
+        _wipe(self._key)
+        self._key = bytearray()
+        if self._phrase is not None:
+            _wipe(self._phrase)
+            self._phrase = bytearray()
+
+    def __repr__(self) -> str:
+        return f"RevealedSecret({self.address}, phrase={self.has_phrase})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("a RevealedSecret cannot be pickled")
+
+
+class UnlockedWallet:
+    """The only object that holds decrypted keys; signs with the right one for each action.
+
+    * User-signed actions (transfers, withdrawals, approveAgent) use the main key.
+    * L1 actions (orders, cancels, leverage...) use the network's agent key; with no approved,
+      unexpired agent they raise :class:`AgentRequired` rather than fall back to the main key,
+      so the main key signs as little as possible (PROTOCOL §4.2, §5).
+    * Account queries must use :attr:`address`, never the agent's (§13.5).
+    """
+
+    __slots__ = ("__weakref__", "_agents", "_derived", "_keystore", "_main", "address")
+
+    def __init__(
+        self, keystore: Keystore, address: str, main_key: bytes, derived: DerivedKey
+    ) -> None:
+        self._keystore = keystore
+        self.address = address
+        self._main = bytearray(main_key)
+        self._derived = derived
+        # network -> (lowercase agent address, key); pending agents are kept under
+        # "pending:<network>" so a retried approval can reuse the same key.
+        self._agents: dict[str, tuple[str, bytearray]] = {}
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def locked(self) -> bool:
+        return not self._main
+
+    @property
+    def info(self) -> WalletInfo:
+        return self._keystore.get(self.address)
+
+    def _main_key(self) -> bytes:
+        if not self._main:
+            raise WalletLocked()
+        return bytes(self._main)
+
+    def agent_address(self, network: NetworkName) -> str | None:
+        """The active agent this session can sign with on ``network`` (lowercase), if any."""
+        held = self._agents.get(network)
+        return None if held is None else held[0]
+
+    def signer_address(self, network: NetworkName, *, now_ms: int | None = None) -> str:
+        """The address that signs L1 actions on ``network``: the nonce key (§5)."""
+        return self._agent(network, now_ms)[0]
+
+    def _agent(self, network: str, now_ms: int | None = None) -> tuple[str, bytearray]:
+        if self.locked:
+            raise WalletLocked()
+        held = self._agents.get(network)
+        record = self.info.agents.get(network)
+        if held is None or record is None or record.address != held[0]:
+            raise AgentRequired(
+                f"No approved agent wallet for {network} yet; approve one before trading."
+            )
+        now = _now_ms() if now_ms is None else now_ms
+        if now >= record.valid_until_ms:
+            raise AgentRequired(f"The agent wallet for {network} has expired; approve a new one.")
+        return held
+
+    # ------------------------------------------------------------------ signing
+
+    def sign_user_action(self, action: Mapping[str, Any]) -> Signature:
+        """Sign a user-signed action (approveAgent, usdSend, withdraw3...) with the main key."""
+        return signing.sign_user_action(self._main_key(), action)
+
+    def sign_l1_action(
+        self,
+        action: Mapping[str, Any],
+        nonce: int,
+        *,
+        network: NetworkName,
+        vault_address: str | None = None,
+        expires_after: int | None = None,
+    ) -> Signature:
+        """Sign an L1 action with ``network``'s agent key (testnet-style unless mainnet)."""
+        _, key = self._agent(network)
+        return signing.sign_l1_action(
+            bytes(key),
+            action,
+            nonce,
+            vault_address=vault_address,
+            expires_after=expires_after,
+            is_mainnet=NETWORKS[network].is_mainnet,
+        )
+
+    # ------------------------------------------------------------------ internals for agents
+
+    def _pending_key(self, network: str) -> tuple[str, bytearray] | None:
+        return self._agents.get(f"pending:{network}")
+
+    def _hold(self, slot: str, address: str, key: bytes) -> None:
+        self._drop(slot)
+        self._agents[slot] = (address.lower(), bytearray(key))
+
+    def _drop(self, slot: str) -> None:
+        held = self._agents.pop(slot, None)
+        if held is not None:
+            _wipe(held[1])
+
+    def _wipe(self) -> None:
+        _wipe(self._main)
+        self._main = bytearray()
+        for slot in list(self._agents):
+            self._drop(slot)
+        self._derived.wipe()
+
+    def __repr__(self) -> str:
+        state = "locked" if self.locked else "unlocked"
+        return f"UnlockedWallet({self.address}, {state}, agents={sorted(self._agents)})"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an UnlockedWallet cannot be pickled")
+
+
+class Keystore:
+    """All wallets of this user: public metadata plus encrypted entries, and the session.
+
+    ``scrypt`` is the cost used when *writing* blobs; the default is the strong standard
+    (N=2**18). Tests pass ``secret_storage.TEST_ONLY_FAST_SCRYPT`` explicitly to stay fast;
+    nothing in the app does.
+
+    ``allow_file_fallback`` is the user's explicit choice (from Settings) to keep new blobs in
+    encrypted files under the data directory when no OS keyring is usable. Without it, a
+    missing keyring raises :class:`KeyringUnavailable` and nothing is written.
+    """
+
+    def __init__(
+        self,
+        *,
+        scrypt: ScryptParams = STRONG_SCRYPT,
+        allow_file_fallback: bool = False,
+        metadata: MetadataFile | None = None,
+        file_store_dir: Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._scrypt = scrypt
+        self.allow_file_fallback = allow_file_fallback
+        self._metadata = metadata or MetadataFile()
+        self._file_dir = file_store_dir or Path(app_dirs().user_data_dir) / "keystore"
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._wallets, self._idle_minutes = self._metadata.load()
+        self._session: UnlockedWallet | None = None
+        self._last_activity = clock()
+        self._lock_listeners: list[Callable[[], None]] = []
+
+    # ------------------------------------------------------------------ stores
+
+    def _store(self, storage: Storage) -> SecretStore:
+        if storage == "file":
+            return EncryptedFileStore(self._file_dir)
+        return KeyringStore()
+
+    def _store_for_new(self) -> tuple[Storage, SecretStore]:
+        try:
+            return "keyring", KeyringStore()
+        except KeyringUnavailable:
+            if not self.allow_file_fallback:
+                raise
+        log.warning(
+            "no OS keyring: storing the encrypted wallet key in a file under %s, as chosen in "
+            "Settings; it is protected by the wallet password only",
+            self._file_dir,
+        )
+        return "file", EncryptedFileStore(self._file_dir)
+
+    def _save(self, wallets: dict[str, WalletInfo]) -> None:
+        """Persist metadata, then adopt it; on failure the in-memory view stays as it was."""
+        try:
+            self._metadata.save(wallets, self._idle_minutes)
+        except OSError as exc:
+            raise WalletError(
+                f"Could not save the wallet list ({exc.strerror}); nothing was changed."
+            ) from None
+        self._wallets = wallets
+
+    # ------------------------------------------------------------------ queries
+
+    def wallets(self) -> list[WalletInfo]:
+        with self._lock:
+            return sorted(self._wallets.values(), key=lambda w: w.created_at_ms)
+
+    def get(self, address: str) -> WalletInfo:
+        with self._lock:
+            info = self._wallets.get(str(address).lower())
+        if info is None:
+            raise UnknownWallet(f"No wallet {address} is stored in this app.")
+        return info
+
+    @property
+    def session(self) -> UnlockedWallet | None:
+        """The unlocked wallet, or None when locked."""
+        with self._lock:
+            return self._session
+
+    # ------------------------------------------------------------------ create and import
+
+    def create_wallet(
+        self,
+        phrase: RecoveryPhrase,
+        password: str,
+        *,
+        label: str = "Wallet",
+        network: NetworkName = "local",
+        account_index: int = 0,
+        source: Source = "created",
+    ) -> WalletInfo:
+        """Store a wallet for ``phrase`` (new from :meth:`RecoveryPhrase.generate` or parsed).
+
+        Whether the user confirmed the backup (``phrase.check_backup``) is recorded, so the UI
+        can keep reminding; it is not enforced here.
+        """
+        _check_password(password)
+        key = phrase.derive_private_key(account_index)
+        return self._add(
+            key,
+            password,
+            phrase=phrase.as_bytes(),
+            account_index=account_index,
+            label=label,
+            network=network,
+            source=source,
+            backup_confirmed=phrase.backup_confirmed or source == "phrase",
+        )
+
+    def import_phrase(
+        self,
+        text: str,
+        password: str,
+        *,
+        account_index: int = 0,
+        label: str = "Imported wallet",
+        network: NetworkName = "local",
+    ) -> WalletInfo:
+        """Import a BIP39 phrase (validated word by word) at ``m/44'/60'/0'/0/<index>``."""
+        _check_password(password)
+        phrase = RecoveryPhrase.parse(text)
+        try:
+            return self.create_wallet(
+                phrase,
+                password,
+                label=label,
+                network=network,
+                account_index=account_index,
+                source="phrase",
+            )
+        finally:
+            phrase.wipe()
+
+    def import_private_key(
+        self,
+        text: str,
+        password: str,
+        *,
+        label: str = "Imported key",
+        network: NetworkName = "local",
+    ) -> WalletInfo:
+        """Import a hex private key (with or without 0x)."""
+        _check_password(password)
+        key = parse_private_key(text)
+        return self._add(
+            key,
+            password,
+            phrase=None,
+            account_index=None,
+            label=label,
+            network=network,
+            source="key",
+            backup_confirmed=True,
+        )
+
+    def create_demo_wallet(
+        self, password: str, *, label: str = "Demo (local venue)"
+    ) -> tuple[WalletInfo, RecoveryPhrase]:
+        """A fresh phrase wallet for the local venue, stored exactly like any other wallet.
+
+        It uses the password the user sets in onboarding (no generated password kept beside
+        it): one code path, and a demo address that is never weaker than a real one. The
+        phrase is returned so the UI may offer (not force) a backup.
+        """
+        phrase = RecoveryPhrase.generate(12)
+        info = self.create_wallet(phrase, password, label=label, network="local", source="demo")
+        return info, phrase
+
+    def _add(
+        self,
+        key: bytes,
+        password: str,
+        *,
+        phrase: bytes | None,
+        account_index: int | None,
+        label: str,
+        network: NetworkName,
+        source: Source,
+        backup_confirmed: bool,
+    ) -> WalletInfo:
+        if network not in NETWORKS:
+            raise WalletError(f"Unknown network {network!r}.")
+        address = key_address(key)
+        with self._lock:
+            if address.lower() in self._wallets:
+                raise WalletExists(f"Wallet {address} is already stored in this app.")
+            storage, store = self._store_for_new()
+            derived = DerivedKey.derive(password, self._scrypt)
+            try:
+                blob = seal(key, derived, kind="wallet", phrase=phrase, account_index=account_index)
+            finally:
+                derived.wipe()
+            info = WalletInfo(
+                address=address,
+                label=(label or "Wallet").strip()[:64],
+                network=network,
+                source=source,
+                account_index=account_index,
+                created_at_ms=_now_ms(),
+                backup_confirmed=backup_confirmed,
+                storage=storage,
+            )
+            store.set(info.entry_name, blob)  # KeyringWriteFailed: nothing else changed
+            wallets = dict(self._wallets)
+            wallets[address.lower()] = info
+            try:
+                self._save(wallets)
+            except WalletError:
+                try:
+                    store.delete(info.entry_name)
+                except WalletError:
+                    log.warning("could not roll back the keyring entry for %s", address)
+                raise
+        log.info("stored wallet %s (%s, %s)", address, source, storage)
+        return info
+
+    # ------------------------------------------------------------------ read entries
+
+    def _read_blob(self, info: WalletInfo, name: str, kind: str, owner: str | None) -> SealedBlob:
+        """Fetch and shape-check one entry; problems become a CorruptEntry naming the wallet."""
+        text = self._store(info.storage).get(name)
+        what = "agent key" if kind == "agent" else "key"
+        try:
+            blob = parse_blob(text)
+            if blob.kind != kind or blob.address != name.split(":", 1)[1]:
+                raise CorruptEntry("the entry belongs to a different wallet")
+            if owner is not None and blob.owner != owner.lower():
+                raise CorruptEntry("the entry belongs to a different wallet")
+        except CorruptEntry as exc:
+            raise CorruptEntry(
+                f"The stored {what} of wallet {info.address} is damaged or was not written by "
+                f"Wallet Perps ({exc.message}). Your other wallets are not affected; delete "
+                "this wallet and import it again from its recovery phrase or private key."
+            ) from None
+        return blob
+
+    def _open(self, info: WalletInfo, blob: SealedBlob, derived: DerivedKey) -> tuple[bytes, Any]:
+        try:
+            return open_blob(blob, derived)
+        except CorruptEntry as exc:
+            raise CorruptEntry(
+                f"The stored key of wallet {info.address} is damaged ({exc.message}). Your other "
+                "wallets are not affected; delete this wallet and import it again."
+            ) from None
+
+    # ------------------------------------------------------------------ unlock and lock
+
+    def unlock(self, address: str, password: str) -> UnlockedWallet:
+        """Decrypt ``address``'s key (and its agents) into a new session; locks any other.
+
+        A wrong password raises :class:`WrongPassword` and writes nothing.
+        """
+        info = self.get(address)
+        blob = self._read_blob(info, info.entry_name, "wallet", None)
+        derived = DerivedKey.derive(str(password), blob.params, blob.salt)
+        try:
+            key, _phrase = self._open(info, blob, derived)
+        except BaseException:
+            derived.wipe()
+            raise
+        del _phrase
+        session = UnlockedWallet(self, info.address, key, derived)
+        del key
+        for slot, records in (("", info.agents), ("pending:", info.pending_agents)):
+            for network, record in records.items():
+                agent_key = self._load_agent(info, record, derived)
+                if agent_key is not None:
+                    session._hold(slot + network, record.address, agent_key)
+        with self._lock:
+            previous, self._session = self._session, session
+            self._last_activity = self._clock()
+        if previous is not None:
+            self._lock_session(previous)
+        log.info("unlocked wallet %s", info.address)
+        return session
+
+    def _load_agent(
+        self, info: WalletInfo, record: AgentRecord, derived: DerivedKey
+    ) -> bytes | None:
+        """An agent's key, or None (logged) if its entry is gone or damaged: a new agent will
+        be approved on the next trade, so one bad agent entry must not block unlocking."""
+        try:
+            blob = self._read_blob(info, f"agent:{record.address}", "agent", info.address)
+            if derived.matches(blob.salt, blob.params):
+                key, _ = open_blob(blob, derived)
+            else:  # sealed under an older password's salt (should not happen): skip
+                raise CorruptEntry("sealed under a different password")
+        except WalletError as exc:
+            log.warning("agent %s of %s unusable: %s", record.address, info.address, exc)
+            return None
+        return key
+
+    def lock(self) -> None:
+        """Drop every decrypted key from memory (and from signing's cache). Idempotent."""
+        with self._lock:
+            session, self._session = self._session, None
+        if session is not None:
+            self._lock_session(session)
+            log.info("locked wallet %s", session.address)
+        signing.forget_cached_keys()
+
+    def _lock_session(self, session: UnlockedWallet) -> None:
+        session._wipe()
+        signing.forget_cached_keys()
+        for listener in list(self._lock_listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("lock listener failed")
+
+    def add_lock_listener(self, listener: Callable[[], None]) -> None:
+        """Called (from whichever thread locks) after a session is locked."""
+        self._lock_listeners.append(listener)
+
+    # ------------------------------------------------------------------ idle lock
+
+    @property
+    def idle_lock_minutes(self) -> int:
+        return self._idle_minutes
+
+    @idle_lock_minutes.setter
+    def idle_lock_minutes(self, minutes: int) -> None:
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise WalletError("The idle lock time must be a whole number of minutes.")
+        if not 1 <= minutes <= MAX_IDLE_LOCK_MINUTES:
+            raise WalletError(f"The idle lock time must be 1 to {MAX_IDLE_LOCK_MINUTES} minutes.")
+        with self._lock:
+            old, self._idle_minutes = self._idle_minutes, minutes
+            try:
+                self._save(dict(self._wallets))
+            except WalletError:
+                self._idle_minutes = old
+                raise
+
+    def touch(self) -> None:
+        """Record user activity (the UI calls this on input); postpones the idle lock."""
+        with self._lock:
+            self._last_activity = self._clock()
+
+    def seconds_until_idle_lock(self) -> float | None:
+        """None when locked; otherwise how long until the idle lock fires."""
+        with self._lock:
+            if self._session is None:
+                return None
+            return max(0.0, self._last_activity + self._idle_minutes * 60 - self._clock())
+
+    def lock_if_idle(self) -> bool:
+        """Lock if idle for longer than the configured time; True if it locked now."""
+        remaining = self.seconds_until_idle_lock()
+        if remaining is None or remaining > 0:
+            return False
+        log.info("locking after %d idle minutes", self._idle_minutes)
+        self.lock()
+        return True
+
+    async def watch_idle(self, poll_s: float = 5.0) -> None:
+        """Run forever on the app's event loop, locking when idle (cancel to stop)."""
+        while True:
+            await asyncio.sleep(poll_s)
+            self.lock_if_idle()
+
+    # ------------------------------------------------------------------ backup, delete, edit
+
+    def reveal(self, address: str, password: str) -> RevealedSecret:
+        """The phrase (if any) and key, for backup; needs the password again even if unlocked."""
+        info = self.get(address)
+        blob = self._read_blob(info, info.entry_name, "wallet", None)
+        derived = DerivedKey.derive(str(password), blob.params, blob.salt)
+        try:
+            key, phrase = self._open(info, blob, derived)
+        finally:
+            derived.wipe()
+        log.info("revealed backup of %s", info.address)
+        return RevealedSecret(info.address, key, phrase)
+
+    def delete_wallet(self, address: str, *, confirmed: bool = False) -> None:
+        """Remove a wallet's keyring entries and metadata. ``confirmed`` must be True: the UI
+        asks first (and should warn that without a backup the funds are lost)."""
+        if confirmed is not True:
+            raise NotConfirmed("Deleting a wallet needs your confirmation.")
+        info = self.get(address)
+        with self._lock:
+            if self._session is not None and self._session.address == info.address:
+                self.lock()
+            store = self._store(info.storage)
+            store.delete(info.entry_name)  # KeyringWriteFailed: nothing changed
+            wallets = dict(self._wallets)
+            del wallets[info.address.lower()]
+            self._save(wallets)
+        agents = {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
+        for agent in agents:
+            try:
+                store.delete(f"agent:{agent}")
+            except WalletError as exc:
+                log.warning("could not delete agent entry %s: %s", agent, exc)
+        log.info("deleted wallet %s", info.address)
+
+    def rename_wallet(self, address: str, label: str) -> WalletInfo:
+        with self._lock:
+            info = replace(self.get(address), label=(label or "Wallet").strip()[:64])
+            self._save({**self._wallets, info.address.lower(): info})
+        return info
+
+    def change_password(self, address: str, old_password: str, new_password: str) -> None:
+        """Re-encrypt the wallet and its agents under a new password (fresh salt).
+
+        Each entry is rewritten in place; the keyring either takes the whole new value or
+        keeps the old one, and a failure part-way leaves agents readable only with the old
+        password, which unlock tolerates (it approves a fresh agent).
+        """
+        _check_password(new_password)
+        info = self.get(address)
+        blob = self._read_blob(info, info.entry_name, "wallet", None)
+        old = DerivedKey.derive(str(old_password), blob.params, blob.salt)
+        new = DerivedKey.derive(new_password, self._scrypt)
+        try:
+            key, phrase = self._open(info, blob, old)
+            store = self._store(info.storage)
+            store.set(
+                info.entry_name,
+                seal(key, new, kind="wallet", phrase=phrase, account_index=blob.account_index),
+            )
+            for record in (*info.agents.values(), *info.pending_agents.values()):
+                agent_key = self._load_agent(info, record, old)
+                if agent_key is not None:
+                    store.set(
+                        f"agent:{record.address}",
+                        seal(agent_key, new, kind="agent", owner=info.address),
+                    )
+        finally:
+            old.wipe()
+            new.wipe()
+        with self._lock:
+            if self._session is not None and self._session.address == info.address:
+                self.lock()  # the session's derived key belongs to the old password
+
+    # ------------------------------------------------------------------ agent bookkeeping
+
+    def _check_session(self, session: UnlockedWallet) -> WalletInfo:
+        with self._lock:
+            if session.locked or session is not self._session:
+                raise WalletLocked()
+        return self.get(session.address)
+
+    def stage_agent(
+        self, session: UnlockedWallet, network: NetworkName, *, name: str, valid_until_ms: int
+    ) -> AgentRecord:
+        """Generate a fresh agent key, store it encrypted, record it as pending on ``network``.
+
+        Stored *before* approval so an approval whose answer is lost leaves a key that can be
+        re-approved, never an approved agent without a key. An older pending agent is retired.
+        """
+        with self._lock:
+            info = self._check_session(session)
+            retired = {*info.retired_agents, info.address.lower()}
+            retired |= {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
+            while True:
+                key = secrets.token_bytes(32)
+                try:
+                    address = key_address(key).lower()
+                except ValueError:
+                    continue
+                if address not in retired:
+                    break
+            store = self._store(info.storage)
+            store.set(
+                f"agent:{address}", seal(key, session._derived, kind="agent", owner=info.address)
+            )
+            record = AgentRecord(address, name, valid_until_ms, None)
+            old_pending = info.pending_agents.get(network)
+            updated = replace(
+                info,
+                pending_agents={**info.pending_agents, network: record},
+                retired_agents=(
+                    (*info.retired_agents, old_pending.address)
+                    if old_pending
+                    else info.retired_agents
+                ),
+            )
+            try:
+                self._save({**self._wallets, info.address.lower(): updated})
+            except WalletError:
+                self._delete_quietly(store, address)
+                raise
+            session._hold(f"pending:{network}", address, key)
+            if old_pending is not None:
+                self._delete_quietly(store, old_pending.address)
+            log.info("staged agent %s for %s on %s", address, info.address, network)
+            return record
+
+    def activate_agent(
+        self, session: UnlockedWallet, network: NetworkName, approved_at_ms: int
+    ) -> AgentRecord:
+        """The pending agent was approved: make it active; the one it replaced is retired
+        (its key deleted, its address never used again)."""
+        with self._lock:
+            info = self._check_session(session)
+            pending = info.pending_agents.get(network)
+            held = session._pending_key(network)
+            if pending is None or held is None or held[0] != pending.address:
+                raise AgentRequired(f"No pending agent for {network}.")
+            record = replace(pending, approved_at_ms=approved_at_ms)
+            old = info.agents.get(network)
+            pendings = dict(info.pending_agents)
+            del pendings[network]
+            updated = replace(
+                info,
+                agents={**info.agents, network: record},
+                pending_agents=pendings,
+                retired_agents=(*info.retired_agents, old.address) if old else info.retired_agents,
+            )
+            self._save({**self._wallets, info.address.lower(): updated})
+            session._hold(network, record.address, bytes(held[1]))
+            session._drop(f"pending:{network}")
+            if old is not None and old.address != record.address:
+                self._delete_quietly(self._store(info.storage), old.address)
+            log.info("agent %s active for %s on %s", record.address, info.address, network)
+            return record
+
+    def retire_agent(self, session: UnlockedWallet, network: NetworkName, *, pending: bool) -> None:
+        """Forget the active (or pending) agent on ``network``: key deleted, address retired."""
+        with self._lock:
+            info = self._check_session(session)
+            records = info.pending_agents if pending else info.agents
+            record = records.get(network)
+            if record is None:
+                return
+            remaining = {k: v for k, v in records.items() if k != network}
+            changes: dict[str, Any] = {"pending_agents" if pending else "agents": remaining}
+            updated = replace(
+                info, retired_agents=(*info.retired_agents, record.address), **changes
+            )
+            self._save({**self._wallets, info.address.lower(): updated})
+            session._drop(f"pending:{network}" if pending else network)
+            self._delete_quietly(self._store(info.storage), record.address)
+            log.info("retired agent %s of %s on %s", record.address, info.address, network)
+
+    @staticmethod
+    def _delete_quietly(store: SecretStore, agent: str) -> None:
+        try:
+            store.delete(f"agent:{agent}")
+        except (KeyringWriteFailed, WalletError) as exc:
+            log.warning("could not delete agent entry %s: %s", agent, exc)
+
+    def __repr__(self) -> str:
+        return f"Keystore({len(self._wallets)} wallets, unlocked={self._session is not None})"

@@ -1,0 +1,213 @@
+"""Non-secret wallet metadata in the config directory (``wallets.json``).
+
+What lives here is only what the app must know *before* unlock and what is public anyway:
+addresses, labels, the network, agent addresses and their expiry, where each wallet's blob is
+stored (keyring or file), and the idle-lock time. Keys, phrases and passwords never do.
+
+Writes are atomic (temp file, fsync, rename) so a crash leaves the old file. A damaged file
+is moved aside (it holds nothing secret) and the app starts with an empty list rather than
+refusing to start; the encrypted entries in the keyring are untouched and the wallets can be
+re-imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs
+
+__all__ = [
+    "DEFAULT_IDLE_LOCK_MINUTES",
+    "AgentRecord",
+    "MetadataFile",
+    "Source",
+    "Storage",
+    "WalletInfo",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IDLE_LOCK_MINUTES: Final = 15
+Source = Literal["created", "phrase", "key", "demo"]
+Storage = Literal["keyring", "file"]
+_SOURCES: Final = ("created", "phrase", "key", "demo")
+_ADDRESS_RE: Final = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord:
+    """An agent (API) wallet for one network. ``approved_at_ms`` is None while pending."""
+
+    address: str  # lowercase
+    name: str
+    valid_until_ms: int
+    approved_at_ms: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "name": self.name,
+            "valid_until_ms": self.valid_until_ms,
+            "approved_at_ms": self.approved_at_ms,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> AgentRecord | None:
+        if not isinstance(raw, dict):
+            return None
+        address, name, until = raw.get("address"), raw.get("name"), raw.get("valid_until_ms")
+        approved = raw.get("approved_at_ms")
+        if not (isinstance(address, str) and _ADDRESS_RE.fullmatch(address)):
+            return None
+        if not isinstance(name, str) or not isinstance(until, int):
+            return None
+        return cls(address.lower(), name, until, approved if isinstance(approved, int) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletInfo:
+    """Everything public about one stored wallet."""
+
+    address: str  # EIP-55 checksummed main address: the account every query uses
+    label: str
+    network: NetworkName
+    source: Source
+    account_index: int | None  # BIP44 index for phrase wallets, None for raw keys
+    created_at_ms: int
+    backup_confirmed: bool
+    storage: Storage
+    agents: dict[str, AgentRecord] = field(default_factory=dict)  # network -> active agent
+    pending_agents: dict[str, AgentRecord] = field(default_factory=dict)
+    retired_agents: tuple[str, ...] = ()
+
+    @property
+    def has_phrase(self) -> bool:
+        return self.account_index is not None
+
+    @property
+    def entry_name(self) -> str:
+        return f"wallet:{self.address.lower()}"
+
+    def agent_for(self, network: str) -> str | None:
+        """The active agent address on ``network``, for display and account views."""
+        record = self.agents.get(network)
+        return None if record is None else record.address
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "label": self.label,
+            "network": self.network,
+            "source": self.source,
+            "account_index": self.account_index,
+            "created_at_ms": self.created_at_ms,
+            "backup_confirmed": self.backup_confirmed,
+            "storage": self.storage,
+            "agents": {k: v.to_json() for k, v in self.agents.items()},
+            "pending_agents": {k: v.to_json() for k, v in self.pending_agents.items()},
+            "retired_agents": list(self.retired_agents),
+        }
+
+    @classmethod
+    def from_json(cls, raw: Any) -> WalletInfo | None:
+        if not isinstance(raw, dict):
+            return None
+        address = raw.get("address")
+        if not (isinstance(address, str) and _ADDRESS_RE.fullmatch(address)):
+            return None
+        network = raw.get("network")
+        source = raw.get("source")
+        index = raw.get("account_index")
+
+        def agents(key: str) -> dict[str, AgentRecord]:
+            out: dict[str, AgentRecord] = {}
+            value = raw.get(key)
+            if isinstance(value, dict):
+                for net, rec in value.items():
+                    parsed = AgentRecord.from_json(rec)
+                    if net in NETWORK_NAMES and parsed is not None:
+                        out[net] = parsed
+            return out
+
+        retired = raw.get("retired_agents")
+        return cls(
+            address=address,
+            label=str(raw.get("label") or "Wallet"),
+            network=network if network in NETWORK_NAMES else "local",
+            source=source if source in _SOURCES else "key",
+            account_index=index if isinstance(index, int) and not isinstance(index, bool) else None,
+            created_at_ms=int(raw.get("created_at_ms") or 0),
+            backup_confirmed=raw.get("backup_confirmed") is True,
+            storage="file" if raw.get("storage") == "file" else "keyring",
+            agents=agents("agents"),
+            pending_agents=agents("pending_agents"),
+            retired_agents=tuple(
+                a.lower() for a in retired if isinstance(a, str) and _ADDRESS_RE.fullmatch(a)
+            )
+            if isinstance(retired, list)
+            else (),
+        )
+
+
+class MetadataFile:
+    """Load and atomically save ``wallets.json``."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or Path(app_dirs().user_config_dir) / "wallets.json"
+
+    def load(self) -> tuple[dict[str, WalletInfo], int]:
+        """(wallets by lowercase address, idle-lock minutes)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}, DEFAULT_IDLE_LOCK_MINUTES
+        except OSError as exc:
+            log.warning("cannot read %s (%s); starting with no wallets", self.path, exc)
+            return {}, DEFAULT_IDLE_LOCK_MINUTES
+        try:
+            raw = json.loads(text)
+            if not isinstance(raw, dict) or not isinstance(raw.get("wallets"), list):
+                raise ValueError("not a wallets file")
+        except ValueError:
+            aside = self.path.with_name(f"wallets.damaged-{int(time.time())}.json")
+            with contextlib.suppress(OSError):
+                os.replace(self.path, aside)
+            log.warning("%s was damaged; moved aside to %s", self.path, aside.name)
+            return {}, DEFAULT_IDLE_LOCK_MINUTES
+        wallets: dict[str, WalletInfo] = {}
+        for item in raw["wallets"]:
+            info = WalletInfo.from_json(item)
+            if info is not None:
+                wallets[info.address.lower()] = info
+        minutes = raw.get("idle_lock_minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+            minutes = DEFAULT_IDLE_LOCK_MINUTES
+        return wallets, minutes
+
+    def save(self, wallets: dict[str, WalletInfo], idle_lock_minutes: int) -> None:
+        data = {
+            "version": 1,
+            "idle_lock_minutes": idle_lock_minutes,
+            "wallets": [w.to_json() for w in wallets.values()],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".wallets-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
