@@ -1,0 +1,207 @@
+"""The Trade page against a real venue process with synthetic liquidity and a funded account.
+
+The page runs on a qasync loop, exactly as in the app: services, WebSocket and widgets share
+one thread. Each test builds its own loop around the QApplication and closes it afterwards,
+so no task survives a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import aiohttp
+import pytest
+import qasync
+from eth_account import Account
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from tests.venue_process import VenueProcess
+from wallet_perps.core.tickets import OrderPlan, TicketError, TicketSide
+from wallet_perps.services.session import TradingSession
+from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.pages.trade import TradePage
+
+D = Decimal
+T = TypeVar("T")
+FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueProcess]:
+    process = VenueProcess("--seed", "5")  # with flow: synthetic traders keep a live book
+    yield process
+    process.kill()
+
+
+def run_on_qasync(qtbot: QtBot, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``scenario`` on a fresh qasync loop, then cancel leftovers and close the loop."""
+    app = QApplication.instance()
+    assert app is not None
+    loop = qasync.QEventLoop(app)
+    try:
+        loop.run_until_complete(asyncio.wait_for(scenario(), 35))
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+        assert not [t for t in pending if not t.done()], pending
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def until(check: Callable[[], T], what: str, timeout_s: float = 10.0) -> T:
+    """Poll ``check`` while the loop (and Qt) keep running."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def funded_session(url: str, usdc: str = "1000") -> TradingSession:
+    account = Account.create()
+    user = account.address.lower()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+    ):
+        assert (await resp.json()) == {"status": "ok"}
+    session = TradingSession(
+        url, KeySigner(bytes(account.key)), user, False, contexts_poll_s=0, ws_options=FAST_WS
+    )
+    await session.start()
+    return session
+
+
+def test_trade_page_live_price_refuses_five_dollars_and_fills_a_long(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        # $40 behind a $200 cross position: liquidation is near enough to be a real price.
+        session = await funded_session(venue.url, "40")
+        adapter = SessionAdapter(session)
+        page = TradePage(adapter)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        try:
+            await check_page(session, page)
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+async def check_page(session: TradingSession, page: TradePage) -> None:
+    # A live BTC price, BTC first in the picker, and a book with both sides.
+    assert page.market_box.itemText(0) == "BTC" and page.coin == "BTC"
+    await until(lambda: page.price_label.text().startswith("$"), "a BTC price")
+    await until(lambda: page.book.bid_rows[0][0].text() != "", "the book's bids")
+    await until(lambda: page.book.ask_rows[0][0].text() != "", "the book's asks")
+    price = D(page.price_label.text().lstrip("$").replace(",", ""))
+    oracle = session.market.context("BTC")
+    assert oracle is not None and abs(price / oracle.oracle_px - 1) < D("0.05")
+    assert "%/h (" in page.funding_stat.value.text() and "APR" in page.funding_stat.value.text()
+
+    ticket = page.ticket
+    sent: list[OrderPlan] = []
+    results: list[OrderResult] = []
+    ticket.submitted.connect(sent.append)
+    page.adapter.order_result.connect(results.append)
+
+    # $5: a clear reason next to the amount, the button disabled, nothing sent.
+    before = await session.http.user_rate_limit(session.user)
+    ticket.amount_edit.setFocus()
+    qtbot_keys(ticket.amount_edit, "5")
+    plan = ticket.plan
+    assert isinstance(plan, TicketError) and plan.field == "amount"
+    assert ticket.amount_error.isVisible()
+    assert "Minimum order value is $10" in ticket.amount_error.text()
+    assert not ticket.action_button.isEnabled()
+    ticket.action_button.click()
+    ticket.submit()
+    await asyncio.sleep(0.3)
+    assert sent == [] and results == []
+    after = await session.http.user_rate_limit(session.user)
+    assert after.n_requests_used == before.n_requests_used
+    assert await session.http.open_orders(session.user) == []
+    assert await session.http.user_fills(session.user) == []
+
+    # $200 at 10x market long: the button says what happens, and it fills.
+    ticket.amount_edit.clear()
+    qtbot_keys(ticket.amount_edit, "200")
+    assert ticket.leverage_slider.value() == 10
+    plan = await until(
+        lambda: ticket.plan if isinstance(ticket.plan, OrderPlan) else None, "a valid plan"
+    )
+    assert not ticket.amount_error.isVisible()
+    assert ticket.action_button.isEnabled()
+    assert ticket.action_button.text().startswith("Open Long ")
+    assert ticket.action_button.text().endswith(" BTC")
+    assert ticket.estimates["liquidation"].text().startswith("$")
+    ticket.action_button.click()
+    await until(lambda: results, "the order result", timeout_s=15)
+    assert len(sent) == 1
+    result = results[0]
+    assert result.state is OrderState.FILLED, result
+    assert ticket.result_label.isVisible() and ticket.result_label.text()
+    estimate = sent[0].liquidation_px
+    assert estimate is not None
+
+    venue_state = await session.http.clearinghouse_state(session.user)
+    position = venue_state.position("BTC")
+    assert position is not None and position.liquidation_px is not None
+    assert position.szi == sent[0].size
+    assert position.leverage.value == 10
+    error = abs(estimate - position.liquidation_px) / position.liquidation_px
+    assert error < D("0.005"), (estimate, position.liquidation_px)
+    # The page shows the new position once the account stream has it.
+    await until(lambda: "Your position: Long" in page.position_label.text(), "the position line")
+
+
+def qtbot_keys(widget: QWidget, text: str) -> None:
+    """Type like a person: one key event per character (the ticket re-validates on each)."""
+    QTest.keyClicks(widget, text)
+
+
+def test_keyboard_l_and_s_pick_the_side(qtbot: QtBot, venue: VenueProcess) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url)
+        adapter = SessionAdapter(session)
+        page = TradePage(adapter)
+        qtbot.addWidget(page)
+        page.show()
+        ticket = page.ticket
+
+        def side_after(widget: QWidget, key: Qt.Key) -> TicketSide:
+            QTest.keyClick(widget, key)
+            return ticket.side
+
+        try:
+            ticket.long_button.setFocus()
+            assert side_after(ticket.long_button, Qt.Key.Key_S) is TicketSide.SHORT
+            assert ticket.action_button.property("kind") == "short"
+            assert side_after(ticket.long_button, Qt.Key.Key_L) is TicketSide.LONG
+            # In the amount field the letters are text, not side switches.
+            assert side_after(ticket.amount_edit, Qt.Key.Key_S) is TicketSide.LONG
+            # Elsewhere on the page they still pick the side.
+            assert side_after(page.book, Qt.Key.Key_S) is TicketSide.SHORT
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
