@@ -48,7 +48,7 @@ __all__ = [
 
 DEFAULT_SIGNATURE_CHAIN_ID: Final = "0x66eee"
 
-_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _UINT64_MAX: Final = (1 << 64) - 1
 
 
@@ -237,7 +237,7 @@ def _private_key(private_key: str | bytes) -> PrivateKey:
     else:
         raise SignatureError("private key must be a 0x hex string or 32 bytes")
     secret = int.from_bytes(raw, "big")
-    if not 0 < secret < _SECP256K1_N:
+    if not 0 < secret < SECP256K1_N:
         raise SignatureError("private key is outside the secp256k1 range")
     return PrivateKey(raw)
 
@@ -495,7 +495,7 @@ def _signature_int(value: object, what: str) -> int:
             raise SignatureError(f"signature {what} is not valid hex") from None
     else:
         raise SignatureError(f"signature {what} must be a hex string")
-    if not 0 < number < _SECP256K1_N:
+    if not 0 < number < SECP256K1_N:
         raise SignatureError(f"signature {what} is out of range")
     return number
 

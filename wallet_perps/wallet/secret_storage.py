@@ -38,7 +38,7 @@ from Crypto.Cipher import AES
 from Crypto.Protocol.KDF import scrypt as _scrypt
 from Crypto.Util import Counter
 
-from wallet_perps.hyperliquid.signing import keccak256, to_checksum_address
+from wallet_perps.hyperliquid.signing import SECP256K1_N, keccak256, to_checksum_address
 from wallet_perps.wallet.errors import CorruptEntry, WrongPassword
 
 __all__ = [
@@ -131,16 +131,13 @@ class DerivedKey:
         raise TypeError("a DerivedKey cannot be pickled")
 
 
-_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-
-
 def key_address(private_key: bytes) -> str:
     """Checksummed address of a raw key, computed without touching signing's key cache.
 
     ``signing.address_from_private_key`` caches the parsed key for fast signing; a key that
     is only being checked (wrong-password paths, reveal) must not linger there.
     """
-    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < _SECP256K1_N:
+    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
         raise ValueError("not a secp256k1 private key")
     public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
     return to_checksum_address(keccak256(public)[-20:])
