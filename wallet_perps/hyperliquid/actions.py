@@ -359,6 +359,19 @@ def _amount(amount: Decimal, what: str = "amount") -> str:
     return _positive_wire(amount, what)
 
 
+def _send_action(
+    kind: str, destination: str, amount: Decimal, time_ms: int, is_mainnet: bool, chain_id: str
+) -> WireDict:
+    """usdSend and withdraw3 share one shape; only the type (and so the EIP-712 struct) differs."""
+    return {
+        "type": kind,
+        "destination": normalize_address(destination, "destination"),
+        "amount": _amount(amount),
+        "time": _int(time_ms, "time"),
+        **_chain_fields(is_mainnet, chain_id),
+    }
+
+
 def usd_send_action(
     destination: str,
     amount: Decimal,
@@ -368,13 +381,7 @@ def usd_send_action(
     signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
 ) -> WireDict:
     """Send USDC to another Hyperliquid account; ``time_ms`` must equal the request nonce."""
-    return {
-        "type": "usdSend",
-        "destination": normalize_address(destination, "destination"),
-        "amount": _amount(amount),
-        "time": _int(time_ms, "time"),
-        **_chain_fields(is_mainnet, signature_chain_id),
-    }
+    return _send_action("usdSend", destination, amount, time_ms, is_mainnet, signature_chain_id)
 
 
 def withdraw3_action(
@@ -386,13 +393,7 @@ def withdraw3_action(
     signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
 ) -> WireDict:
     """Withdraw USDC to Arbitrum (the venue charges a $1 fee); ``time_ms`` equals the nonce."""
-    return {
-        "type": "withdraw3",
-        "destination": normalize_address(destination, "destination"),
-        "amount": _amount(amount),
-        "time": _int(time_ms, "time"),
-        **_chain_fields(is_mainnet, signature_chain_id),
-    }
+    return _send_action("withdraw3", destination, amount, time_ms, is_mainnet, signature_chain_id)
 
 
 def usd_class_transfer_action(

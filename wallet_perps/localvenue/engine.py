@@ -67,7 +67,6 @@ from wallet_perps.localvenue.book import OrderBook
 from wallet_perps.localvenue.candles import CandleBook
 from wallet_perps.localvenue.clearinghouse import (
     Clearinghouse,
-    ClearinghouseError,
     MarketRules,
 )
 from wallet_perps.localvenue.clock import HOUR_MS
@@ -295,14 +294,10 @@ class Venue(LiquidationEngine):
     def faucet(self, user: str, usdc: Decimal, now_ms: int) -> None:
         """Local-only deposit: credits the perp account, ledger ``deposit``."""
         user = user.lower()
-        call = self._begin(now_ms)
-        try:
+        with self._call(now_ms) as call:
             self.clearinghouse.deposit(user, usdc)
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        self._funded[user] = None
-        self._add_ledger(call, user, {"type": "deposit", "usdc": wire(usdc)})
-        self._end(call)
+            self._funded[user] = None
+            self._add_ledger(call, user, {"type": "deposit", "usdc": wire(usdc)})
 
     def set_oracle(self, coin: str, px: Decimal, now_ms: int) -> None:
         """Override ``coin``'s oracle; the mark follows at once and liquidations run now."""
@@ -335,8 +330,7 @@ class Venue(LiquidationEngine):
         leverage = action.get("leverage")
         if not isinstance(leverage, int) or isinstance(leverage, bool):
             raise VenueReject("Invalid leverage value.")
-        call = self._begin(now_ms, user)
-        try:
+        with self._call(now_ms, user) as call:
             self.clearinghouse.update_leverage(user, coin, bool(action.get("isCross")), leverage)
             for order in self._open.get(user, {}).values():
                 if order.rest is not None and order.coin == coin and not order.reduce_only:
@@ -346,10 +340,6 @@ class Venue(LiquidationEngine):
                     )
             call.dirty[user] = None
             call.pairs[(user, coin)] = None
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        finally:
-            self._end(call)
         return {"type": "default"}
 
     def update_isolated_margin(
@@ -360,15 +350,10 @@ class Venue(LiquidationEngine):
         ntli = action.get("ntli")
         if not isinstance(ntli, int) or isinstance(ntli, bool):
             raise VenueReject("Invalid margin amount.")
-        call = self._begin(now_ms, user)
-        try:
+        with self._call(now_ms, user) as call:
             self.clearinghouse.update_isolated_margin(user, coin, Decimal(ntli).scaleb(-6))
             call.dirty[user] = None
             call.pairs[(user, coin)] = None
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        finally:
-            self._end(call)
         return {"type": "default"}
 
     def usd_send(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]:
@@ -378,8 +363,7 @@ class Venue(LiquidationEngine):
         destination = str(action.get("destination", "")).lower()
         if not is_address(destination):
             raise VenueReject("Invalid destination address.")
-        call = self._begin(now_ms, user)
-        try:
+        with self._call(now_ms, user) as call:
             self.clearinghouse.transfer(user, destination, amount)
             self._funded[destination] = None
             delta = {
@@ -391,10 +375,6 @@ class Venue(LiquidationEngine):
             }
             self._add_ledger(call, user, delta)
             self._add_ledger(call, destination, dict(delta))
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        finally:
-            self._end(call)
         return {"type": "default"}
 
     def withdraw3(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]:
@@ -403,8 +383,7 @@ class Venue(LiquidationEngine):
         amount = parse_amount(action.get("amount"))
         if amount <= WITHDRAW_FEE:
             raise VenueReject("Withdrawal amount must be more than the $1 fee.")
-        call = self._begin(now_ms, user)
-        try:
+        with self._call(now_ms, user) as call:
             self.clearinghouse.debit(user, amount + WITHDRAW_FEE)
             # The fee stays inside the venue, so total USDC falls by exactly ``amount``.
             self.clearinghouse.fees_collected += WITHDRAW_FEE
@@ -418,10 +397,6 @@ class Venue(LiquidationEngine):
                     "fee": wire(WITHDRAW_FEE),
                 },
             )
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        finally:
-            self._end(call)
         return {"type": "default"}
 
     def usd_class_transfer(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]:
@@ -432,8 +407,7 @@ class Venue(LiquidationEngine):
             raise VenueReject("Sub-accounts are not supported on the local venue.")
         amount = parse_amount(raw)
         to_perp = bool(action.get("toPerp"))
-        call = self._begin(now_ms, user)
-        try:
+        with self._call(now_ms, user) as call:
             spot = self._spot.get(user, ZERO)
             if to_perp:
                 if amount > spot:
@@ -448,10 +422,6 @@ class Venue(LiquidationEngine):
                 user,
                 {"type": "accountClassTransfer", "usdc": wire(amount), "toPerp": to_perp},
             )
-        except ClearinghouseError as exc:
-            raise VenueReject(str(exc)) from None
-        finally:
-            self._end(call)
         return {"type": "default"}
 
     def noop(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]:

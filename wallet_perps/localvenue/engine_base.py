@@ -8,13 +8,14 @@ order, liquidation and query mixins type-check on their own.
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from wallet_perps.core.risk import ZERO
-from wallet_perps.localvenue.clearinghouse import usd
+from wallet_perps.localvenue.clearinghouse import ClearinghouseError, usd
 from wallet_perps.localvenue.clock import HOUR_MS
 from wallet_perps.localvenue.engine_queries import LEDGER_CAP, VenueQueries
 from wallet_perps.localvenue.engine_types import (
@@ -139,6 +140,17 @@ class EngineBase(VenueQueries):
         if user is not None:
             self._n_requests[user] = self._n_requests.get(user, 0) + weight
         return Call(self._now_ms, self._call_seq, self._seed)
+
+    @contextlib.contextmanager
+    def _call(self, now_ms: int, user: str | None = None, weight: int = 1) -> Iterator[Call]:
+        """One state-changing call: refusals in the venue's words, and its pushes always sent."""
+        call = self._begin(now_ms, user, weight)
+        try:
+            yield call
+        except ClearinghouseError as exc:
+            raise VenueReject(str(exc)) from None
+        finally:
+            self._end(call)
 
     def _emit(self, channel: str, key: str | None, data: Any) -> None:
         event = VenueEvent(channel, key, data)
