@@ -571,6 +571,10 @@ class _Model:
             fills.append((o.oid, o.px, want))
             if not o.sz:
                 self.orders.remove(o)
+            else:
+                # A maker left with size means the taker is done or its cap is used up; the
+                # book stays on this maker (time priority) and stops, never reaching later ones.
+                break
         return fills, stp, margin, left
 
     def levels(self, bids: bool) -> list[tuple[Decimal, Decimal, int]]:
