@@ -24,9 +24,13 @@ from wallet_perps.services.events import EventSource
 from wallet_perps.services.market import MarketData
 from wallet_perps.services.trader import L1Signer, Trader
 
-__all__ = ["TradingSession", "ws_url_for"]
+__all__ = ["NoAccount", "TradingSession", "ws_url_for"]
 
 log = logging.getLogger(__name__)
+
+
+class NoAccount(RuntimeError):
+    """An account action was asked of a session with no unlocked wallet attached."""
 
 
 def ws_url_for(base_url: str) -> str:
@@ -40,7 +44,12 @@ def ws_url_for(base_url: str) -> str:
 
 
 class TradingSession:
-    """http + ws + MarketData + AccountStore + Trader for ``user``, signed by ``signer``.
+    """http + ws + MarketData, plus AccountStore + Trader for ``user`` signed by ``signer``.
+
+    Market data is public, so a session may start without an account (``signer`` and
+    ``user`` None): the app shows live prices before the wallet is unlocked, and keeps them
+    streaming while it is locked. :meth:`open_account` / :meth:`close_account` attach and
+    detach the account part on the same connections; ``account_opened`` announces it.
 
     Extra keyword arguments tune the parts (``http_timeout``, ``ws_options`` for
     HyperliquidWs, ``trader_options`` for Trader, ``contexts_poll_s`` for MarketData).
@@ -49,9 +58,9 @@ class TradingSession:
     def __init__(
         self,
         base_url: str,
-        signer: L1Signer,
-        user: str,
-        is_mainnet: bool,
+        signer: L1Signer | None = None,
+        user: str | None = None,
+        is_mainnet: bool = False,
         *,
         ws_url: str | None = None,
         nonces: NonceManager | None = None,
@@ -62,6 +71,8 @@ class TradingSession:
         connect_timeout_s: float = 15.0,
     ) -> None:
         self.connection: EventSource[ConnectionState] = EventSource("connection")
+        #: Emits the user's address when an account is attached, "" when it is detached.
+        self.account_opened: EventSource[str] = EventSource("account_opened")
         self.http = HyperliquidHttp(base_url, timeout=http_timeout)
         self.ws = HyperliquidWs(
             ws_url or ws_url_for(base_url),
@@ -69,26 +80,81 @@ class TradingSession:
             **(ws_options or {}),  # type: ignore[arg-type]
         )
         self.market = MarketData(self.http, self.ws, contexts_poll_s=contexts_poll_s)
-        self.account = AccountStore(self.http, self.ws, user)
-        self.trader = Trader(
-            self.http,
-            signer,
-            user,
-            nonces or NonceManager(),
-            is_mainnet,
-            lambda: self.market.meta,
-            **(trader_options or {}),  # type: ignore[arg-type]
-        )
+        self.is_mainnet = is_mainnet
+        self.nonces = nonces or NonceManager()
+        self._trader_options = trader_options or {}
+        self._account: AccountStore | None = None
+        self._trader: Trader | None = None
+        if (signer is None) != (user is None):
+            raise ValueError("give both signer and user, or neither")
+        if signer is not None and user is not None:
+            self._attach(signer, user)
         self._connect_timeout = connect_timeout_s
         self._started = False
 
+    # ------------------------------------------------------------------ account part
+
+    def _attach(self, signer: L1Signer, user: str) -> AccountStore:
+        self._account = AccountStore(self.http, self.ws, user)
+        self._trader = Trader(
+            self.http,
+            signer,
+            user,
+            self.nonces,
+            self.is_mainnet,
+            lambda: self.market.meta,
+            **self._trader_options,  # type: ignore[arg-type]
+        )
+        return self._account
+
+    @property
+    def has_account(self) -> bool:
+        return self._account is not None
+
+    @property
+    def account(self) -> AccountStore:
+        """The attached account's store; raises ``NoAccount`` when none is attached."""
+        if self._account is None:
+            raise NoAccount("No wallet is unlocked.")
+        return self._account
+
+    @property
+    def trader(self) -> Trader:
+        if self._trader is None:
+            raise NoAccount("No wallet is unlocked.")
+        return self._trader
+
     @property
     def user(self) -> str:
-        return self.account.user
+        return self._account.user if self._account is not None else ""
+
+    async def open_account(self, signer: L1Signer, user: str) -> None:
+        """Attach ``user``'s account (replacing any other) and load it on the live session."""
+        await self.close_account()
+        store = self._attach(signer, user)
+        if self._started:
+            try:
+                await store.start()
+            except BaseException:
+                await self.close_account()
+                raise
+        self.account_opened.emit(store.user)
+
+    async def close_account(self) -> None:
+        """Detach the account (on lock): its feeds stop, market data keeps streaming."""
+        store, self._account, self._trader = self._account, None, None
+        if store is None:
+            return
+        try:
+            await store.stop()
+        except Exception:
+            log.exception("stopping the account store failed")
+        self.account_opened.emit("")
 
     def _on_state(self, state: ConnectionState) -> None:
         self.market.on_connection_state(state)
-        self.account.on_connection_state(state)
+        if self._account is not None:
+            self._account.on_connection_state(state)
         self.connection.emit(state)
 
     async def start(self) -> None:
@@ -101,7 +167,8 @@ class TradingSession:
             async with asyncio.timeout(self._connect_timeout):
                 await self.ws.wait_connected()
             await self.market.start()
-            await self.account.start()
+            if self._account is not None:
+                await self._account.start()
         except BaseException:
             await self.stop()
             raise
@@ -109,7 +176,10 @@ class TradingSession:
     async def stop(self) -> None:
         """Stop everything in reverse order; safe to call twice, never raises on the way out."""
         self._started = False
-        for part in (self.account.stop, self.market.stop, self.ws.close, self.http.close):
+        parts = [self.market.stop, self.ws.close, self.http.close]
+        if self._account is not None:
+            parts.insert(0, self._account.stop)
+        for part in parts:
             try:
                 await part()
             except Exception:

@@ -12,46 +12,71 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from wallet_perps.core.models import AccountState, AssetContext, L2Book, Market, OpenOrder
+from wallet_perps.core.models import (
+    AccountState,
+    AssetContext,
+    Candle,
+    Fill,
+    FundingPayment,
+    L2Book,
+    LedgerUpdate,
+    LeverageType,
+    Market,
+    OpenOrder,
+    Trade,
+)
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError, validate_ticket
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.services.trader import ActionResult, OrderResult, OrderState
 
 __all__ = ["SessionAdapter"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_NO_WALLET = "Unlock your wallet to trade."
 
 
 class SessionAdapter(QObject):
     """Re-emits a :class:`TradingSession`'s events as Qt signals; runs its coroutines.
 
     ``market_changed(coin)`` carries "" for universe-wide changes (all contexts, mids, stale).
-    ``order_result`` carries an :class:`OrderResult` (or one built from an exception, so a
-    failure always ends in a visible message).
+    ``candles_changed(coin, interval)`` fires for candle loads and updates.
+    ``order_result`` carries an :class:`OrderResult` from the ticket (or one built from an
+    exception, so a failure always ends in a visible message). ``action_done(label, result)``
+    carries the outcome of every other action (cancel, close, TP/SL, margin): an
+    :class:`ActionResult` or, for closes, an :class:`OrderResult`.
+    ``account_opened(user)`` fires when a wallet is attached ("" when it is locked away).
     """
 
     market_changed = Signal(str)
+    candles_changed = Signal(str, str)
     account_changed = Signal()
+    account_opened = Signal(str)
     connection_changed = Signal(bool, object)  # connected, latency in ms or None
     order_result = Signal(object)
     order_started = Signal(object)  # the OrderPlan being sent
+    action_done = Signal(str, object)
 
     def __init__(self, session: TradingSession, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._account_unsubscribe: Callable[[], None] | None = None
         self._unsubscribe = [
             session.market.events.subscribe(self._on_market),
-            session.account.events.subscribe(self._on_account),
+            session.account_opened.subscribe(self._on_account_opened),
             session.connection.subscribe(lambda _state: self._report_connection()),
         ]
+        if session.has_account:
+            self._account_unsubscribe = session.account.events.subscribe(self._on_account)
         # The WebSocket measures latency by ping; refresh the status line now and then.
         self._latency_timer = QTimer(self)
         self._latency_timer.setInterval(5000)
@@ -63,6 +88,14 @@ class SessionAdapter(QObject):
     @property
     def user(self) -> str:
         return self.session.user
+
+    @property
+    def has_account(self) -> bool:
+        return self.session.has_account
+
+    @property
+    def account_stale(self) -> bool:
+        return self.session.has_account and self.session.account.stale
 
     @property
     def connected(self) -> bool:
@@ -95,11 +128,34 @@ class SessionAdapter(QObject):
     def book(self, coin: str) -> L2Book | None:
         return self.session.market.book(coin)
 
+    def contexts(self) -> Mapping[str, AssetContext]:
+        return self.session.market.contexts
+
+    def mid(self, coin: str) -> Decimal | None:
+        return self.session.market.mid(coin)
+
+    def trades(self, coin: str) -> tuple[Trade, ...]:
+        """Recent public trades of a watched coin, newest first."""
+        return self.session.market.trades(coin)
+
+    def candles(self, coin: str, interval: str) -> tuple[Candle, ...]:
+        """Candles of a watched (coin, interval), oldest first."""
+        return self.session.market.candles(coin, interval)
+
     def account_state(self) -> AccountState | None:
-        return self.session.account.state
+        return self.session.account.state if self.session.has_account else None
 
     def open_orders(self) -> tuple[OpenOrder, ...]:
-        return self.session.account.open_orders
+        return self.session.account.open_orders if self.session.has_account else ()
+
+    def fills(self) -> tuple[Fill, ...]:
+        return self.session.account.fills if self.session.has_account else ()
+
+    def fundings(self) -> tuple[FundingPayment, ...]:
+        return self.session.account.fundings if self.session.has_account else ()
+
+    def ledger(self) -> tuple[LedgerUpdate, ...]:
+        return self.session.account.ledger if self.session.has_account else ()
 
     def plan(self, ticket: Ticket) -> OrderPlan | TicketError:
         """Validate ``ticket`` against the latest market and account (pure, synchronous)."""
@@ -118,9 +174,9 @@ class SessionAdapter(QObject):
             market,
             ctx,
             market_data.book(ticket.coin),
-            self.session.account.state,
+            self.account_state(),
             meta=market_data.meta,
-            open_orders=self.session.account.open_orders,
+            open_orders=self.open_orders(),
         )
 
     # ------------------------------------------------------------------ write side
@@ -132,12 +188,93 @@ class SessionAdapter(QObject):
     def unwatch(self, coin: str) -> None:
         self._spawn(self.session.market.unwatch(coin), f"unwatch {coin}")
 
+    def watch_candles(self, coin: str, interval: str, lookback_ms: int) -> None:
+        """Load and stream candles; ``candles_changed`` fires as they arrive."""
+        self._spawn(
+            self.session.market.watch_candles(coin, interval, lookback_ms),
+            f"candles {coin} {interval}",
+        )
+
+    def unwatch_candles(self, coin: str, interval: str) -> None:
+        self._spawn(self.session.market.unwatch_candles(coin, interval), f"unwatch {coin}")
+
+    def fetch(
+        self,
+        query: Callable[[TradingSession], Awaitable[T]],
+        on_done: Callable[[T], None],
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
+        """Run a read-only ``query(session)``; hand its result (or a message) to a callback.
+
+        For on-demand data (funding history, historical orders) that the stores do not keep.
+        The callbacks run on the loop's (the GUI) thread.
+        """
+
+        async def run() -> None:
+            try:
+                value = await query(self.session)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("query failed: %s", exc)
+                if on_error is not None:
+                    on_error(str(exc) or type(exc).__name__)
+                return
+            on_done(value)
+
+        self._spawn(run(), "fetch")
+
     def place(self, plan: OrderPlan) -> None:
         """Send ``plan``; the outcome arrives as ``order_result`` (never raises here)."""
         self.order_started.emit(plan)
         self._spawn(self._place(plan), f"place {plan.coin}")
 
+    def cancel(self, oid: int, coin: str) -> None:
+        self._act(f"cancel {oid}", lambda t: t.cancel(oid, coin))
+
+    def cancel_all(self, coin: str | None = None) -> None:
+        self._act("cancel all", lambda t: t.cancel_all(coin))
+
+    def close_position(self, coin: str, fraction: Decimal = Decimal(1)) -> None:
+        """Market-close ``fraction`` of the position; the result is an ``OrderResult``."""
+        self._act(f"close {coin}", lambda t: t.close_position(coin, fraction))
+
+    def set_tpsl(self, coin: str, take_profit: Decimal | None, stop_loss: Decimal | None) -> None:
+        self._act(f"tpsl {coin}", lambda t: t.set_tpsl(coin, take_profit, stop_loss))
+
+    def update_isolated_margin(self, coin: str, usd: Decimal) -> None:
+        """Add (positive) or remove (negative) ``usd`` of an isolated position's margin."""
+        self._act(f"margin {coin}", lambda t: t.update_isolated_margin(coin, usd))
+
+    def set_leverage(self, coin: str, leverage: int, mode: LeverageType) -> None:
+        self._act(f"leverage {coin}", lambda t: t.set_leverage(coin, leverage, mode))
+
+    def _act(
+        self, label: str, action: Callable[[Any], Awaitable[ActionResult | OrderResult]]
+    ) -> None:
+        """Run a Trader action; its outcome (or a readable failure) arrives as action_done."""
+
+        async def run() -> None:
+            if not self.session.has_account:
+                result: ActionResult | OrderResult = ActionResult(False, _NO_WALLET)
+            else:
+                try:
+                    result = await action(self.session.trader)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception("%s failed", label)
+                    result = ActionResult(
+                        False, f"Could not confirm {label}: {exc}. Check the venue's state."
+                    )
+            self.action_done.emit(label, result)
+
+        self._spawn(run(), label)
+
     async def _place(self, plan: OrderPlan) -> None:
+        if not self.session.has_account:
+            self.order_result.emit(OrderResult(OrderState.NOT_PLACED, plan.coin, "", _NO_WALLET))
+            return
         try:
             result = await self.session.trader.place(plan)
         except asyncio.CancelledError:
@@ -158,6 +295,9 @@ class SessionAdapter(QObject):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._account_unsubscribe is not None:
+            self._account_unsubscribe()
+            self._account_unsubscribe = None
         for task in list(self._tasks):
             task.cancel()
 
@@ -189,9 +329,21 @@ class SessionAdapter(QObject):
             MarketEventKind.META,
             MarketEventKind.STALE,
         )
+        if event.kind is MarketEventKind.CANDLES and event.coin and event.interval:
+            self.candles_changed.emit(event.coin, event.interval)
+            return
         self.market_changed.emit(event.coin or "" if per_coin else "")
 
     def _on_account(self, _event: AccountEvent) -> None:
+        self.account_changed.emit()
+
+    def _on_account_opened(self, user: str) -> None:
+        if self._account_unsubscribe is not None:
+            self._account_unsubscribe()
+            self._account_unsubscribe = None
+        if user and self.session.has_account:
+            self._account_unsubscribe = self.session.account.events.subscribe(self._on_account)
+        self.account_opened.emit(user)
         self.account_changed.emit()
 
     def _report_connection(self) -> None:
