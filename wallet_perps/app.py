@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -26,14 +27,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings.load()
     network: NetworkName = args.network or settings.network
+    if args.network and args.network != settings.network:
+        settings.network = args.network
+        settings.save()
 
     # Qt is imported here, not at module level, so `--help` works without a display.
     import qasync
     from PySide6.QtWidgets import QApplication
 
+    from wallet_perps.ui.app_controller import AppController
     from wallet_perps.ui.main_window import MainWindow
+    from wallet_perps.ui.startup_probe import install_startup_probe
     from wallet_perps.ui.theme import style_sheet
 
     existing = QApplication.instance()
@@ -41,12 +50,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Wallet Perps")
     app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)
+    controller = AppController(window, settings, network)
+    install_startup_probe(controller)
     window.show()
 
     async def run_until_closed() -> None:
+        # Quitting Qt directly would stop the loop before the venue child is stopped, so the
+        # window's close ends this coroutine instead, after an orderly shutdown.
         closed = asyncio.Event()
+        app.setQuitOnLastWindowClosed(False)
+        window.closing.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
+        await controller.start()
         await closed.wait()
+        await controller.stop()
 
     qasync.run(run_until_closed())
     return 0

@@ -20,6 +20,7 @@ The typed info methods return core models; all wire-to-model parsing lives in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -308,6 +309,8 @@ class HyperliquidHttp:
         self._owns_session = session is None
         self._timeout_s = timeout
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._closing: set[asyncio.Task[None]] = set()
+        self._closing_handles: list[aiohttp.ClientSession] = []
 
     @property
     def base_url(self) -> str:
@@ -329,6 +332,31 @@ class HyperliquidHttp:
         if self._owns_session and self._session is not None:
             session, self._session = self._session, None
             await session.close()
+        old, self._closing_handles = self._closing_handles, []
+        for stale in old:
+            if not stale.closed:
+                await stale.close()
+
+    def refresh_connections(self) -> None:
+        """Use fresh connections from now on (call when the venue is known to have restarted).
+
+        Pooled keep-alive connections to a venue that restarted are dead, and an action sent
+        on one fails as "outcome unknown" although it never arrived. Requests already in
+        flight keep the old pool, which is closed once they have had time to finish.
+        """
+        if not self._owns_session or self._session is None:
+            return
+        old, self._session = self._session, None
+        loop = asyncio.get_running_loop()
+
+        def close_old() -> None:
+            task = loop.create_task(old.close())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        loop.call_later(self._timeout_s, close_old)
+        self._closing_handles = [s for s in self._closing_handles if not s.closed]
+        self._closing_handles.append(old)
 
     def _get_session(self) -> aiohttp.ClientSession:
         # Created lazily so the constructor can run outside a running event loop.

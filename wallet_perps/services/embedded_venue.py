@@ -39,6 +39,7 @@ class EmbeddedVenue:
         self.on_exit = on_exit
         self.extra_args = extra_args
         self.url: str | None = None
+        self.port = 0  # the port of the last start; a restart asks for it again
         self._proc: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
@@ -48,6 +49,20 @@ class EmbeddedVenue:
         return self._proc is not None and self._proc.returncode is None
 
     async def start(self, timeout_s: float = 30.0) -> str:
+        """Start the venue and return its URL.
+
+        After a first start, the same port is asked for again: a restarted venue then has the
+        same URL, so the app's HTTP and WebSocket clients simply reconnect to it and resync,
+        with no page rebuilt. If that port has been taken meanwhile, any free port is used.
+        """
+        if self.port:
+            try:
+                return await self._start(self.port, timeout_s)
+            except EmbeddedVenueError:
+                log.warning("port %s is taken; starting the local venue on another", self.port)
+        return await self._start(0, timeout_s)
+
+    async def _start(self, port: int, timeout_s: float) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._stopping = False
         self._proc = await asyncio.create_subprocess_exec(
@@ -55,7 +70,7 @@ class EmbeddedVenue:
             "-m",
             "wallet_perps.localvenue.cli",
             "--port",
-            "0",
+            str(port),
             "--data",
             str(self.data_dir),
             "--seed",
@@ -84,6 +99,7 @@ class EmbeddedVenue:
                 "The local venue could not start" + (f": {detail[-1]}" if detail else ".")
             )
         self.url = text
+        self.port = int(text.rsplit(":", 1)[1].split("/", 1)[0])
         self._watch = asyncio.create_task(self._watch_exit())
         return text
 

@@ -152,6 +152,9 @@ class TradingSession:
         self.account_opened.emit("")
 
     def _on_state(self, state: ConnectionState) -> None:
+        if state is ConnectionState.CONNECTED and self.ws.reconnects:
+            # The venue may have restarted: its old keep-alive connections are dead.
+            self.http.refresh_connections()
         self.market.on_connection_state(state)
         if self._account is not None:
             self._account.on_connection_state(state)

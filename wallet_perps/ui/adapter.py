@@ -44,6 +44,10 @@ T = TypeVar("T")
 _NO_WALLET = "Unlock your wallet to trade."
 
 
+class _NotReady(Exception):
+    """``before_trade`` failed: nothing was sent, and the reason is for the user."""
+
+
 class SessionAdapter(QObject):
     """Re-emits a :class:`TradingSession`'s events as Qt signals; runs its coroutines.
 
@@ -70,6 +74,9 @@ class SessionAdapter(QObject):
         self.session = session
         self._tasks: set[asyncio.Future[Any]] = set()
         self._account_unsubscribe: Callable[[], None] | None = None
+        #: Awaited before every order or action (the app approves the agent wallet here);
+        #: an exception stops the action and its message is shown.
+        self.before_trade: Callable[[], Awaitable[None]] | None = None
         self._unsubscribe = [
             session.market.events.subscribe(self._on_market),
             session.account_opened.subscribe(self._on_account_opened),
@@ -259,9 +266,12 @@ class SessionAdapter(QObject):
                 result: ActionResult | OrderResult = ActionResult(False, _NO_WALLET)
             else:
                 try:
+                    await self._before_trade()
                     result = await action(self.session.trader)
                 except asyncio.CancelledError:
                     raise
+                except _NotReady as exc:
+                    result = ActionResult(False, str(exc))
                 except Exception as exc:
                     log.exception("%s failed", label)
                     result = ActionResult(
@@ -274,6 +284,11 @@ class SessionAdapter(QObject):
     async def _place(self, plan: OrderPlan) -> None:
         if not self.session.has_account:
             self.order_result.emit(OrderResult(OrderState.NOT_PLACED, plan.coin, "", _NO_WALLET))
+            return
+        try:
+            await self._before_trade()
+        except _NotReady as exc:
+            self.order_result.emit(OrderResult(OrderState.NOT_PLACED, plan.coin, "", str(exc)))
             return
         try:
             result = await self.session.trader.place(plan)
@@ -309,6 +324,16 @@ class SessionAdapter(QObject):
             await asyncio.wait(tasks)
 
     # ------------------------------------------------------------------ internals
+
+    async def _before_trade(self) -> None:
+        if self.before_trade is None:
+            return
+        try:
+            await self.before_trade()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            raise _NotReady(f"Nothing was sent: {exc}") from exc
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.ensure_future(coro)

@@ -7,7 +7,7 @@ latency, address and lock arrive through setters that the service adapter calls.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -34,6 +34,14 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 
 
+def _network_tip(network: NetworkName) -> str:
+    if network == "mainnet":
+        return "Real money is at stake on mainnet."
+    if network == "local":
+        return "Paper trading on the built-in local venue: nothing here is real money."
+    return "Hyperliquid testnet: test funds only."
+
+
 def short_address(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
 
@@ -41,6 +49,7 @@ def short_address(address: str) -> str:
 class MainWindow(QMainWindow):
     lock_requested = Signal()
     page_changed = Signal(str)
+    closing = Signal()
 
     def __init__(self, network: NetworkName) -> None:
         super().__init__()
@@ -58,6 +67,11 @@ class MainWindow(QMainWindow):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(0)
+        # Strips the app puts above the pages (unlock, venue stopped), in insertion order.
+        self.top_slot = QVBoxLayout()
+        self.top_slot.setContentsMargins(0, 0, 0, 0)
+        self.top_slot.setSpacing(0)
+        right.addLayout(self.top_slot)
         self.banner = QLabel("Disconnected from the venue. Reconnecting… numbers may be stale.")
         self.banner.setObjectName("ReconnectBanner")
         self.banner.hide()
@@ -65,7 +79,12 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         right.addWidget(self.stack, 1)
         outer.addLayout(right, 1)
-        self.setCentralWidget(body)
+        # The shell, or a full-window gate (onboarding) in its place.
+        self.root = QStackedWidget()
+        self.root.addWidget(body)
+        self.shell = body
+        self._gate: QWidget | None = None
+        self.setCentralWidget(self.root)
 
         for key, label in PAGES:
             placeholder = QLabel(f"{label}")
@@ -106,13 +125,7 @@ class MainWindow(QMainWindow):
         self.network_badge = QLabel(NETWORKS[network].label)
         self.network_badge.setObjectName("NetworkBadge")
         self.network_badge.setProperty("network", network)
-        self.network_badge.setToolTip(
-            "Real money is at stake on mainnet."
-            if network == "mainnet"
-            else "Paper trading: nothing here is real money."
-            if network == "local"
-            else "Hyperliquid testnet: test funds only."
-        )
+        self.network_badge.setToolTip(_network_tip(network))
         self.connection_label = QLabel("● connecting…")
         self.address_button = QPushButton("no wallet")
         self.address_button.setFlat(True)
@@ -148,7 +161,47 @@ class MainWindow(QMainWindow):
         current = self.stack.currentWidget()
         return next(k for k, w in self._pages.items() if w is current)
 
+    def set_gate(self, widget: QWidget | None) -> None:
+        """Show ``widget`` instead of the whole shell (first-run onboarding); None: the shell."""
+        if self._gate is not None and self._gate is not widget:
+            self.root.removeWidget(self._gate)
+            self._gate.hide()
+        self._gate = widget
+        if widget is None:
+            self.root.setCurrentWidget(self.shell)
+            return
+        if self.root.indexOf(widget) < 0:
+            self.root.addWidget(widget)
+        self.root.setCurrentWidget(widget)
+
+    @property
+    def gated(self) -> bool:
+        return self._gate is not None
+
+    def add_top_bar(self, widget: QWidget) -> None:
+        self.top_slot.addWidget(widget)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing.emit()
+        super().closeEvent(event)
+
     # -- status ----------------------------------------------------------------------------
+
+    def set_network(self, network: NetworkName) -> None:
+        self.network_badge.setText(NETWORKS[network].label)
+        self.network_badge.setProperty("network", network)
+        self.network_badge.setToolTip(_network_tip(network))
+        self.network_badge.style().unpolish(self.network_badge)
+        self.network_badge.style().polish(self.network_badge)
+
+    def set_locked(self, locked: bool) -> None:
+        """The status bar's lock button unlocks too: it says which it will do."""
+        self.lock_button.setText("Unlock" if locked else "Lock")
+        self.lock_button.setToolTip(
+            "Unlock the wallet to see your account and trade"
+            if locked
+            else "Lock the wallet (Ctrl+L): keys are dropped from memory"
+        )
 
     def set_connection(self, connected: bool, latency_ms: float | None = None) -> None:
         """Green dot with latency when live; the banner and a red dot while reconnecting."""

@@ -1,0 +1,252 @@
+"""The whole app as a user meets it: AppController starts its own local venue process.
+
+These tests click through onboarding, trade from the ticket, kill the venue and restart it,
+all on one qasync loop as in ``wallet-perps``. The keystore is the real one on the real
+Secret Service (the test command runs under a private D-Bus with gnome-keyring); only its
+scrypt cost is lowered so a test does not spend seconds per password.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from wallet_perps.config import Settings
+from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.ui.app_controller import AppController
+from wallet_perps.ui.main_window import MainWindow
+from wallet_perps.ui.pages.onboarding import OnboardingPage
+from wallet_perps.ui.pages.trade import TradePage
+from wallet_perps.wallet.keystore import Keystore
+from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
+
+D = Decimal
+T = TypeVar("T")
+PASSWORD = "paper-trader-1"
+FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
+
+
+def run_app(
+    qtbot: QtBot,
+    scenario: Callable[[AppController], Coroutine[Any, Any, None]],
+    *,
+    settings: Settings | None = None,
+    timeout_s: float = 90,
+) -> None:
+    """Start an AppController on a fresh qasync loop, run ``scenario``, stop everything."""
+    app = QApplication.instance()
+    assert app is not None
+    loop = qasync.QEventLoop(app)
+    window = MainWindow("local")
+    qtbot.addWidget(window)
+    controller = AppController(
+        window,
+        settings or Settings(confirm_orders=False),
+        "local",
+        keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT),
+        venue_args=("--seed", "5"),
+        session_options={"contexts_poll_s": 0, "ws_options": FAST_WS},
+    )
+    window.resize(1280, 800)
+    window.show()
+
+    async def main() -> None:
+        try:
+            assert await controller.start(), controller.venue_bar.label.text()
+            await scenario(controller)
+        finally:
+            await controller.stop()
+
+    try:
+        loop.run_until_complete(asyncio.wait_for(main(), timeout_s))
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=5))
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+async def until(check: Callable[[], T], what: str, timeout_s: float = 15.0) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def onboard_demo(controller: AppController) -> str:
+    """Click "Try the demo", choose a password, and wait for the funded account."""
+    window = controller.window
+    page = controller.onboarding
+    assert isinstance(page, OnboardingPage) and window.gated
+    page.demo_button.click()
+    assert page.steps.currentWidget() is page.password_step
+    QTest.keyClicks(page.password_edit, PASSWORD)
+    QTest.keyClicks(page.confirm_edit, PASSWORD)
+    page.submit_button.click()
+    await until(lambda: not window.gated, "onboarding to finish", 30)
+    assert controller.wallets is not None
+    return controller.wallets.address
+
+
+def trade_page(controller: AppController) -> TradePage:
+    page = controller.pages["trade"]
+    assert isinstance(page, TradePage)
+    return page
+
+
+def test_demo_onboarding_gives_a_funded_unlocked_paper_account(qtbot: QtBot) -> None:
+    async def scenario(controller: AppController) -> None:
+        window = controller.window
+        page = controller.onboarding
+        assert isinstance(page, OnboardingPage) and window.gated
+        assert page.demo_button.isEnabled() and page.create_button.isEnabled()
+        # A weak password is refused where it was typed, and nothing is stored.
+        page.demo_button.click()
+        QTest.keyClicks(page.password_edit, "short")
+        QTest.keyClicks(page.confirm_edit, "short")
+        page.submit_button.click()
+        assert page.password_error.isVisible() and "8 characters" in page.password_error.text()
+        assert controller.keystore.wallets() == []
+        page.password_edit.clear()
+        page.confirm_edit.clear()
+        QTest.keyClicks(page.password_edit, PASSWORD)
+        QTest.keyClicks(page.confirm_edit, PASSWORD + "x")
+        page.submit_button.click()
+        assert "not the same" in page.password_error.text()
+        page.password_back.click()
+
+        address = await onboard_demo(controller)
+        assert address.startswith("0x")
+        assert window.address_button.text().startswith(address[:6])
+        assert window.lock_button.text() == "Lock"
+        assert not controller.unlock_bar.isVisible()
+        assert controller.session is not None
+        # The venue credited the demo deposit, and the app shows the same account.
+        venue_state = await controller.session.http.clearinghouse_state(address)
+        assert venue_state.margin_summary.account_value == D(10_000)
+        adapter = controller.adapter
+        assert adapter is not None
+        state = await until(adapter.account_state, "the account snapshot")
+        assert state.margin_summary.account_value == D(10_000)
+        # The key is in the keyring under the app's service, encrypted: never the raw key.
+        info = controller.keystore.get(address)
+        assert info.source == "demo" and info.storage == "keyring"
+        # Live prices on the Trade page.
+        page_t = trade_page(controller)
+        await until(lambda: page_t.price_label.text().startswith("$"), "a BTC price")
+
+        # Lock: the unlock strip appears, the account is detached, prices keep streaming.
+        window.lock_button.click()
+        await until(lambda: controller.unlock_bar.isVisible(), "the unlock strip")
+        assert window.lock_button.text() == "Unlock"
+        assert adapter.account_state() is None
+        # A wrong password is refused in the strip; the right one unlocks.
+        QTest.keyClicks(controller.unlock_bar.password_edit, "wrong password")
+        controller.unlock_bar.unlock_button.click()
+        await until(lambda: controller.unlock_bar.error_label.isVisible(), "the error")
+        controller.unlock_bar.password_edit.clear()
+        QTest.keyClicks(controller.unlock_bar.password_edit, PASSWORD)
+        controller.unlock_bar.unlock_button.click()
+        await until(lambda: not controller.unlock_bar.isVisible(), "unlock")
+        await until(adapter.account_state, "the account again")
+
+    run_app(qtbot, scenario)
+
+
+def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
+    async def scenario(controller: AppController) -> None:
+        address = await onboard_demo(controller)
+        session = controller.session
+        adapter = controller.adapter
+        assert session is not None and adapter is not None
+        page = trade_page(controller)
+        ticket = page.ticket
+        await until(lambda: page.price_label.text().startswith("$"), "a BTC price")
+        await until(adapter.account_state, "the account")
+        results: list[object] = []
+        adapter.order_result.connect(results.append)
+
+        # A $50,000 10x market long from the ticket (big enough for a liquidation price);
+        # the agent wallet is approved on the way.
+        QTest.keyClicks(ticket.amount_edit, "50000")
+        await until(lambda: ticket.action_button.isEnabled(), "a valid ticket")
+        estimate = ticket.plan.liquidation_px  # type: ignore[union-attr]
+        ticket.action_button.click()
+        await until(lambda: results, "the order result", 20)
+        result = results.pop()
+        assert isinstance(result, OrderResult) and result.state is OrderState.FILLED, result
+        roles = await session.http.user_role(address)
+        assert roles.role == "user"
+        venue = await session.http.clearinghouse_state(address)
+        position = venue.position("BTC")
+        assert position is not None and position.liquidation_px is not None
+        assert abs(estimate - position.liquidation_px) / position.liquidation_px < D("0.005")
+        await until(lambda: "Your position: Long" in page.position_label.text(), "position line")
+
+        # The venue refuses a limit buy ten times above the oracle: its words are shown.
+        ticket.kind_box.setCurrentIndex(ticket.kind_box.findText("Limit"))
+        mark = session.market.context("BTC")
+        assert mark is not None
+        ticket.limit_edit.clear()
+        QTest.keyClicks(ticket.limit_edit, str(int(mark.oracle_px * 10)))
+        ticket.amount_edit.clear()
+        QTest.keyClicks(ticket.amount_edit, "100")
+        await until(lambda: ticket.action_button.isEnabled(), "a valid limit ticket")
+        ticket.action_button.click()
+        await until(lambda: results, "the rejection", 20)
+        rejected = results.pop()
+        assert isinstance(rejected, OrderResult) and rejected.state is OrderState.REJECTED
+        assert rejected.venue_text and rejected.venue_text in ticket.result_label.text()
+
+        # The venue dies: the banner and the venue strip say so; Restart brings it back on
+        # the same address, the app reconnects by itself and agrees with the venue again.
+        assert controller.venue is not None and controller.venue._proc is not None
+        os.kill(controller.venue._proc.pid, signal.SIGKILL)
+        window = controller.window
+        await until(lambda: window.banner.isVisible(), "the reconnect banner")
+        await until(lambda: controller.venue_bar.isVisible(), "the venue strip")
+        assert "stopped unexpectedly" in controller.venue_bar.label.text()
+        controller.venue_bar.button.click()
+        await until(lambda: not window.banner.isVisible(), "reconnection", 30)
+        assert not controller.venue_bar.isVisible()
+        store = session.account
+        await until(lambda: not store.stale, "a fresh account")
+        assert await store.venue_diff() == []
+        state = adapter.account_state()
+        assert state is not None and state.position("BTC") is not None
+
+    run_app(qtbot, scenario)
+
+
+@pytest.mark.parametrize("flow", ["import_key"])
+def test_import_refuses_a_bad_key_where_it_was_typed(qtbot: QtBot, flow: str) -> None:
+    async def scenario(controller: AppController) -> None:
+        page = controller.onboarding
+        assert isinstance(page, OnboardingPage)
+        page.import_button.click()
+        QTest.keyClicks(page.import_edit, "0x1234")
+        page.import_next.click()
+        assert page.import_error.isVisible()
+        assert "64 hex digits" in page.import_error.text()
+        assert page.steps.currentWidget() is page.import_step
+        assert controller.keystore.wallets() == []
+
+    run_app(qtbot, scenario)

@@ -1,0 +1,280 @@
+"""WalletService: the keystore, the agent wallet and the trading session, joined up.
+
+Why it exists: onboarding, unlock, lock and "before the first trade" each touch three
+layers (keystore in the OS keyring, agent approval on the venue, the session's account
+part). Doing that in widgets would put keyring calls on the UI thread and protocol steps in
+the UI. Here it is plain asyncio: every blocking keystore call (scrypt, keyring over D-Bus)
+runs in a worker thread through ``asyncio.to_thread``, so the shared qasync loop never
+stalls, and the agent wallet and the Trader share one ``NonceManager``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
+
+import aiohttp
+
+from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.hyperliquid.errors import VenueError
+from wallet_perps.services.events import EventSource
+from wallet_perps.services.session import TradingSession
+from wallet_perps.wallet.agents import AgentWallets
+from wallet_perps.wallet.errors import AgentError, WalletError
+from wallet_perps.wallet.keystore import Keystore, UnlockedWallet, parse_private_key
+from wallet_perps.wallet.metadata import WalletInfo
+from wallet_perps.wallet.mnemonic import RecoveryPhrase
+
+__all__ = ["DEMO_DEPOSIT_USD", "WalletService", "WalletSigner"]
+
+log = logging.getLogger(__name__)
+
+#: What "Try the demo" credits on the local venue.
+DEMO_DEPOSIT_USD: Final = Decimal(10_000)
+
+
+class WalletSigner:
+    """An ``L1Signer`` over the unlocked wallet: orders are signed by the network's agent.
+
+    The address (the nonce key) is looked up on each use, so a rotated agent is picked up
+    without rebuilding the Trader; with no approved agent, signing raises ``AgentRequired``.
+    """
+
+    def __init__(self, wallet: UnlockedWallet, network: NetworkName) -> None:
+        self._wallet = wallet
+        self._network = network
+
+    @property
+    def address(self) -> str:
+        return self._wallet.signer_address(self._network)
+
+    def sign_l1(
+        self,
+        action: Mapping[str, Any],
+        nonce: int,
+        *,
+        is_mainnet: bool,
+        expires_after: int | None = None,
+    ) -> Mapping[str, Any]:
+        if is_mainnet != NETWORKS[self._network].is_mainnet:
+            raise AgentError("The session and the wallet disagree about the network.")
+        return self._wallet.sign_l1_action(
+            action, nonce, network=self._network, expires_after=expires_after
+        )
+
+
+class WalletService:
+    """Create, import, unlock and lock wallets, and keep the session's account in step.
+
+    ``state`` emits after every change (unlock, lock, agent status) so the UI can redraw;
+    ``base_url`` is only used for the local venue's faucet.
+    """
+
+    def __init__(
+        self,
+        keystore: Keystore,
+        session: TradingSession,
+        network: NetworkName,
+        *,
+        base_url: str,
+    ) -> None:
+        self.keystore = keystore
+        self.session = session
+        self.network = network
+        self.base_url = base_url.rstrip("/")
+        self.agents = AgentWallets(keystore, nonces=session.nonces)
+        self.state: EventSource[str] = EventSource("wallet")
+        self._wallet: UnlockedWallet | None = None
+        self._agent_checked = False
+        self._agent_problem: str | None = None
+        keystore.add_lock_listener(self._on_keystore_locked)
+
+    # ------------------------------------------------------------------ queries
+
+    def wallets(self) -> list[WalletInfo]:
+        return self.keystore.wallets()
+
+    @property
+    def unlocked(self) -> UnlockedWallet | None:
+        wallet = self._wallet
+        return None if wallet is None or wallet.locked else wallet
+
+    @property
+    def address(self) -> str:
+        wallet = self.unlocked
+        return wallet.address if wallet is not None else ""
+
+    def agent_status(self) -> str:
+        """One line for the wallet and settings pages."""
+        wallet = self.unlocked
+        if wallet is None:
+            return "Locked: unlock to trade."
+        if self._agent_problem:
+            return f"Agent wallet not approved: {self._agent_problem}"
+        record = wallet.info.agents.get(self.network)
+        if record is None or wallet.agent_address(self.network) != record.address:
+            return "No agent wallet yet: one is approved before your first trade."
+        days = max(0, (record.valid_until_ms - time.time_ns() // 1_000_000) // 86_400_000)
+        return f"Agent {record.address[:6]}…{record.address[-4:]} approved, valid {days} more days."
+
+    # ------------------------------------------------------------------ onboarding
+
+    @staticmethod
+    def new_phrase() -> RecoveryPhrase:
+        """A fresh 12-word phrase to show once for backup (nothing is stored yet)."""
+        return RecoveryPhrase.generate(12)
+
+    @staticmethod
+    def check_import(text: str) -> str | None:
+        """Why ``text`` is neither a recovery phrase nor a private key, or None if it is one.
+
+        Runs before the password step, so a typo is reported where it was typed.
+        """
+        words = text.split()
+        if not words:
+            return "Paste your 12 or 24 recovery words, or your private key."
+        try:
+            if len(words) > 1:
+                RecoveryPhrase.parse(" ".join(words)).wipe()
+            else:
+                parse_private_key(words[0])
+        except WalletError as exc:
+            return str(exc)
+        return None
+
+    async def create_demo(self, password: str) -> str:
+        """A demo wallet on the local venue, funded by its faucet, unlocked and trading."""
+        if self.network != "local":
+            raise WalletError("The demo runs on the local venue only; switch network to Local.")
+        info, phrase = await asyncio.to_thread(self.keystore.create_demo_wallet, password)
+        phrase.wipe()
+        await self._open(info.address, password)
+        await self.deposit_demo(DEMO_DEPOSIT_USD)
+        return info.address
+
+    async def create_from_phrase(self, phrase: RecoveryPhrase, password: str) -> str:
+        """Store a newly generated phrase the user has backed up, then unlock it."""
+        info = await asyncio.to_thread(
+            self.keystore.create_wallet, phrase, password, network=self.network
+        )
+        await self._open(info.address, password)
+        return info.address
+
+    async def import_secret(self, text: str, password: str) -> str:
+        """Import a private key (hex) or a recovery phrase (words), then unlock it."""
+        words = text.split()
+        if len(words) > 1:
+            info = await asyncio.to_thread(
+                self.keystore.import_phrase, " ".join(words), password, network=self.network
+            )
+        else:
+            info = await asyncio.to_thread(
+                self.keystore.import_private_key, text.strip(), password, network=self.network
+            )
+        await self._open(info.address, password)
+        return info.address
+
+    async def deposit_demo(self, usd: Decimal) -> None:
+        """Credit paper USDC through the local venue's faucet (local network only)."""
+        if self.network != "local":
+            raise WalletError("Demo deposits exist only on the local venue.")
+        user = self.address
+        if not user:
+            raise WalletError("Unlock a wallet first.")
+        body = {"user": user.lower(), "usdc": str(usd)}
+        try:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.post(f"{self.base_url}/sim/faucet", json=body) as resp,
+            ):
+                answer = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise WalletError(f"The local venue did not take the deposit ({exc}).") from exc
+        if answer != {"status": "ok"}:
+            raise WalletError(f"The local venue refused the deposit: {answer}")
+
+    # ------------------------------------------------------------------ unlock and lock
+
+    async def unlock(self, address: str, password: str) -> None:
+        """Decrypt the wallet (in a thread) and attach its account to the session."""
+        await self._open(address, password)
+
+    async def _open(self, address: str, password: str) -> None:
+        wallet = await asyncio.to_thread(self.keystore.unlock, address, password)
+        self._wallet = wallet
+        self._agent_checked = False
+        self._agent_problem = None
+        await self.session.open_account(WalletSigner(wallet, self.network), wallet.address)
+        self.state.emit("unlocked")
+
+    async def lock(self) -> None:
+        """Drop the keys and detach the account; market data keeps streaming."""
+        await asyncio.to_thread(self.keystore.lock)
+        await self._detach()
+
+    def _on_keystore_locked(self) -> None:
+        # Called by the keystore (idle lock, or lock() above) possibly from a worker thread.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            loop.create_task(self._detach())
+
+    async def _detach(self) -> None:
+        if self._wallet is None:
+            return
+        self._wallet = None
+        await self.session.close_account()
+        self.state.emit("locked")
+
+    # ------------------------------------------------------------------ agent
+
+    async def ensure_agent(self) -> None:
+        """Make sure an approved agent can sign on this network (before every trade).
+
+        The first check of a session asks the venue (a fresh local venue, or an agent
+        pruned on the venue, needs a new approval); later ones are local and instant.
+        Raises ``WalletError`` with a sentence for the user when trading cannot start.
+        """
+        wallet = self.unlocked
+        if wallet is None:
+            raise WalletError("Unlock your wallet to trade.")
+        http = self.session.http
+        try:
+            await self.agents.ensure(
+                wallet,
+                self.network,
+                http.exchange,
+                list_agents=None if self._agent_checked else http.extra_agents,
+            )
+        except (VenueError, WalletError) as exc:
+            self._agent_problem = str(exc)
+            self.state.emit("agent")
+            raise WalletError(
+                f"Could not approve the agent wallet that signs your orders: {exc}"
+            ) from exc
+        changed = not self._agent_checked or self._agent_problem is not None
+        self._agent_checked = True
+        self._agent_problem = None
+        if changed:
+            self.state.emit("agent")
+
+    async def rotate_agent(self) -> None:
+        wallet = self.unlocked
+        if wallet is None:
+            raise WalletError("Unlock your wallet first.")
+        await self.agents.rotate(wallet, self.network, self.session.http.exchange)
+        self.state.emit("agent")
+
+    async def revoke_agent(self) -> None:
+        wallet = self.unlocked
+        if wallet is None:
+            raise WalletError("Unlock your wallet first.")
+        await self.agents.revoke(wallet, self.network, self.session.http.exchange)
+        self._agent_checked = False
+        self.state.emit("agent")

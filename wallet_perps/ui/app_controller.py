@@ -1,0 +1,347 @@
+"""AppController: starts the venue and the services, builds the pages, follows the wallet.
+
+Why one object: the order of things at start (local venue, then the market session, then
+pages, then onboarding or unlock) and their undoing at exit or on a network switch must be
+in one place, or a half-started app leaks a child process or a reconnecting socket. It is
+the only UI object that owns services; pages get the :class:`SessionAdapter` and nothing
+else. Everything runs on the one qasync loop; blocking keystore work happens in
+:class:`WalletService`'s worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from wallet_perps.config import NETWORKS, NetworkName, Settings, app_dirs
+from wallet_perps.services.embedded_venue import EmbeddedVenue, EmbeddedVenueError
+from wallet_perps.services.session import TradingSession
+from wallet_perps.services.wallet_service import WalletService
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.main_window import MainWindow
+from wallet_perps.ui.pages.onboarding import OnboardingPage
+from wallet_perps.ui.pages.trade import TradePage
+from wallet_perps.ui.widgets.unlock_bar import UnlockBar
+from wallet_perps.wallet.keystore import Keystore
+
+__all__ = ["AppController", "VenueBar"]
+
+log = logging.getLogger(__name__)
+
+_USER_INPUT = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.Wheel,
+}
+
+
+class VenueBar(QFrame):
+    """A red strip: the venue could not be reached or stopped; with a Retry/Restart button."""
+
+    action_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VenueBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 6, 16, 6)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label, 1)
+        self.button = QPushButton("Restart")
+        self.button.clicked.connect(self.action_requested.emit)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_problem(self, text: str, action: str) -> None:
+        self.label.setText(text)
+        self.button.setText(action)
+        self.button.setEnabled(True)
+        self.show()
+
+
+class _ActivityFilter(QObject):
+    """Any key or click counts as activity for the keystore's idle lock."""
+
+    def __init__(self, touch: Callable[[], None]) -> None:
+        super().__init__()
+        self._touch = touch
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _USER_INPUT:
+            self._touch()
+        return False
+
+
+class AppController(QObject):
+    """Owns the local venue, the session, the wallet service and the pages of ``window``.
+
+    ``ready`` fires when the market session is live and the pages are built;
+    ``wallet_changed(address)`` after unlock ("" after lock).
+    """
+
+    ready = Signal()
+    wallet_changed = Signal(str)
+
+    def __init__(
+        self,
+        window: MainWindow,
+        settings: Settings,
+        network: NetworkName,
+        *,
+        keystore: Keystore | None = None,
+        venue_args: tuple[str, ...] = (),
+        session_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.window = window
+        self.settings = settings
+        self.network: NetworkName = network
+        self.keystore = keystore if keystore is not None else Keystore()
+        self._venue_args = venue_args
+        self._session_options = session_options or {}
+        self.venue: EmbeddedVenue | None = None
+        self.session: TradingSession | None = None
+        self.adapter: SessionAdapter | None = None
+        self.wallets: WalletService | None = None
+        self.onboarding: OnboardingPage | None = None
+        self.pages: dict[str, QWidget] = {}
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._idle_task: asyncio.Task[None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+
+        self.unlock_bar = UnlockBar()
+        self.unlock_bar.hide()
+        self.unlock_bar.unlock_requested.connect(self._unlock)
+        self.unlock_bar.add_wallet_requested.connect(self._show_add_wallet)
+        self.venue_bar = VenueBar()
+        self.venue_bar.action_requested.connect(self._retry)
+        window.add_top_bar(self.venue_bar)
+        window.add_top_bar(self.unlock_bar)
+        window.lock_requested.connect(self._lock_or_unlock)
+        window.set_network(network)
+        window.set_locked(True)
+        self._activity = _ActivityFilter(self.keystore.touch)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._activity)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        if self.venue is not None and self.venue.url:
+            return self.venue.url
+        url = NETWORKS[self.network].http_url
+        assert url is not None
+        return url
+
+    async def start(self) -> bool:
+        """Start (or restart) everything for ``self.network``; False if the venue is down.
+
+        A failure is shown in the venue strip with a Retry button; nothing raises.
+        """
+        self.venue_bar.hide()
+        if self.network == "local" and (self.venue is None or not self.venue.running):
+            data_dir = Path(app_dirs().user_data_dir) / "localvenue"
+            self.venue = self.venue or EmbeddedVenue(
+                data_dir, on_exit=self._venue_exited, extra_args=self._venue_args
+            )
+            try:
+                await self.venue.start()
+            except EmbeddedVenueError as exc:
+                self.venue_bar.show_problem(str(exc), "Retry")
+                return False
+        session = TradingSession(
+            self.base_url, is_mainnet=NETWORKS[self.network].is_mainnet, **self._session_options
+        )
+        try:
+            await session.start()
+        except Exception as exc:
+            log.warning("could not connect to %s: %s", self.base_url, exc)
+            self.venue_bar.show_problem(
+                f"Could not connect to the {NETWORKS[self.network].label} venue ({exc}).", "Retry"
+            )
+            return False
+        self.session = session
+        self.adapter = SessionAdapter(session)
+        self.wallets = WalletService(self.keystore, session, self.network, base_url=self.base_url)
+        self.adapter.before_trade = self.wallets.ensure_agent
+        self.adapter.connection_changed.connect(self.window.set_connection)
+        self._unsubscribe.append(self.wallets.state.subscribe(self._on_wallet_state))
+        self.window.set_connection(True, self.adapter.latency_ms)
+        self._build_pages(self.adapter)
+        if self._idle_task is None:
+            self._idle_task = asyncio.ensure_future(self.keystore.watch_idle())
+        self._show_wallet_gate()
+        self.ready.emit()
+        return True
+
+    async def stop(self) -> None:
+        """Undo :meth:`start`: pages, session, venue (the venue snapshots its state)."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        tasks = [t for t in self._tasks if not t.done()]
+        if self._idle_task is not None:
+            tasks.append(self._idle_task)
+            self._idle_task = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        if self.adapter is not None:
+            await self.adapter.aclose()
+            self.adapter = None
+        if self.session is not None:
+            await self.session.stop()
+            self.session = None
+        self.wallets = None
+        if self.venue is not None:
+            await self.venue.stop()
+
+    async def switch_network(self, network: NetworkName) -> None:
+        """Lock, stop, and start again on ``network`` (the choice is remembered)."""
+        if self.keystore.session is not None:
+            await asyncio.to_thread(self.keystore.lock)
+        await self.stop()
+        self.venue = None
+        self.network = network
+        self.settings.network = network
+        self.settings.save()
+        self.window.set_network(network)
+        self.window.set_address("")
+        self.window.set_locked(True)
+        await self.start()
+
+    # ------------------------------------------------------------------ pages
+
+    def _build_pages(self, adapter: SessionAdapter) -> None:
+        trade = TradePage(adapter)
+        self.pages = {"trade": trade}
+        for key, page in self.pages.items():
+            self.window.set_page(key, page)
+        self.window.show_page("trade")
+
+    # ------------------------------------------------------------------ wallet
+
+    def _show_wallet_gate(self) -> None:
+        assert self.wallets is not None
+        if self.wallets.unlocked is not None:
+            self.unlock_bar.hide()
+            return
+        wallets = self.wallets.wallets()
+        if not wallets:
+            self._show_onboarding(can_cancel=False)
+            return
+        self.window.set_gate(None)
+        self.unlock_bar.set_wallets([(w.address, w.label) for w in wallets], wallets[-1].address)
+        self.unlock_bar.reset()
+        self.unlock_bar.show()
+
+    def _show_onboarding(self, *, can_cancel: bool) -> None:
+        assert self.wallets is not None
+        page = OnboardingPage(self.wallets, can_cancel=can_cancel)
+        page.finished.connect(self._onboarded)
+        page.cancelled.connect(lambda: self.window.set_gate(None))
+        self.onboarding = page
+        self.window.set_gate(page)
+
+    def _show_add_wallet(self) -> None:
+        self._show_onboarding(can_cancel=True)
+
+    def _onboarded(self, address: str) -> None:
+        self.window.set_gate(None)
+        self.window.show_page("trade")
+        if self.onboarding is not None:
+            self.onboarding.deleteLater()
+            self.onboarding = None
+        log.info("onboarded %s", address)
+
+    def _unlock(self, address: str, password: str) -> None:
+        wallets = self.wallets
+        if wallets is None:
+            self.unlock_bar.show_error("Not connected to the venue yet.")
+            return
+
+        async def run() -> None:
+            try:
+                await wallets.unlock(address, password)
+            except Exception as exc:  # WrongPassword and keyring errors are sentences
+                self.unlock_bar.show_error(str(exc) or type(exc).__name__)
+                return
+            self.unlock_bar.reset()
+
+        self._spawn(run())
+
+    def _lock_or_unlock(self) -> None:
+        wallets = self.wallets
+        if wallets is None:
+            return
+        if wallets.unlocked is None:
+            self._show_wallet_gate()
+            self.unlock_bar.password_edit.setFocus()
+            return
+        self._spawn(wallets.lock())
+
+    def _on_wallet_state(self, what: str) -> None:
+        wallets = self.wallets
+        if wallets is None:
+            return
+        address = wallets.address
+        self.window.set_address(address)
+        self.window.set_locked(not address)
+        if what in ("unlocked", "locked"):
+            if address:
+                self.unlock_bar.hide()
+                if self.network == "local":
+                    # Approve the agent now, so the first order is not slowed by it.
+                    self._spawn(self._quiet(wallets.ensure_agent()))
+            else:
+                self._show_wallet_gate()
+            self.wallet_changed.emit(address)
+
+    # ------------------------------------------------------------------ venue
+
+    def _venue_exited(self, code: int) -> None:
+        self.venue_bar.show_problem(
+            f"The local venue stopped unexpectedly (exit code {code}). Your paper account is "
+            "saved; restart it to go on.",
+            "Restart",
+        )
+
+    def _retry(self) -> None:
+        self.venue_bar.button.setEnabled(False)
+        if self.session is not None and self.venue is not None and not self.venue.running:
+            self._spawn(self._restart_venue())
+        else:
+            self._spawn(self.start())
+
+    async def _restart_venue(self) -> None:
+        """Same port, same data: the session's clients reconnect and resync by themselves."""
+        assert self.venue is not None
+        try:
+            await self.venue.start()
+        except EmbeddedVenueError as exc:
+            self.venue_bar.show_problem(str(exc), "Restart")
+            return
+        self.venue_bar.hide()
+
+    # ------------------------------------------------------------------ internals
+
+    async def _quiet(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coro
+        except Exception as exc:  # shown by the wallet page's agent status
+            log.warning("background step failed: %s", exc)
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

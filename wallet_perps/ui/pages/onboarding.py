@@ -1,0 +1,453 @@
+"""First run: Try the demo, Create a wallet, or Import one (UX.md "Onboarding").
+
+Why steps and not one form: each step checks what was just typed (a recovery word, a
+pasted key, a password) and says what is wrong right there, before anything is stored.
+The page never touches the keyring itself: it calls :class:`WalletService`, whose
+blocking work runs off the UI thread, and shows progress while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wallet_perps.services.wallet_service import DEMO_DEPOSIT_USD, WalletService
+
+if TYPE_CHECKING:
+    from wallet_perps.wallet.mnemonic import RecoveryPhrase
+
+__all__ = ["OnboardingPage"]
+
+log = logging.getLogger(__name__)
+
+KEYS_STAY_HERE = (
+    "Your keys never leave this computer: they are kept in your operating system's keyring, "
+    "encrypted with a password only you know. Wallet Perps signs orders locally and sends "
+    "the venue signatures, never keys."
+)
+MIN_PASSWORD = 8
+
+
+def _error_label() -> QLabel:
+    label = QLabel("")
+    label.setProperty("role", "error")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "title")
+    label.setWordWrap(True)
+    return label
+
+
+def _muted(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("muted", True)
+    label.setWordWrap(True)
+    return label
+
+
+class _Choice(QPushButton):
+    """A large card-like button: a title and a line saying what happens."""
+
+    def __init__(self, title: str, detail: str) -> None:
+        super().__init__(f"{title}\n{detail}")
+        self.setProperty("card", True)
+        self.setProperty("choice", True)
+        self.setMinimumHeight(72)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+
+class OnboardingPage(QWidget):
+    """Steps: choose -> (create: phrase -> quiz) | (import: secret) -> password -> done.
+
+    ``finished(address)`` fires once a wallet is stored, unlocked and attached to the
+    session (and, for the demo, funded).
+    """
+
+    finished = Signal(str)
+    cancelled = Signal()
+
+    def __init__(
+        self,
+        service: WalletService,
+        parent: QWidget | None = None,
+        *,
+        can_cancel: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self._flow = ""  # "demo", "create" or "import"
+        self._phrase: RecoveryPhrase | None = None
+        self._quiz_positions: list[int] = []
+        self._task: asyncio.Future[Any] | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(40, 30, 40, 30)
+        outer.addStretch(1)
+        card = QFrame()
+        card.setProperty("card", True)
+        card.setMaximumWidth(620)
+        card.setMinimumWidth(520)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+        body = QVBoxLayout(card)
+        body.setContentsMargins(28, 24, 28, 24)
+        body.setSpacing(12)
+        self.steps = QStackedWidget()
+        body.addWidget(self.steps)
+
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(can_cancel)
+        self._build_choose()
+        self._build_phrase()
+        self._build_quiz()
+        self._build_import()
+        self._build_password()
+        self.steps.setCurrentWidget(self.choose_step)
+
+    # ------------------------------------------------------------------ steps
+
+    def _build_choose(self) -> None:
+        step = QWidget()
+        layout = QVBoxLayout(step)
+        layout.setSpacing(12)
+        layout.addWidget(_title("Trade perpetual futures from your own wallet"))
+        layout.addWidget(_muted(KEYS_STAY_HERE))
+        local = self.service.network == "local"
+        self.demo_button = _Choice(
+            "Try the demo",
+            f"A paper account with ${DEMO_DEPOSIT_USD:,.0f} on the built-in local venue."
+            if local
+            else "The demo runs on the local venue: switch network to Local in Settings.",
+        )
+        self.demo_button.setEnabled(local)
+        self.create_button = _Choice(
+            "Create a wallet", "A new 12-word recovery phrase that you write down."
+        )
+        self.import_button = _Choice(
+            "Import a wallet", "From your recovery phrase or a private key."
+        )
+        self.demo_button.clicked.connect(lambda: self._start_flow("demo"))
+        self.create_button.clicked.connect(lambda: self._start_flow("create"))
+        self.import_button.clicked.connect(lambda: self._start_flow("import"))
+        for button in (self.demo_button, self.create_button, self.import_button):
+            layout.addWidget(button)
+        layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.cancel_button.clicked.connect(self._cancel)
+        self.choose_step = step
+        self.steps.addWidget(step)
+
+    def _build_phrase(self) -> None:
+        step = QWidget()
+        layout = QVBoxLayout(step)
+        layout.addWidget(_title("Your recovery phrase"))
+        layout.addWidget(
+            _muted(
+                "Write these 12 words down on paper, in order, and keep them somewhere safe. "
+                "Anyone with them controls your funds; without them a lost computer means "
+                "lost funds. They are shown only now."
+            )
+        )
+        grid_box = QFrame()
+        self.phrase_grid = QGridLayout(grid_box)
+        self.phrase_labels: list[QLabel] = []
+        for index in range(12):
+            label = QLabel("")
+            label.setProperty("mono", True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+            self.phrase_grid.addWidget(label, index // 3, index % 3)
+            self.phrase_labels.append(label)
+        layout.addWidget(grid_box)
+        buttons = QHBoxLayout()
+        back = QPushButton("Back")
+        back.clicked.connect(self._back_to_choose)
+        self.phrase_next = QPushButton("I have written them down")
+        self.phrase_next.setProperty("kind", "primary")
+        self.phrase_next.clicked.connect(self._to_quiz)
+        buttons.addWidget(back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.phrase_next)
+        layout.addLayout(buttons)
+        self.phrase_step = step
+        self.steps.addWidget(step)
+
+    def _build_quiz(self) -> None:
+        step = QWidget()
+        layout = QVBoxLayout(step)
+        layout.addWidget(_title("Check your backup"))
+        layout.addWidget(_muted("Type these words from your recovery phrase."))
+        self.quiz_fields: list[tuple[QLabel, QLineEdit]] = []
+        form = QGridLayout()
+        for row in range(3):
+            label = QLabel("")
+            edit = QLineEdit()
+            edit.setAutoFillBackground(False)
+            edit.returnPressed.connect(self._check_quiz)
+            form.addWidget(label, row, 0)
+            form.addWidget(edit, row, 1)
+            self.quiz_fields.append((label, edit))
+        layout.addLayout(form)
+        self.quiz_error = _error_label()
+        layout.addWidget(self.quiz_error)
+        buttons = QHBoxLayout()
+        back = QPushButton("Show the words again")
+        back.clicked.connect(lambda: self.steps.setCurrentWidget(self.phrase_step))
+        self.quiz_next = QPushButton("Continue")
+        self.quiz_next.setProperty("kind", "primary")
+        self.quiz_next.clicked.connect(self._check_quiz)
+        buttons.addWidget(back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.quiz_next)
+        layout.addLayout(buttons)
+        self.quiz_step = step
+        self.steps.addWidget(step)
+
+    def _build_import(self) -> None:
+        step = QWidget()
+        layout = QVBoxLayout(step)
+        layout.addWidget(_title("Import a wallet"))
+        layout.addWidget(
+            _muted(
+                "Paste your 12 or 24 recovery words (separated by spaces) or a private key "
+                "(64 hex digits). It is encrypted with your password and kept in the OS keyring."
+            )
+        )
+        self.import_edit = QPlainTextEdit()
+        self.import_edit.setPlaceholderText("word1 word2 … or 0x…")
+        self.import_edit.setFixedHeight(90)
+        layout.addWidget(self.import_edit)
+        self.import_error = _error_label()
+        layout.addWidget(self.import_error)
+        buttons = QHBoxLayout()
+        back = QPushButton("Back")
+        back.clicked.connect(self._back_to_choose)
+        self.import_next = QPushButton("Continue")
+        self.import_next.setProperty("kind", "primary")
+        self.import_next.clicked.connect(self._check_import)
+        buttons.addWidget(back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_next)
+        layout.addLayout(buttons)
+        self.import_step = step
+        self.steps.addWidget(step)
+
+    def _build_password(self) -> None:
+        step = QWidget()
+        layout = QVBoxLayout(step)
+        self.password_title = _title("Choose a password")
+        layout.addWidget(self.password_title)
+        layout.addWidget(
+            _muted(
+                f"At least {MIN_PASSWORD} characters. It encrypts your key on this computer and "
+                "unlocks the app; it cannot be recovered, but your recovery phrase can always "
+                "restore the wallet."
+            )
+        )
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("Password")
+        self.confirm_edit = QLineEdit()
+        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm_edit.setPlaceholderText("Repeat the password")
+        self.confirm_edit.returnPressed.connect(self._submit)
+        layout.addWidget(self.password_edit)
+        layout.addWidget(self.confirm_edit)
+        self.password_error = _error_label()
+        layout.addWidget(self.password_error)
+        self.progress_label = _muted("")
+        self.progress_label.hide()
+        layout.addWidget(self.progress_label)
+        buttons = QHBoxLayout()
+        self.password_back = QPushButton("Back")
+        self.password_back.clicked.connect(self._password_back)
+        self.submit_button = QPushButton("Create")
+        self.submit_button.setProperty("kind", "primary")
+        self.submit_button.clicked.connect(self._submit)
+        buttons.addWidget(self.password_back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.submit_button)
+        layout.addLayout(buttons)
+        self.password_step = step
+        self.steps.addWidget(step)
+
+    # ------------------------------------------------------------------ navigation
+
+    def _start_flow(self, flow: str) -> None:
+        self._flow = flow
+        if flow == "demo":
+            self.password_title.setText("Choose a password for the demo wallet")
+            self.submit_button.setText("Start the demo")
+            self._show_password()
+        elif flow == "create":
+            self._forget_phrase()
+            self._phrase = self.service.new_phrase()
+            for label, (index, word) in zip(
+                self.phrase_labels, enumerate(self._phrase.words(), 1), strict=True
+            ):
+                label.setText(f"{index:>2}. {word}")
+            self.steps.setCurrentWidget(self.phrase_step)
+        else:
+            self.import_edit.clear()
+            self.import_error.hide()
+            self.steps.setCurrentWidget(self.import_step)
+            self.import_edit.setFocus()
+
+    def _back_to_choose(self) -> None:
+        self._forget_phrase()
+        self.steps.setCurrentWidget(self.choose_step)
+
+    def _password_back(self) -> None:
+        target = {
+            "create": self.quiz_step,
+            "import": self.import_step,
+        }.get(self._flow, self.choose_step)
+        self.steps.setCurrentWidget(target)
+
+    def _show_password(self) -> None:
+        self.password_edit.clear()
+        self.confirm_edit.clear()
+        self.password_error.hide()
+        self.steps.setCurrentWidget(self.password_step)
+        self.password_edit.setFocus()
+
+    def _to_quiz(self) -> None:
+        if self._phrase is None:
+            return
+        self._quiz_positions = self._phrase.backup_positions(3)
+        for (label, edit), position in zip(self.quiz_fields, self._quiz_positions, strict=True):
+            label.setText(f"Word #{position}")
+            edit.clear()
+        self.quiz_error.hide()
+        self.steps.setCurrentWidget(self.quiz_step)
+        self.quiz_fields[0][1].setFocus()
+
+    def _check_quiz(self) -> None:
+        if self._phrase is None:
+            return
+        answers = {
+            position: edit.text()
+            for (_, edit), position in zip(self.quiz_fields, self._quiz_positions, strict=True)
+        }
+        try:
+            self._phrase.check_backup(answers)
+        except Exception as exc:  # BackupMismatch: names the positions, never the words
+            self._show_error(self.quiz_error, str(exc))
+            return
+        self.password_title.setText("Choose a password")
+        self.submit_button.setText("Create wallet")
+        self._show_password()
+
+    def _check_import(self) -> None:
+        problem = self.service.check_import(self.import_edit.toPlainText())
+        if problem is not None:
+            self._show_error(self.import_error, problem)
+            return
+        self.password_title.setText("Choose a password")
+        self.submit_button.setText("Import wallet")
+        self._show_password()
+
+    # ------------------------------------------------------------------ submit
+
+    def _submit(self) -> None:
+        if self._task is not None and not self._task.done():
+            return
+        password = self.password_edit.text()
+        if len(password) < MIN_PASSWORD:
+            self._show_error(
+                self.password_error, f"Use at least {MIN_PASSWORD} characters for the password."
+            )
+            return
+        if password != self.confirm_edit.text():
+            self._show_error(self.password_error, "The two passwords are not the same.")
+            return
+        job: Callable[[], Awaitable[str]]
+        if self._flow == "demo":
+            job = lambda: self.service.create_demo(password)  # noqa: E731
+            progress = "Creating and funding your demo wallet…"
+        elif self._flow == "create" and self._phrase is not None:
+            phrase = self._phrase
+            job = lambda: self.service.create_from_phrase(phrase, password)  # noqa: E731
+            progress = "Encrypting your wallet and saving it in the keyring…"
+        else:
+            secret = self.import_edit.toPlainText()
+            job = lambda: self.service.import_secret(secret, password)  # noqa: E731
+            progress = "Encrypting your wallet and saving it in the keyring…"
+        self._set_busy(True, progress)
+        self._task = asyncio.ensure_future(self._run(job))
+
+    async def _run(self, job: Callable[[], Awaitable[str]]) -> None:
+        try:
+            address = await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # WalletError and venue errors carry sentences for people
+            log.warning("onboarding failed: %s", type(exc).__name__)
+            self._set_busy(False)
+            self._show_error(self.password_error, str(exc) or type(exc).__name__)
+            return
+        self._set_busy(False)
+        self._forget_phrase()
+        self.password_edit.clear()
+        self.confirm_edit.clear()
+        self.import_edit.clear()
+        self.finished.emit(address)
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        for widget in (self.submit_button, self.password_back, self.password_edit):
+            widget.setEnabled(not busy)
+        self.confirm_edit.setEnabled(not busy)
+        self.progress_label.setText(text)
+        self.progress_label.setVisible(busy)
+        if busy:
+            self.password_error.hide()
+
+    def _show_error(self, label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.show()
+
+    def _forget_phrase(self) -> None:
+        if self._phrase is not None:
+            self._phrase.wipe()
+            self._phrase = None
+        for label in self.phrase_labels:
+            label.setText("")
+
+    def _cancel(self) -> None:
+        self._back_to_choose()
+        self.cancelled.emit()
+
+    @property
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def reset(self) -> None:
+        """Back to the first step with every field empty (e.g. after Cancel)."""
+        self._forget_phrase()
+        for edit in (self.password_edit, self.confirm_edit):
+            edit.clear()
+        self.import_edit.clear()
+        self.steps.setCurrentWidget(self.choose_step)
