@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,6 +90,8 @@ class Settings:
     confirm_orders: bool = True
     default_slippage_pct: str = "5"
     theme: Literal["dark", "light", "system"] = "dark"
+    #: Markets the user starred in the market picker, in the order they were starred.
+    favourites: list[str] = field(default_factory=list)
 
     @classmethod
     def path(cls) -> Path:
@@ -117,6 +119,10 @@ class Settings:
             settings.default_slippage_pct = raw["default_slippage_pct"]
         if raw.get("theme") in ("dark", "light", "system"):
             settings.theme = raw["theme"]
+        favourites = raw.get("favourites")
+        if isinstance(favourites, list):
+            # Files written before favourites existed simply lack the key.
+            settings.favourites = [c for c in favourites if isinstance(c, str) and c]
         return settings
 
     def save(self) -> None:
@@ -129,6 +135,7 @@ class Settings:
             "confirm_orders": self.confirm_orders,
             "default_slippage_pct": self.default_slippage_pct,
             "theme": self.theme,
+            "favourites": list(self.favourites),
         }
         tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
         os.replace(tmp, path)

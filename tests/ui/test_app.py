@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from wallet_perps.config import Settings
+from wallet_perps.core.tickets import OrderPlan
 from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
@@ -145,7 +146,7 @@ def test_demo_onboarding_gives_a_funded_unlocked_paper_account(qtbot: QtBot) -> 
         adapter = controller.adapter
         assert adapter is not None
         state = await until(adapter.account_state, "the account snapshot")
-        assert state.margin_summary.account_value == D(10_000)
+        assert state is not None and state.margin_summary.account_value == D(10_000)
         # The key is in the keyring under the app's service, encrypted: never the raw key.
         info = controller.keystore.get(address)
         assert info.source == "demo" and info.storage == "keyring"
@@ -188,7 +189,9 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         # the agent wallet is approved on the way.
         QTest.keyClicks(ticket.amount_edit, "50000")
         await until(lambda: ticket.action_button.isEnabled(), "a valid ticket")
-        estimate = ticket.plan.liquidation_px  # type: ignore[union-attr]
+        plan = ticket.plan
+        assert isinstance(plan, OrderPlan) and plan.liquidation_px is not None
+        estimate = plan.liquidation_px
         ticket.action_button.click()
         await until(lambda: results, "the order result", 20)
         result = results.pop()
