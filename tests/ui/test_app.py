@@ -253,3 +253,49 @@ def test_import_refuses_a_bad_key_where_it_was_typed(qtbot: QtBot, flow: str) ->
         assert controller.keystore.wallets() == []
 
     run_app(qtbot, scenario)
+
+
+def test_create_wallet_shows_the_phrase_checks_three_words_and_stores_no_plaintext(
+    qtbot: QtBot,
+) -> None:
+    async def scenario(controller: AppController) -> None:
+        page = controller.onboarding
+        assert isinstance(page, OnboardingPage)
+        page.create_button.click()
+        assert page.steps.currentWidget() is page.phrase_step
+        words = [label.text().split(". ", 1)[1] for label in page.phrase_labels]
+        assert len(words) == 12 and all(w.isalpha() for w in words)
+        page.phrase_next.click()
+        assert page.steps.currentWidget() is page.quiz_step
+        asked = [int(label.text().split("#")[1]) for label, _ in page.quiz_fields]
+        # One wrong word: refused, positions named, nothing stored.
+        for (_, edit), position in zip(page.quiz_fields, asked, strict=True):
+            QTest.keyClicks(edit, words[position - 1])
+        page.quiz_fields[1][1].clear()
+        QTest.keyClicks(page.quiz_fields[1][1], "zzz")
+        page.quiz_next.click()
+        assert page.quiz_error.isVisible() and str(asked[1]) in page.quiz_error.text()
+        assert "zzz" not in page.quiz_error.text()
+        page.quiz_fields[1][1].clear()
+        QTest.keyClicks(page.quiz_fields[1][1], words[asked[1] - 1])
+        page.quiz_next.click()
+        assert page.steps.currentWidget() is page.password_step
+        QTest.keyClicks(page.password_edit, PASSWORD)
+        QTest.keyClicks(page.confirm_edit, PASSWORD)
+        page.submit_button.click()
+        await until(lambda: not controller.window.gated, "the wallet to be created", 30)
+        assert controller.wallets is not None
+        address = controller.wallets.address
+        info = controller.keystore.get(address)
+        assert info.source == "created" and info.backup_confirmed
+        # The phrase is nowhere on disk under the app's home (settings, wallet list, venue).
+        home = os.environ["WALLET_PERPS_HOME"]
+        phrase = " ".join(words)
+        for root, _dirs, files in os.walk(home):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as handle:
+                    data = handle.read()
+                assert phrase.encode() not in data, name
+                assert words[0].encode() + b" " + words[1].encode() not in data, name
+
+    run_app(qtbot, scenario)
