@@ -12,11 +12,19 @@ import asyncio
 import contextlib
 import logging
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from wallet_perps.config import app_dirs
+
 log = logging.getLogger(__name__)
+
+
+def default_data_dir() -> Path:
+    """Where the app's built-in venue keeps its paper state (it survives app restarts)."""
+    return Path(app_dirs().user_data_dir) / "localvenue"
 
 
 class EmbeddedVenueError(RuntimeError):
@@ -24,6 +32,14 @@ class EmbeddedVenueError(RuntimeError):
 
 
 class EmbeddedVenue:
+    """The local venue child process: :meth:`launch` it, ``await`` :meth:`ready`, :meth:`stop`.
+
+    Launching is a plain non-blocking ``Popen`` so the app can start the venue first thing,
+    before its own (slow) Qt and network imports, and the two start up on separate cores.
+    The venue's log goes to ``venue.log`` in its data directory (a pipe nobody reads would
+    fill up and stall the venue); a failed start quotes its last line.
+    """
+
     def __init__(
         self,
         data_dir: Path,
@@ -40,73 +56,97 @@ class EmbeddedVenue:
         self.extra_args = extra_args
         self.url: str | None = None
         self.port = 0  # the port of the last start; a restart asks for it again
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None
+        return self._proc is not None and self._proc.poll() is None
 
-    async def start(self, timeout_s: float = 30.0) -> str:
-        """Start the venue and return its URL.
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "venue.log"
 
-        After a first start, the same port is asked for again: a restarted venue then has the
-        same URL, so the app's HTTP and WebSocket clients simply reconnect to it and resync,
-        with no page rebuilt. If that port has been taken meanwhile, any free port is used.
-        """
-        if self.port:
-            try:
-                return await self._start(self.port, timeout_s)
-            except EmbeddedVenueError:
-                log.warning("port %s is taken; starting the local venue on another", self.port)
-        return await self._start(0, timeout_s)
-
-    async def _start(self, port: int, timeout_s: float) -> str:
+    def launch(self, port: int | None = None) -> None:
+        """Start the process now (returns at once); :meth:`ready` waits for its URL."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._stopping = False
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "wallet_perps.localvenue.cli",
-            "--port",
-            str(port),
-            "--data",
-            str(self.data_dir),
-            "--seed",
-            str(self.seed),
-            "--clock-speed",
-            str(self.clock_speed),
-            *self.extra_args,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert self._proc.stdout is not None
+        self.url = None
+        with open(self.log_path, "ab") as log_file:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "wallet_perps.localvenue.cli",
+                    "--port",
+                    str(self.port if port is None else port),
+                    "--data",
+                    str(self.data_dir),
+                    "--seed",
+                    str(self.seed),
+                    "--clock-speed",
+                    str(self.clock_speed),
+                    *self.extra_args,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log_file,
+            )
+
+    async def ready(self, timeout_s: float = 30.0) -> str:
+        """Wait for the launched venue's ready line; its URL, or EmbeddedVenueError."""
+        proc = self._proc
+        if proc is None:
+            raise EmbeddedVenueError("The local venue was not launched.")
+        if self.url is not None:
+            return self.url
+        assert proc.stdout is not None
         try:
-            line = await asyncio.wait_for(self._proc.stdout.readline(), timeout_s)
+            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout_s)
         except TimeoutError:
             await self.stop()
             raise EmbeddedVenueError("The local venue did not start in time.") from None
         text = line.decode(errors="replace").strip()
         if not text.startswith("http://"):
-            err = b""
-            if self._proc.stderr is not None:
-                with contextlib.suppress(TimeoutError):
-                    err = await asyncio.wait_for(self._proc.stderr.read(), 5)
             await self.stop()
-            detail = err.decode(errors="replace").strip().splitlines()
+            detail = self._last_log_line()
             raise EmbeddedVenueError(
-                "The local venue could not start" + (f": {detail[-1]}" if detail else ".")
+                "The local venue could not start" + (f": {detail}" if detail else ".")
             )
         self.url = text
         self.port = int(text.rsplit(":", 1)[1].split("/", 1)[0])
-        self._watch = asyncio.create_task(self._watch_exit())
+        self._watch = asyncio.create_task(self._watch_exit(proc))
         return text
 
-    async def _watch_exit(self) -> None:
-        assert self._proc is not None
-        code = await self._proc.wait()
-        if not self._stopping:
+    async def start(self, timeout_s: float = 30.0) -> str:
+        """Launch (unless already launched) and wait until ready; return the URL.
+
+        After a first start, the same port is asked for again: a restarted venue then has the
+        same URL, so the app's HTTP and WebSocket clients simply reconnect to it and resync,
+        with no page rebuilt. If that port has been taken meanwhile, any free port is used.
+        """
+        if self.running and self.url is None:
+            return await self.ready(timeout_s)  # launched early by the app
+        if self.port:
+            try:
+                self.launch()
+                return await self.ready(timeout_s)
+            except EmbeddedVenueError:
+                log.warning("port %s is taken; starting the local venue on another", self.port)
+        self.launch(0)
+        return await self.ready(timeout_s)
+
+    def _last_log_line(self) -> str:
+        try:
+            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        return next((line for line in reversed(lines) if line.strip()), "")
+
+    async def _watch_exit(self, proc: subprocess.Popen[bytes]) -> None:
+        code = await asyncio.to_thread(proc.wait)
+        if not self._stopping and proc is self._proc:
             log.error("the local venue exited unexpectedly with code %s", code)
             if self.on_exit is not None:
                 self.on_exit(code)
@@ -115,13 +155,15 @@ class EmbeddedVenue:
         """SIGTERM (the venue then snapshots its state) and wait; SIGKILL if it hangs."""
         self._stopping = True
         proc = self._proc
-        if proc is not None and proc.returncode is None:
+        if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(proc.wait(), timeout_s)
+                await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout_s)
             except TimeoutError:
                 proc.kill()
-                await proc.wait()
+                await asyncio.to_thread(proc.wait)
+        if proc is not None and proc.stdout is not None:
+            proc.stdout.close()
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from wallet_perps.config import NETWORKS, NetworkName, Settings, app_dirs
-from wallet_perps.services.embedded_venue import EmbeddedVenue, EmbeddedVenueError
+from wallet_perps.config import NETWORKS, NetworkName, Settings
+from wallet_perps.services.embedded_venue import (
+    EmbeddedVenue,
+    EmbeddedVenueError,
+    default_data_dir,
+)
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.ui.adapter import SessionAdapter
@@ -96,6 +99,7 @@ class AppController(QObject):
         network: NetworkName,
         *,
         keystore: Keystore | None = None,
+        venue: EmbeddedVenue | None = None,
         venue_args: tuple[str, ...] = (),
         session_options: dict[str, Any] | None = None,
     ) -> None:
@@ -106,7 +110,9 @@ class AppController(QObject):
         self.keystore = keystore if keystore is not None else Keystore()
         self._venue_args = venue_args
         self._session_options = session_options or {}
-        self.venue: EmbeddedVenue | None = None
+        self.venue: EmbeddedVenue | None = venue
+        if venue is not None:
+            venue.on_exit = self._venue_exited
         self.session: TradingSession | None = None
         self.adapter: SessionAdapter | None = None
         self.wallets: WalletService | None = None
@@ -148,10 +154,9 @@ class AppController(QObject):
         A failure is shown in the venue strip with a Retry button; nothing raises.
         """
         self.venue_bar.hide()
-        if self.network == "local" and (self.venue is None or not self.venue.running):
-            data_dir = Path(app_dirs().user_data_dir) / "localvenue"
+        if self.network == "local" and (self.venue is None or self.venue.url is None):
             self.venue = self.venue or EmbeddedVenue(
-                data_dir, on_exit=self._venue_exited, extra_args=self._venue_args
+                default_data_dir(), on_exit=self._venue_exited, extra_args=self._venue_args
             )
             try:
                 await self.venue.start()

@@ -18,8 +18,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Final, NoReturn
 
-from eth_account.hdaccount import ETHEREUM_DEFAULT_PATH, key_from_seed
-from eth_account.hdaccount.mnemonic import Mnemonic, get_wordlist
+from functools import cache
 
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
 
@@ -34,8 +33,23 @@ __all__ = [
 WORD_COUNTS: Final = (12, 15, 18, 21, 24)
 #: BIP32 non-hardened indices stop at 2**31 - 1.
 MAX_ACCOUNT_INDEX: Final = 2**31 - 1
-_WORDLIST: Final[list[str]] = get_wordlist("english")
-_WORD_INDEX: Final[dict[str, int]] = {word: i for i, word in enumerate(_WORDLIST)}
+#: MetaMask's first account (eth_account's ``ETHEREUM_DEFAULT_PATH``).
+ETHEREUM_DEFAULT_PATH: Final = "m/44'/60'/0'/0/0"
+
+
+# eth_account is imported on first use, not with this module: importing it costs about 0.4 s
+# (it pulls in py_ecc), which would delay the app's first painted price for a word list.
+@cache
+def _wordlist() -> list[str]:
+    from eth_account.hdaccount.mnemonic import get_wordlist
+
+    words: list[str] = get_wordlist("english")
+    return words
+
+
+@cache
+def _word_index() -> dict[str, int]:
+    return {word: i for i, word in enumerate(_wordlist())}
 
 
 def derivation_path(account_index: int = 0) -> str:
@@ -82,7 +96,7 @@ class RecoveryPhrase:
         value = int.from_bytes(entropy, "big") << checksum_bits
         value |= hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits)
         indices = [(value >> (11 * (word_count - 1 - i))) & 0x7FF for i in range(word_count)]
-        return cls([_WORDLIST[i] for i in indices])
+        return cls([_wordlist()[i] for i in indices])
 
     @classmethod
     def parse(cls, text: str) -> RecoveryPhrase:
@@ -100,12 +114,12 @@ class RecoveryPhrase:
             raise InvalidPhrase(
                 f"A recovery phrase has 12, 15, 18, 21 or 24 words; this one has {len(words)}."
             )
-        unknown = [i + 1 for i, word in enumerate(words) if word not in _WORD_INDEX]
+        unknown = [i + 1 for i, word in enumerate(words) if word not in _word_index()]
         if unknown:
             raise InvalidPhrase(f"{_plural(unknown)} not in the BIP39 English word list.")
         value = 0
         for word in words:
-            value = (value << 11) | _WORD_INDEX[word]
+            value = (value << 11) | _word_index()[word]
         checksum_bits = len(words) // 3
         entropy = (value >> checksum_bits).to_bytes(len(words) * 4 // 3, "big")
         expected = hashlib.sha256(entropy).digest()[0] >> (8 - checksum_bits)
@@ -139,6 +153,9 @@ class RecoveryPhrase:
         path = derivation_path(account_index)
         if not self._data:
             raise InvalidPhrase("This recovery phrase was wiped from memory.")
+        from eth_account.hdaccount import key_from_seed
+        from eth_account.hdaccount.mnemonic import Mnemonic
+
         seed = Mnemonic.to_seed(self._data.decode("utf-8"))
         return bytes(key_from_seed(seed, path))
 

@@ -1,0 +1,131 @@
+"""Benchmark: seconds from process start to the first live BTC price painted.
+
+Run with ``.venv/bin/python benchmarks/startup.py`` (``--runs N``). Each run launches
+``python -m wallet_perps --network local`` as a user would, with a fresh home holding one
+(locked) wallet, so the app opens on the Trade page, starts its local venue child process,
+connects, and paints BTC's price. The app's startup probe (``wallet_perps/ui/startup_probe.py``)
+writes the seconds from the launch time this script passes in to the paint event of the price
+label, then closes the window; the app exits after stopping its venue.
+
+Baseline, in the same run: a bare PySide6 process that shows a window with one price label
+and reports its first paint the same way. Goal: at most 1.5 s and at most 3x the baseline.
+Qt runs offscreen (``QT_QPA_PLATFORM=offscreen``) unless a display is set, so it works on a
+machine without a screen; the wallet is stored in the encrypted-file fallback of a throwaway
+home, so no keyring is needed or touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOAL_S = 1.5
+GOAL_RATIO = 3.0
+
+BARE_WINDOW = r"""
+import os, sys, time
+from pathlib import Path
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QLabel
+
+t0 = float(os.environ["WALLET_PERPS_STARTUP_T0"])
+report = Path(os.environ["WALLET_PERPS_STARTUP_REPORT"])
+app = QApplication(sys.argv[:1])
+label = QLabel("$97,123.5")
+label.resize(1280, 800)
+
+class Watch(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and not report.exists():
+            report.write_text(f"{time.time() - t0:.4f}\n")
+            QTimer.singleShot(0, app.quit)
+        return False
+
+watch = Watch()
+label.installEventFilter(watch)
+label.show()
+app.exec()
+"""
+
+
+def make_home(home: Path) -> None:
+    """A home with one stored, locked wallet (file fallback, no keyring), as after onboarding."""
+    env = {**os.environ, "WALLET_PERPS_HOME": str(home)}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    code = (
+        "from wallet_perps.wallet.keystore import Keystore\n"
+        "from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT\n"
+        "ks = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True)\n"
+        "ks.create_demo_wallet('benchmark-password')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
+
+
+def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> float:
+    """Launch ``cmd``; the seconds it reports from its launch to its first paint."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "first-paint"
+        run_env = {
+            **env,
+            "WALLET_PERPS_STARTUP_REPORT": str(report),
+            "WALLET_PERPS_STARTUP_EXIT": "1",
+        }
+        run_env["WALLET_PERPS_STARTUP_T0"] = repr(time.time())
+        proc = subprocess.Popen(
+            cmd, env=run_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            _, err = proc.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise SystemExit(f"{cmd} did not paint within {timeout_s} s") from None
+        if not report.exists():
+            raise SystemExit(f"{cmd} exited ({proc.returncode}) without painting:\n{err.decode()}")
+        return float(report.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        env["QT_QPA_PLATFORM"] = "offscreen"
+
+    bare: list[float] = []
+    app: list[float] = []
+    for _ in range(args.runs):
+        bare.append(timed([sys.executable, "-c", BARE_WINDOW], env))
+        with tempfile.TemporaryDirectory() as home:
+            make_home(Path(home))
+            app_env = {**env, "WALLET_PERPS_HOME": home}
+            app_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+            app.append(timed([sys.executable, "-m", "wallet_perps", "--network", "local"], app_env))
+    bare_s = statistics.median(bare)
+    app_s = statistics.median(app)
+    ratio = app_s / bare_s
+    print(f"bare PySide6 window, first paint: median {bare_s:.3f} s  (runs: {_fmt(bare)})")
+    print(f"wallet-perps, first live BTC price painted: median {app_s:.3f} s  (runs: {_fmt(app)})")
+    verdict = "PASS" if app_s <= GOAL_S and ratio <= GOAL_RATIO else "MISS"
+    print(
+        f"startup: {app_s:.3f} s, {ratio:.2f}x the bare window "
+        f"(goal <= {GOAL_S} s and <= {GOAL_RATIO}x): {verdict}"
+    )
+    return 0
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
