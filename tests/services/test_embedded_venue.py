@@ -48,3 +48,37 @@ async def test_a_busy_data_dir_is_explained(tmp_path: Path) -> None:
             await second.start()
     finally:
         await first.stop()
+
+
+def test_the_venue_stops_when_the_app_is_killed(tmp_path: Path) -> None:
+    """A SIGKILLed app must not leave its venue running and holding the data directory."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from wallet_perps.services.embedded_venue import EmbeddedVenue\n"
+        "async def main():\n"
+        f"    venue = EmbeddedVenue(Path({str(tmp_path / 'venue')!r}), extra_args=('--no-flow',))\n"
+        "    await venue.start()\n"
+        "    print(venue._proc.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    app = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert app.stdout is not None
+    venue_pid = int(app.stdout.readline())
+    app.kill()
+    app.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(venue_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(venue_pid, signal.SIGKILL)
+        raise AssertionError("the orphaned venue kept running")

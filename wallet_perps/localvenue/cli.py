@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -47,6 +48,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_false",
         help="no synthetic traders (a quiet book, for tests of exact fills)",
     )
+    parser.add_argument(
+        "--exit-with-parent",
+        action="store_true",
+        help="stop (cleanly, with a snapshot) when the process that started this one is gone",
+    )
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     if args.clock_speed <= 0:
@@ -68,12 +74,25 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    watcher = None
+    if args.exit_with_parent:
+        watcher = asyncio.create_task(_stop_when_orphaned(os.getppid(), stop))
     url = await server.start(args.host, args.port)
     print(url, flush=True)
     try:
         await stop.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await server.stop()
+
+
+async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
+    """The app was killed without stopping its venue: don't linger holding the data dir."""
+    while os.getppid() == parent:  # noqa: ASYNC110 - no event exists for "parent died"
+        await asyncio.sleep(1.0)
+    logging.getLogger(__name__).warning("parent process %s is gone; stopping", parent)
+    stop.set()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

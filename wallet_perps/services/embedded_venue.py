@@ -87,6 +87,7 @@ class EmbeddedVenue:
                     str(self.seed),
                     "--clock-speed",
                     str(self.clock_speed),
+                    "--exit-with-parent",
                     *self.extra_args,
                 ],
                 stdin=subprocess.DEVNULL,
