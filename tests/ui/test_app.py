@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -28,7 +29,9 @@ from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
+from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.pages.trade import TradePage
+from wallet_perps.ui.widgets.order_ticket import format_price
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
@@ -105,6 +108,15 @@ async def onboard_demo(controller: AppController) -> str:
     await until(lambda: not window.gated, "onboarding to finish", 30)
     assert controller.wallets is not None
     return controller.wallets.address
+
+
+def files_containing(home: str, needles: list[bytes]) -> list[str]:
+    found = []
+    for root, _dirs, files in os.walk(home):
+        for name in files:
+            data = Path(root, name).read_bytes()
+            found += [name for needle in needles if needle in data]
+    return found
 
 
 def trade_page(controller: AppController) -> TradePage:
@@ -204,6 +216,18 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         assert abs(estimate - position.liquidation_px) / position.liquidation_px < D("0.005")
         await until(lambda: "Your position: Long" in page.position_label.text(), "position line")
 
+        # On the Positions page the card shows exactly the venue's liquidation price.
+        window = controller.window
+        window.show_page("positions")
+        positions = controller.pages["positions"]
+        assert isinstance(positions, PositionsPage)
+        row = await until(lambda: positions.positions_table.rows.get("BTC"), "the BTC card")
+        await until(
+            lambda: row.values.get("liquidation") == position.liquidation_px, "the venue's liq"
+        )
+        assert row.labels["liquidation"].text().startswith(format_price(position.liquidation_px))
+        window.show_page("trade")
+
         # The venue refuses a limit buy ten times above the oracle: its words are shown.
         ticket.kind_box.setCurrentIndex(ticket.kind_box.findText("Limit"))
         mark = session.market.context("BTC")
@@ -218,6 +242,21 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         rejected = results.pop()
         assert isinstance(rejected, OrderResult) and rejected.state is OrderState.REJECTED
         assert rejected.venue_text and rejected.venue_text in ticket.result_label.text()
+
+        # A resting limit order shows in open orders on the Positions page, and cancels.
+        ticket.limit_edit.clear()
+        QTest.keyClicks(ticket.limit_edit, str(int(mark.oracle_px * D("0.8"))))
+        await until(lambda: ticket.action_button.isEnabled(), "a valid resting limit ticket")
+        ticket.action_button.click()
+        await until(lambda: results, "the resting order", 20)
+        resting = results.pop()
+        assert isinstance(resting, OrderResult) and resting.state is OrderState.RESTING, resting
+        window.show_page("positions")
+        orders = positions.orders_table
+        button = await until(lambda: orders.cancel_buttons.get(resting.oid or -1), "its row")
+        button.click()
+        await until(lambda: resting.oid not in orders.cancel_buttons, "the row to go", 20)
+        assert await session.http.open_orders(address) == []
 
         # The venue dies: the banner and the venue strip say so; Restart brings it back on
         # the same address, the app reconnects by itself and agrees with the venue again.
@@ -235,6 +274,13 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         assert await store.venue_diff() == []
         state = adapter.account_state()
         assert state is not None and state.position("BTC") is not None
+
+        # Close (market) on the card closes the position on the venue.
+        row = await until(lambda: positions.positions_table.rows.get("BTC"), "the BTC card")
+        row.close_button.click()
+        await until(lambda: "BTC" not in positions.positions_table.rows, "the card to go", 20)
+        after = await session.http.clearinghouse_state(address)
+        assert after.position("BTC") is None
 
     run_app(qtbot, scenario)
 
@@ -289,13 +335,7 @@ def test_create_wallet_shows_the_phrase_checks_three_words_and_stores_no_plainte
         info = controller.keystore.get(address)
         assert info.source == "created" and info.backup_confirmed
         # The phrase is nowhere on disk under the app's home (settings, wallet list, venue).
-        home = os.environ["WALLET_PERPS_HOME"]
-        phrase = " ".join(words)
-        for root, _dirs, files in os.walk(home):
-            for name in files:
-                with open(os.path.join(root, name), "rb") as handle:
-                    data = handle.read()
-                assert phrase.encode() not in data, name
-                assert words[0].encode() + b" " + words[1].encode() not in data, name
+        needles = [" ".join(words).encode(), f"{words[0]} {words[1]}".encode()]
+        assert files_containing(os.environ["WALLET_PERPS_HOME"], needles) == []
 
     run_app(qtbot, scenario)

@@ -29,6 +29,7 @@ from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
+from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
 from wallet_perps.wallet.keystore import Keystore
@@ -201,6 +202,7 @@ class AppController(QObject):
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        self._release_pages()
         if self.adapter is not None:
             await self.adapter.aclose()
             self.adapter = None
@@ -228,11 +230,28 @@ class AppController(QObject):
     # ------------------------------------------------------------------ pages
 
     def _build_pages(self, adapter: SessionAdapter) -> None:
-        trade = TradePage(adapter)
-        self.pages = {"trade": trade}
+        self._release_pages()
+        trade = TradePage(
+            adapter,
+            confirm_orders=lambda: self.settings.confirm_orders,
+            favourites=list(self.settings.favourites),
+            on_favourites_changed=self._save_favourites,
+        )
+        self.pages = {"trade": trade, "positions": PositionsPage(adapter)}
         for key, page in self.pages.items():
             self.window.set_page(key, page)
         self.window.show_page("trade")
+
+    def _save_favourites(self, coins: list[str]) -> None:
+        self.settings.favourites = list(coins)
+        self.settings.save()
+
+    def _release_pages(self) -> None:
+        """Let pages drop their market watches before their adapter goes away."""
+        for page in self.pages.values():
+            release = getattr(page, "release", None)
+            if callable(release):
+                release()
 
     # ------------------------------------------------------------------ wallet
 

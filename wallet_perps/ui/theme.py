@@ -59,6 +59,12 @@ def palette(theme: ThemeName) -> dict[str, str]:
 
 
 def style_sheet(theme: ThemeName) -> str:
+    """theme.qss, then each page's own sheet (``resources/<page>.qss``), with colours filled in.
+
+    Per-page sheets keep a page's rules next to each other; they come after the base sheet
+    so they can refine it.
+    """
     colours = palette(theme)
-    qss = (RESOURCES / "theme.qss").read_text(encoding="utf-8")
+    extra = sorted(p for p in RESOURCES.glob("*.qss") if p.name != "theme.qss")
+    qss = "\n".join(p.read_text(encoding="utf-8") for p in [RESOURCES / "theme.qss", *extra])
     return re.sub(r"@([a-z-]+)", lambda m: colours.get(m.group(1), m.group(0)), qss)

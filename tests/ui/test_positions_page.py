@@ -1,0 +1,326 @@
+"""The Positions page against a real venue process with synthetic liquidity.
+
+Each test funds a fresh paper account, trades through the real Trader (or the page's own
+buttons) and checks what a user would notice on the page against what the venue itself
+reports: the liquidation price to the digit, orders gone after Cancel, the position gone
+after Close, half the size after Close part 50%.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import ROUND_DOWN, Decimal
+
+import pytest
+from eth_account import Account
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QTableWidget
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_trade_page import FAST_WS, funded_session, run_on_qasync, until
+from tests.venue_process import VenueProcess
+from wallet_perps.core.models import LeverageType, Position
+from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
+from wallet_perps.services.session import TradingSession
+from wallet_perps.services.trader import KeySigner, OrderState
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.pages.positions import PositionsPage
+from wallet_perps.ui.widgets.liq_gauge import liq_level
+from wallet_perps.ui.widgets.order_ticket import format_price, format_size
+from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
+from wallet_perps.ui.widgets.positions_table import PositionRow
+
+D = Decimal
+LEFT = Qt.MouseButton.LeftButton
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueProcess]:
+    process = VenueProcess("--seed", "5")  # with flow: a live book to fill market orders
+    yield process
+    process.kill()
+
+
+async def open_page(session: TradingSession, qtbot: QtBot) -> tuple[SessionAdapter, PositionsPage]:
+    adapter = SessionAdapter(session)
+    page = PositionsPage(adapter)
+    qtbot.addWidget(page)
+    page.resize(1150, 800)
+    page.show()
+    return adapter, page
+
+
+async def place(adapter: SessionAdapter, session: TradingSession, ticket: Ticket) -> None:
+    plan = await until(lambda: _plan(adapter, ticket), f"a valid plan for {ticket}")
+    assert plan is not None
+    result = await session.trader.place(plan)
+    assert result.state in (OrderState.FILLED, OrderState.RESTING), result
+
+
+def _plan(adapter: SessionAdapter, ticket: Ticket) -> OrderPlan | None:
+    plan = adapter.plan(ticket)
+    return plan if isinstance(plan, OrderPlan) else None
+
+
+async def venue_position(session: TradingSession, coin: str) -> Position | None:
+    state = await session.http.clearinghouse_state(session.user)
+    position = state.position(coin)
+    return position if position is not None and position.szi != 0 else None
+
+
+async def shown_row(page: PositionsPage, coin: str) -> PositionRow:
+    row = await until(lambda: page.positions_table.rows.get(coin), f"the {coin} card")
+    assert row is not None
+    return row
+
+
+def cell(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
+
+
+def test_a_market_long_shows_the_venues_liquidation_price(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        # $40 behind a $200 cross long at 10x: the liquidation price is a real price.
+        session = await funded_session(venue.url, "40")
+        adapter, page = await open_page(session, qtbot)
+        try:
+            assert page.stack.currentIndex() == 1
+            assert page.positions_table.empty_label.isVisible()
+            await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
+            position = await venue_position(session, "BTC")
+            assert position is not None and position.liquidation_px is not None
+            row = await shown_row(page, "BTC")
+            expected = format_price(position.liquidation_px)
+            await until(
+                lambda: row.labels["liquidation"].text() == expected,
+                f"liquidation {expected} (shown {row.labels['liquidation'].text()})",
+            )
+            assert row.values["liquidation"] == position.liquidation_px
+            assert row.side_label.text() == "Long"
+            assert row.side_label.property("role") == "long"
+            assert row.values["size"] == position.size
+            assert row.labels["size"].text() == f"{format_size(position.size)} BTC"
+            assert row.labels["margin"].text().startswith("$")
+            assert row.labels["mode"].text() == "cross"
+            assert not row.margin_button.isVisible()  # cross: no add/remove margin
+            # Distance and gauge follow the live mark: $40 of equity behind $200 is ~19% away.
+            distance, mark = row.values["distance"], row.values["mark"]
+            assert distance is not None and mark is not None
+            assert distance == (mark - position.liquidation_px) / mark * 100
+            assert D(5) < distance < D(40), distance
+            assert row.labels["distance"].text() == f"{distance:.1f}% away"
+            assert row.gauge.distance == distance
+            assert row.gauge.level is liq_level(distance)
+            assert not page.positions_table.empty_label.isVisible()
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_cancel_one_order_then_cancel_all(qtbot: QtBot, venue: VenueProcess) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot)
+        table = page.orders_table
+        try:
+            await until(lambda: adapter.mid("BTC"), "a BTC price")
+            mid = adapter.mid("BTC")
+            assert mid is not None
+            far = (mid * D("0.8")).quantize(D(1))  # far below the market: rests
+            buy = Ticket("BTC", TicketSide.LONG, D(20), kind=OrderKind.LIMIT, limit_px=far)
+            await place(adapter, session, buy)
+            oid = await until(lambda: next(iter(table.cancel_buttons), None), "the order row")
+            assert oid is not None
+            assert cell(table.table, 0, 0) == "BTC"
+            assert cell(table.table, 0, 1) == "Buy"
+            assert cell(table.table, 0, 3) == format_price(far)
+            QTest.mouseClick(table.cancel_buttons[oid], LEFT)
+            await until(lambda: oid not in table.cancel_buttons, "the row to go")
+            assert await session.http.open_orders(session.user) == []
+            assert page.toast.isVisible() and "Cancelled 1 order" in page.toast.text()
+            assert table.empty_label.isVisible()
+
+            for factor in ("0.8", "0.81", "0.82"):
+                px = (mid * D(factor)).quantize(D(1))
+                await place(
+                    adapter,
+                    session,
+                    Ticket("BTC", TicketSide.LONG, D(20), kind=OrderKind.LIMIT, limit_px=px),
+                )
+            await until(lambda: len(table.cancel_buttons) == 3, "three order rows")
+            assert table.cancel_all_button.isEnabled()
+            QTest.mouseClick(table.cancel_all_button, LEFT)
+            await until(lambda: not table.cancel_buttons, "every row to go")
+            assert await session.http.open_orders(session.user) == []
+            assert "Cancelled 3 orders" in page.toast.text()
+            assert not table.error_label.isVisible()
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_close_closes_the_position(qtbot: QtBot, venue: VenueProcess) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot)
+        try:
+            page.toast_ms = 300  # the success message fades by itself; don't wait 4 s for it
+            await place(adapter, session, Ticket("BTC", TicketSide.SHORT, D(100), leverage=5))
+            row = await shown_row(page, "BTC")
+            assert row.side_label.text() == "Short"
+            QTest.mouseClick(row.close_button, LEFT)
+            assert row.close_button.text() == "Closing…" and not row.close_button.isEnabled()
+            await until(lambda: "BTC" not in page.positions_table.rows, "the card to go", 15)
+            assert await venue_position(session, "BTC") is None
+            assert page.toast.isVisible()
+            assert page.toast.text().startswith("BTC position closed: Filled")
+            assert page.positions_table.empty_label.isVisible()
+            await until(lambda: not page.toast.isVisible(), "the toast to fade away", 5)
+            # A refusal is shown inline in red, with the venue's reason and what to do.
+            page.close_position("BTC")
+            await until(lambda: page.error_label.isVisible(), "the inline refusal")
+            assert "You have no BTC position." in page.error_label.text()
+            assert "try again" in page.error_label.text()
+            assert page.error_label.objectName() == "ErrorText"
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_adding_isolated_margin_moves_the_liquidation_price_away(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot)
+        try:
+            short = Ticket(
+                "ETH",
+                TicketSide.SHORT,
+                D(100),
+                leverage=20,
+                margin_mode=LeverageType.ISOLATED,
+            )
+            await place(adapter, session, short)
+            before = await venue_position(session, "ETH")
+            assert before is not None and before.liquidation_px is not None
+            row = await shown_row(page, "ETH")
+            await until(lambda: row.values.get("liquidation") == before.liquidation_px, "liq")
+            assert row.labels["mode"].text() == "isolated" and row.margin_button.isVisible()
+            QTest.mouseClick(row.margin_button, LEFT)
+            dialog = page.dialog
+            assert isinstance(dialog, MarginDialog) and dialog.adding
+            QTest.keyClicks(dialog.amount_edit, "5")
+            estimate = dialog.estimated_liquidation(D(5))
+            assert estimate is not None and estimate > before.liquidation_px
+            assert dialog.new_liq_label.text().startswith("≈ $")
+            QTest.mouseClick(dialog.ok_button, LEFT)
+            await until(lambda: "Added $5 to ETH" in page.toast.text(), "the margin toast")
+            after = await venue_position(session, "ETH")
+            assert after is not None and after.liquidation_px is not None
+            assert after.liquidation_px > before.liquidation_px  # a short's moves up, away
+            assert abs(estimate / after.liquidation_px - 1) < D("0.001")
+            await until(
+                lambda: row.labels["liquidation"].text() == format_price(after.liquidation_px),
+                "the new liquidation price",
+            )
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_close_part_halves_the_size_and_tpsl_is_checked(qtbot: QtBot, venue: VenueProcess) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot)
+        try:
+            await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
+            before = await venue_position(session, "BTC")
+            assert before is not None
+            row = await shown_row(page, "BTC")
+            await until(lambda: row.values.get("size") == before.size, "the full size")
+
+            # Close part: 50% of the size, rounded down to the lot, leaves the rest open.
+            QTest.mouseClick(row.close_part_button, LEFT)
+            dialog = page.dialog
+            assert isinstance(dialog, ClosePartDialog) and dialog.isVisible()
+            QTest.mouseClick(dialog.preset_buttons[75], LEFT)
+            assert dialog.ok_button.text() == "Close 75%"
+            QTest.mouseClick(dialog.preset_buttons[50], LEFT)
+            assert dialog.ok_button.text() == "Close 50%"
+            lot = D(1).scaleb(-adapter.market("BTC").sz_decimals)
+            closed = (before.size / 2).quantize(lot, rounding=ROUND_DOWN)
+            QTest.mouseClick(dialog.ok_button, LEFT)
+            expected = before.size - closed
+            await until(lambda: row.values.get("size") == expected, "half the size", 15)
+            after = await venue_position(session, "BTC")
+            assert after is not None and after.size == expected
+            assert page.toast.text().startswith("Part of BTC closed: Filled")
+
+            # TP/SL: a stop-loss above the mark of a long is refused in the dialog itself.
+            QTest.mouseClick(row.tpsl_button, LEFT)
+            tpsl = page.dialog
+            assert isinstance(tpsl, TpslDialog)
+            mark = row.values["mark"]
+            assert mark is not None
+            QTest.keyClicks(tpsl.sl_edit, str((mark * D("1.05")).quantize(D(1))))
+            assert tpsl.error_label.isVisible() and "below the mark" in tpsl.error_label.text()
+            assert not tpsl.ok_button.isEnabled()
+            tpsl.sl_edit.clear()
+            stop = (mark * D("0.97")).quantize(D(1))
+            QTest.keyClicks(tpsl.sl_edit, str(stop))
+            assert not tpsl.error_label.isVisible() and tpsl.ok_button.isEnabled()
+            QTest.mouseClick(tpsl.ok_button, LEFT)
+            await until(lambda: "SL set for BTC" in page.toast.text(), "the TP/SL toast", 15)
+            orders = await session.http.frontend_open_orders(session.user)
+            assert [o.trigger_px for o in orders if o.is_trigger] == [stop]
+            await until(lambda: len(page.orders_table.cancel_buttons) == 1, "the SL row")
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_without_a_wallet_the_page_asks_to_unlock(qtbot: QtBot, venue: VenueProcess) -> None:
+    async def scenario() -> None:
+        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
+        await session.start()
+        adapter, page = await open_page(session, qtbot)
+        try:
+            assert page.stack.currentIndex() == 0
+            assert page.locked_label.isVisible()
+            assert page.locked_label.text().startswith("Unlock your wallet to see")
+            adapter.account_changed.emit()  # a stray redraw must not crash without an account
+            page.redraw()
+            # Unlocking brings the account in: the page redraws on account_opened.
+            account = Account.create()
+            await session.open_account(KeySigner(bytes(account.key)), account.address)
+            await until(lambda: page.stack.currentIndex() == 1, "the account view")
+            await until(lambda: page.positions_table.empty_label.isVisible(), "no positions")
+            assert not page.locked_label.isVisible()
+            await session.close_account()
+            await until(lambda: page.stack.currentIndex() == 0, "the locked view again")
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)

@@ -1,0 +1,428 @@
+"""The Positions page: every open position with its risk, its actions, and the open orders.
+
+Why it is built this way (UX.md "Positions", "Liquidation price, everywhere it matters"):
+
+* The liquidation price shown is the venue's own ``liquidationPx``, untouched; the distance
+  to it and the gauge use the live mark, which streams for every coin with a position (the
+  venue pushes the account only on account activity, so without the mark stream PnL would
+  freeze between trades).
+* Actions go through the :class:`~wallet_perps.ui.adapter.SessionAdapter` and come back as
+  ``action_done``. The page remembers which labels it started, so it reports only its own
+  actions: success as a short toast at the top that fades away, failure inline next to the
+  position or the orders in red, in the venue's words plus what to do about it.
+* Redraws are coalesced by a single-shot timer: mids and contexts arrive many times a second,
+  the page redraws at most every ``_REDRAW_MS``, and only labels whose text changed are set.
+* With no wallet unlocked the page says so and shows nothing else; ``account_opened`` brings
+  it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Final
+
+from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QGraphicsOpacityEffect,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wallet_perps.core.models import Position
+from wallet_perps.services.trader import ActionResult, OrderResult
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.widgets.liq_gauge import WhatIfPanel
+from wallet_perps.ui.widgets.open_orders_table import OpenOrdersTable
+from wallet_perps.ui.widgets.order_ticket import format_usd
+from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
+from wallet_perps.ui.widgets.positions_table import (
+    PositionsTable,
+    PositionView,
+    position_view,
+    set_style_flag,
+)
+
+__all__ = ["PositionsPage"]
+
+_REDRAW_MS: Final = 150
+#: How long a success toast stays before it fades out.
+TOAST_MS: Final = 4000
+_FADE_MS: Final = 600
+
+#: What to do after a refusal, by action: the venue's words alone rarely say it.
+_ADVICE: Final = {
+    "close": "Nothing was closed if no fill is reported; check the price and try again, "
+    "or close a smaller part.",
+    "tpsl": "Take-profit goes above the price for a long (below for a short), stop-loss the "
+    "other way; adjust the prices and try again.",
+    "margin": "What stays in the position must still cover it at its leverage; try a smaller "
+    "amount, or add funds first.",
+    "cancel": "The order may already be filled or cancelled: the list shows what is still open.",
+}
+
+
+def _failure_text(result: ActionResult | OrderResult, advice: str) -> str:
+    """The venue's words (not repeated if the message already quotes them) and a next step."""
+    text = result.message.rstrip()
+    if result.venue_text and result.venue_text not in text:
+        text = f"{text} Venue says: {result.venue_text}"
+    if not text.endswith((".", "!", "?")):
+        text += "."
+    return f"{text} {advice}"
+
+
+class PositionsPage(QWidget):
+    """Position cards with actions, a what-if panel and the open orders table."""
+
+    def __init__(self, adapter: SessionAdapter, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.adapter = adapter
+        self._watched: set[str] = set()
+        # label -> (coin, row action) for every action this page has in flight.
+        self._pending: dict[str, list[tuple[str, str]]] = {}
+        self._views: dict[str, PositionView] = {}
+        self.dialog: QDialog | None = None
+        self._dirty = True
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        root.addWidget(self.stack)
+
+        # No wallet: one clear sentence, nothing else.
+        locked = QWidget()
+        locked_layout = QVBoxLayout(locked)
+        locked_layout.setContentsMargins(20, 20, 20, 20)
+        card = QFrame()
+        card.setProperty("card", True)
+        card_layout = QVBoxLayout(card)
+        card_layout.setContentsMargins(24, 24, 24, 24)
+        title = QLabel("Positions")
+        title.setProperty("role", "title")
+        card_layout.addWidget(title)
+        self.locked_label = QLabel("Unlock your wallet to see your positions and open orders.")
+        self.locked_label.setProperty("muted", True)
+        self.locked_label.setWordWrap(True)
+        card_layout.addWidget(self.locked_label)
+        locked_layout.addWidget(card)
+        locked_layout.addStretch(1)
+        self.stack.addWidget(locked)
+
+        # The account: summary, toast, positions, what-if, orders, in one scrolling column.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(20, 16, 20, 20)
+        layout.setSpacing(12)
+
+        head = QHBoxLayout()
+        heading = QLabel("Positions")
+        heading.setProperty("role", "title")
+        head.addWidget(heading)
+        head.addSpacing(16)
+        self.summary_label = QLabel("")
+        self.summary_label.setProperty("muted", True)
+        self.summary_label.setToolTip(
+            "Unrealised PnL: the sum over your positions at the current mark prices. "
+            "Margin in use: collateral locked by them. Account value: what the account is "
+            "worth if every position were closed at mark."
+        )
+        head.addWidget(self.summary_label)
+        head.addStretch(1)
+        layout.addLayout(head)
+
+        self.toast = QLabel("")
+        self.toast.setObjectName("Toast")
+        self.toast.setProperty("role", "long")
+        self.toast.setWordWrap(True)
+        self.toast.hide()
+        self._toast_effect = QGraphicsOpacityEffect(self.toast)
+        self._toast_effect.setOpacity(1.0)
+        self.toast.setGraphicsEffect(self._toast_effect)
+        self._toast_fade = QPropertyAnimation(self._toast_effect, b"opacity", self)
+        self._toast_fade.setDuration(_FADE_MS)
+        self._toast_fade.setStartValue(1.0)
+        self._toast_fade.setEndValue(0.0)
+        self._toast_fade.setEasingCurve(QEasingCurve.Type.InQuad)
+        self._toast_fade.finished.connect(self.toast.hide)
+        self._toast_timer = QTimer(self)
+        self._toast_timer.setSingleShot(True)
+        #: How long a success toast stays, in ms (tests shorten it).
+        self.toast_ms = TOAST_MS
+        self._toast_timer.timeout.connect(self._toast_fade.start)
+        layout.addWidget(self.toast)
+
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("ErrorText")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        layout.addWidget(self.error_label)
+
+        self.positions_table = PositionsTable()
+        self.positions_table.action_requested.connect(self._on_row_action)
+        layout.addWidget(self.positions_table)
+
+        self.what_if = WhatIfPanel()
+        layout.addWidget(self.what_if)
+
+        self.orders_table = OpenOrdersTable()
+        self.orders_table.cancel_requested.connect(self._cancel)
+        self.orders_table.cancel_all_requested.connect(self._cancel_all)
+        layout.addWidget(self.orders_table)
+        layout.addStretch(1)
+        scroll.setWidget(content)
+        self.stack.addWidget(scroll)
+
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(_REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
+        adapter.market_changed.connect(self._on_market_changed)
+        adapter.account_changed.connect(self._schedule)
+        adapter.account_opened.connect(self._on_account_opened)
+        adapter.action_done.connect(self._on_action_done)
+        self.redraw()
+
+    # ------------------------------------------------------------------ updates
+
+    def _on_market_changed(self, coin: str) -> None:
+        if not coin or coin in self._views:
+            self._schedule()
+
+    def _on_account_opened(self, _user: str) -> None:
+        # Another account (or none): answers still on their way belong to the old one.
+        self._pending.clear()
+        self._hide_messages()
+        for row in self.positions_table.rows.values():
+            for action in row.buttons:
+                row.set_busy(action, False)
+        self.orders_table.set_cancelling_all(False)
+        self.redraw()
+
+    def _schedule(self) -> None:
+        if not self.isVisible():
+            self._dirty = True  # nobody is looking: redraw once when the page is shown
+            return
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Positions, summary, what-if and orders from the adapter's latest data."""
+        self._dirty = False
+        if not self.adapter.has_account:
+            self.stack.setCurrentIndex(0)
+            self._set_watched(set())
+            self._views = {}
+            return
+        self.stack.setCurrentIndex(1)
+        # PnL and distances also move with the marks, so a stale market greys them too.
+        stale = self.adapter.account_stale or self.adapter.market_stale
+        state = self.adapter.account_state()
+        positions: tuple[Position, ...] = ()
+        if state is not None:
+            positions = tuple(p for p in state.positions if p.szi != 0)
+        self._set_watched({p.coin for p in positions})
+        views = [position_view(p, self._mark(p.coin)) for p in positions]
+        self._views = {v.coin: v for v in views}
+        self.positions_table.empty_label.setText(
+            "Loading your positions…"
+            if state is None
+            else "No open positions. Open one on the Trade page."
+        )
+        self.positions_table.set_positions(views, stale=stale)
+        self.what_if.set_account(state, views)
+        self.orders_table.set_orders(self.adapter.open_orders(), stale=stale)
+        if state is None:
+            self.summary_label.setText("Loading your account…")
+        else:
+            pnl = sum((v.pnl for v in views), Decimal(0))
+            margin = state.margin_summary.total_margin_used
+            value = state.margin_summary.account_value
+            count = len(views)
+            self.summary_label.setText(
+                f"{count} position{'s' if count != 1 else ''} · Unrealised PnL "
+                f"{format_usd(pnl)} · Margin in use {format_usd(margin)} · Account value "
+                f"{format_usd(value)}"
+            )
+        set_style_flag(self.summary_label, "stale", stale)
+
+    def _mark(self, coin: str) -> Decimal | None:
+        ctx = self.adapter.context(coin)
+        return ctx.mark_px if ctx is not None else None
+
+    def _set_watched(self, coins: set[str]) -> None:
+        """Stream the mark of every coin with a position, and stop streaming the others."""
+        for coin in sorted(coins - self._watched):
+            self.adapter.watch(coin)
+        for coin in sorted(self._watched - coins):
+            self.adapter.unwatch(coin)
+        self._watched = set(coins)
+
+    def release(self) -> None:
+        """Stop the mark streams this page asked for (call before dropping the page)."""
+        self._set_watched(set())
+
+    # ------------------------------------------------------------------ messages
+
+    def show_toast(self, text: str) -> None:
+        """A short success message at the top that fades out after ``TOAST_MS``."""
+        self._toast_fade.stop()
+        self._toast_effect.setOpacity(1.0)
+        self.toast.setText(text)
+        self.toast.show()
+        self._toast_timer.start(self.toast_ms)
+
+    def _show_failure(self, coin: str | None, text: str) -> None:
+        row = self.positions_table.rows.get(coin) if coin else None
+        if row is not None:
+            row.show_error(text)
+        else:
+            self.error_label.setText(text)
+            self.error_label.show()
+
+    def _hide_messages(self) -> None:
+        self.error_label.hide()
+        self.orders_table.show_error("")
+        for row in self.positions_table.rows.values():
+            row.show_error("")
+
+    # ------------------------------------------------------------------ actions
+
+    def _start(self, label: str, coin: str, action: str, send: Callable[[], None]) -> None:
+        self._pending.setdefault(label, []).append((coin, action))
+        send()
+
+    def _on_row_action(self, action: str, coin: str) -> None:
+        view = self._views.get(coin)
+        row = self.positions_table.rows.get(coin)
+        if view is None or row is None or row.busy:
+            return
+        row.show_error("")
+        self.error_label.hide()
+        if action == "close":
+            self.close_position(coin)
+        elif action == "close_part":
+            sz_decimals = self.adapter.market(coin).sz_decimals
+            part = ClosePartDialog(view, sz_decimals, self)
+            part.accepted.connect(lambda: self._close_part(coin, part))
+            self._open(part)
+        elif action == "tpsl":
+            tpsl = TpslDialog(view, self)
+            tpsl.accepted.connect(lambda: self._set_tpsl(coin, tpsl))
+            self._open(tpsl)
+        elif action == "margin" and view.is_isolated:
+            margin = MarginDialog(view, self)
+            margin.accepted.connect(lambda: self._update_margin(coin, margin))
+            self._open(margin)
+
+    def _open(self, dialog: QDialog) -> None:
+        """Window-modal and non-blocking: a nested exec() loop would stall the asyncio tasks."""
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.finished.connect(lambda _r: self._dialog_closed(dialog))
+        dialog.open()
+
+    def _dialog_closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def close_position(self, coin: str, fraction: Decimal = Decimal(1)) -> None:
+        """Market-close ``fraction`` of ``coin``'s position; the row shows progress."""
+        action = "close" if fraction == 1 else "close_part"
+        row = self.positions_table.rows.get(coin)
+        if row is not None:
+            row.set_busy(action, True, "Closing…")
+        self._start(
+            f"close {coin}", coin, action, lambda: self.adapter.close_position(coin, fraction)
+        )
+
+    def _close_part(self, coin: str, dialog: ClosePartDialog) -> None:
+        fraction = dialog.fraction
+        if fraction is not None:
+            self.close_position(coin, fraction)
+
+    def _set_tpsl(self, coin: str, dialog: TpslDialog) -> None:
+        tp, sl = dialog.take_profit, dialog.stop_loss
+        row = self.positions_table.rows.get(coin)
+        if row is not None:
+            row.set_busy("tpsl", True, "Setting…")
+        self._start(f"tpsl {coin}", coin, "tpsl", lambda: self.adapter.set_tpsl(coin, tp, sl))
+
+    def _update_margin(self, coin: str, dialog: MarginDialog) -> None:
+        delta = dialog.delta
+        if delta is None:
+            return
+        row = self.positions_table.rows.get(coin)
+        if row is not None:
+            row.set_busy("margin", True, "Adding…" if delta > 0 else "Removing…")
+        self._start(
+            f"margin {coin}",
+            coin,
+            "margin",
+            lambda: self.adapter.update_isolated_margin(coin, delta),
+        )
+
+    def _cancel(self, oid: object, coin: str) -> None:
+        assert isinstance(oid, int)
+        self.orders_table.show_error("")
+        self._start(f"cancel {oid}", coin, "", lambda: self.adapter.cancel(oid, coin))
+
+    def _cancel_all(self) -> None:
+        self.orders_table.show_error("")
+        self.orders_table.set_cancelling_all(True)
+        self._start("cancel all", "", "", self.adapter.cancel_all)
+
+    def _on_action_done(self, label: str, result: object) -> None:
+        entries = self._pending.get(label)
+        if not entries:
+            return  # another page's action: it reports its own outcome
+        coin, action = entries.pop(0)
+        if not entries:
+            del self._pending[label]
+        if not isinstance(result, ActionResult | OrderResult):
+            return
+        kind = label.split(" ", 1)[0]
+        row = self.positions_table.rows.get(coin)
+        if row is not None and action:
+            row.set_busy(action, False)
+        if kind == "cancel":
+            if label == "cancel all":
+                self.orders_table.set_cancelling_all(False)
+            else:
+                self.orders_table.cancel_done(int(label.split(" ", 1)[1]))
+            if result.ok:
+                self.show_toast(result.message)
+            else:
+                self.orders_table.show_error(_failure_text(result, _ADVICE["cancel"]))
+            self._schedule()
+            return
+        if result.ok:
+            self.show_toast(self._success_text(kind, action, coin, result))
+        else:
+            self._show_failure(coin, _failure_text(result, _ADVICE.get(kind, "")))
+        self._schedule()
+
+    @staticmethod
+    def _success_text(kind: str, action: str, coin: str, result: ActionResult | OrderResult) -> str:
+        if kind == "close":
+            what = f"{coin} position closed" if action == "close" else f"Part of {coin} closed"
+            return f"{what}: {result.message}"
+        return result.message

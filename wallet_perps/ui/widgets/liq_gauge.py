@@ -1,0 +1,362 @@
+"""How close a position is to liquidation: a small gauge, and a what-if panel.
+
+Why a gauge and not just a number: "8.7% away" means little until it is compared with how
+far prices move; a bar that turns amber and then red as the mark walks toward the
+liquidation price is read without thinking (UX.md "Liquidation price, everywhere it
+matters"). The distance itself is computed by the caller (exact Decimal, from the venue's
+``liquidationPx`` and the live mark); this widget only classifies and paints it, so the
+number on screen and the colour can never disagree.
+
+The what-if panel answers the next question, "and if the price goes there?", with the same
+arithmetic the venue uses (:mod:`wallet_perps.core.risk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Final
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wallet_perps.core.models import AccountState
+from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
+from wallet_perps.ui.theme import DARK, LIGHT
+from wallet_perps.ui.widgets.order_ticket import format_price, format_usd
+
+if TYPE_CHECKING:  # a runtime import would be circular: positions_table uses the gauge
+    from wallet_perps.ui.widgets.positions_table import PositionView
+
+__all__ = [
+    "CLOSE_PCT",
+    "FAR_PCT",
+    "FULL_SCALE_PCT",
+    "LiqGauge",
+    "LiqLevel",
+    "WhatIf",
+    "WhatIfPanel",
+    "liq_level",
+    "theme_colours",
+    "what_if",
+]
+
+#: At or below this distance (percent of the mark) the position is "close" to liquidation:
+#: an ordinary hour of crypto volatility can cover it.
+CLOSE_PCT: Final = Decimal(5)
+#: Above this distance the position is "far": a large daily move is still survivable.
+FAR_PCT: Final = Decimal(15)
+#: The bar is full at this distance; anything further is just "far".
+FULL_SCALE_PCT: Final = Decimal(30)
+
+
+def theme_colours(widget: QWidget) -> dict[str, str]:
+    """The theme's colour tokens for painting by hand: light palette on a light background.
+
+    The style sheet fills the widget's palette, so its window colour tells which theme is on
+    without asking ``theme.py`` which one was chosen.
+    """
+    light = widget.palette().color(QPalette.ColorRole.Window).lightness() > 160
+    return LIGHT if light else DARK
+
+
+class LiqLevel(StrEnum):
+    """How near the liquidation price is, as a colour band."""
+
+    FAR = "far"  # green
+    NEAR = "near"  # amber
+    CLOSE = "close"  # red
+    NONE = "none"  # no liquidation price (fully backed) or no distance known
+
+
+def liq_level(distance_pct: Decimal | None) -> LiqLevel:
+    """The colour band for a distance to liquidation in percent (None: nothing to show)."""
+    if distance_pct is None:
+        return LiqLevel.NONE
+    if distance_pct <= CLOSE_PCT:
+        return LiqLevel.CLOSE
+    if distance_pct <= FAR_PCT:
+        return LiqLevel.NEAR
+    return LiqLevel.FAR
+
+
+class LiqGauge(QWidget):
+    """A rounded track filled in proportion to the distance, coloured by :class:`LiqLevel`.
+
+    The fill grows with safety (a full green bar is far from liquidation, a sliver of red is
+    about to be liquidated), so "more bar" always means "more room".
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._distance: Decimal | None = None
+        self._level = LiqLevel.NONE
+        self.setMinimumSize(60, 6)
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+
+    @property
+    def distance(self) -> Decimal | None:
+        """Distance from the mark to the liquidation price, in percent of the mark."""
+        return self._distance
+
+    @property
+    def level(self) -> LiqLevel:
+        return self._level
+
+    def set_distance(self, distance_pct: Decimal | None) -> None:
+        """Show ``distance_pct`` (None for "no liquidation price": an empty, calm track)."""
+        if distance_pct == self._distance and distance_pct is not None:
+            return
+        self._distance = distance_pct
+        self._level = liq_level(distance_pct)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(96, 6)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        colours = theme_colours(self)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        height = min(6.0, float(self.height()))
+        top = (self.height() - height) / 2
+        radius = height / 2
+        track = QRectF(0, top, self.width(), height)
+        painter.setBrush(QColor(colours["border"]))
+        painter.drawRoundedRect(track, radius, radius)
+        if self._distance is not None:
+            share = min(max(self._distance, Decimal(0)) / FULL_SCALE_PCT, Decimal(1))
+            # Keep a visible sliver even at 0%: an empty bar would read as "nothing here".
+            width = max(height, float(share) * self.width())
+            colour = {
+                LiqLevel.FAR: colours["long"],
+                LiqLevel.NEAR: colours["warning"],
+                LiqLevel.CLOSE: colours["short"],
+            }.get(self._level, colours["muted"])
+            painter.setBrush(QColor(colour))
+            painter.drawRoundedRect(QRectF(0, top, width, height), radius, radius)
+        painter.end()
+
+
+# ------------------------------------------------------------------------------ what-if
+
+
+def _sig(value: Decimal) -> Decimal:
+    """A computed price to 6 significant figures, as the venue quotes prices."""
+    if value == 0:
+        return value
+    return value.quantize(Decimal(1).scaleb(value.adjusted() + 1 - 6))
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """One position's outcome if its mark were ``price`` (every other mark unchanged)."""
+
+    coin: str
+    price: Decimal
+    pnl: Decimal
+    roe: Decimal
+    margin_ratio: Decimal | None  # maintenance / equity backing it; liquidation at 1
+    liquidated: bool
+
+
+def what_if(
+    state: AccountState, views: Sequence[PositionView], coin: str, price: Decimal
+) -> WhatIf | None:
+    """What ``coin``'s position would look like at ``price``, by :mod:`wallet_perps.core.risk`.
+
+    Tiers are approximated by each position's first tier (exact for all but very large
+    positions). Whether it liquidates is decided against the venue's own liquidation price
+    when there is one, so the verdict never contradicts the number on the card.
+    """
+    view = next((v for v in views if v.coin == coin), None)
+    if view is None or view.entry is None or not view.size:
+        return None
+    risks: list[PositionRisk] = []
+    target: PositionRisk | None = None
+    for each in views:
+        if each.entry is None or not each.size:
+            continue
+        risk = PositionRisk(
+            each.coin,
+            each.szi,
+            each.entry,
+            price if each.coin == coin else each.mark,
+            max(each.leverage, 1),
+            TierSchedule.single(each.max_leverage or max(each.leverage, 1)),
+            each.isolated_raw_usd,
+        )
+        risks.append(risk)
+        if each.coin == coin:
+            target = risk
+    if target is None:
+        return None
+    account = AccountRisk(state.cross_margin_summary.total_raw_usd, tuple(risks))
+    if target.is_cross:
+        equity = account.cross_account_value
+        maintenance = account.cross_maintenance_margin
+    else:
+        equity = target.isolated_margin
+        maintenance = target.maintenance_margin
+    ratio = maintenance / equity if equity > 0 else None
+    liq = view.liquidation
+    if liq is not None:
+        liquidated = price <= liq if view.is_long else price >= liq
+    else:
+        liquidated = equity < maintenance
+    return WhatIf(coin, price, target.unrealized_pnl, target.return_on_equity, ratio, liquidated)
+
+
+class WhatIfPanel(QFrame):
+    """Drag a price for one position; see its PnL, margin ratio and whether it liquidates.
+
+    The slider moves the price from -50% to +50% of the live mark in 0.1% steps, so it
+    follows the market while the user reads it.
+    """
+
+    STEPS_PER_PCT: Final = 10
+    RANGE_PCT: Final = 50
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("card", True)
+        self._state: AccountState | None = None
+        self._views: tuple[PositionView, ...] = ()
+        self.result: WhatIf | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(8)
+        head = QHBoxLayout()
+        title = QLabel("What if")
+        title.setProperty("role", "title")
+        head.addWidget(title)
+        hint = QLabel("Drag the price to see what happens to a position.")
+        hint.setProperty("muted", True)
+        head.addWidget(hint)
+        head.addStretch(1)
+        self.coin_box = QComboBox()
+        self.coin_box.setToolTip("The position to test")
+        self.coin_box.currentTextChanged.connect(lambda _c: self._recompute())
+        head.addWidget(self.coin_box)
+        self.reset_button = QPushButton("Back to mark")
+        self.reset_button.setToolTip("Put the price back at the current mark price.")
+        head.addWidget(self.reset_button)
+        layout.addLayout(head)
+
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        span = self.RANGE_PCT * self.STEPS_PER_PCT
+        self.slider.setRange(-span, span)
+        self.slider.setValue(0)
+        self.slider.setToolTip("Price as a change from the current mark, from -50% to +50%.")
+        self.slider.valueChanged.connect(lambda _v: self._recompute())
+        self.reset_button.clicked.connect(lambda: self.slider.setValue(0))
+        row.addWidget(self.slider, 1)
+        self.price_label = QLabel("—")
+        self.price_label.setProperty("num", True)
+        self.price_label.setMinimumWidth(190)
+        self.price_label.setToolTip("The tested mark price, and how far it is from the mark now.")
+        row.addWidget(self.price_label)
+        self.pnl_label = QLabel("—")
+        self.pnl_label.setProperty("num", True)
+        self.pnl_label.setMinimumWidth(170)
+        self.pnl_label.setToolTip("Unrealised PnL and ROE at the tested price, before fees.")
+        row.addWidget(self.pnl_label)
+        self.ratio_label = QLabel("—")
+        self.ratio_label.setProperty("num", True)
+        self.ratio_label.setMinimumWidth(150)
+        self.ratio_label.setToolTip(
+            "Margin ratio: maintenance margin over the equity backing the position. The "
+            "venue liquidates at 100%."
+        )
+        row.addWidget(self.ratio_label)
+        layout.addLayout(row)
+        self.verdict_label = QLabel("")
+        self.verdict_label.setWordWrap(True)
+        layout.addWidget(self.verdict_label)
+
+    @property
+    def offset_pct(self) -> Decimal:
+        return Decimal(self.slider.value()) / self.STEPS_PER_PCT
+
+    def set_account(self, state: AccountState | None, views: Sequence[PositionView]) -> None:
+        """New account numbers: keep the chosen position and slider, recompute."""
+        self._state = state
+        self._views = tuple(views)
+        coins = [v.coin for v in self._views]
+        self.setVisible(bool(coins) and state is not None)
+        if coins != [self.coin_box.itemText(i) for i in range(self.coin_box.count())]:
+            current = self.coin_box.currentText()
+            self.coin_box.blockSignals(True)
+            self.coin_box.clear()
+            self.coin_box.addItems(coins)
+            if current in coins:
+                self.coin_box.setCurrentText(current)
+            self.coin_box.blockSignals(False)
+        self._recompute()
+
+    def set_price(self, price: Decimal) -> None:
+        """Move the slider to ``price`` (clamped to the slider's range)."""
+        view = self._view()
+        if view is None or not view.mark:
+            return
+        steps = (price / view.mark - 1) * 100 * self.STEPS_PER_PCT
+        self.slider.setValue(int(steps.to_integral_value()))
+
+    def _view(self) -> PositionView | None:
+        coin = self.coin_box.currentText()
+        return next((v for v in self._views if v.coin == coin), None)
+
+    def _recompute(self) -> None:
+        view = self._view()
+        state = self._state
+        if view is None or state is None:
+            self.result = None
+            return
+        price = _sig(view.mark * (1 + self.offset_pct / 100))
+        result = what_if(state, self._views, view.coin, price)
+        self.result = result
+        if result is None:
+            return
+        self.price_label.setText(f"{format_price(price)} ({self.offset_pct:+.1f}%)")
+        self.pnl_label.setText(f"PnL {format_usd(result.pnl)} ({result.roe * 100:+.1f}%)")
+        ratio = result.margin_ratio
+        self.ratio_label.setText(
+            "Margin ratio —" if ratio is None else f"Margin ratio {ratio * 100:.1f}%"
+        )
+        if result.liquidated:
+            text = (
+                f"At {format_price(price)} this {view.coin} position is liquidated: the venue "
+                "closes it and the margin behind it is lost."
+            )
+            role = "short"
+        elif view.liquidation is None:
+            text = f"No price liquidates this {view.coin} position: its margin covers any move."
+            role = "long"
+        else:
+            move = (price - view.liquidation) if view.is_long else (view.liquidation - price)
+            text = (
+                f"Still open: {move / price * 100:.1f}% before the liquidation price "
+                f"{format_price(view.liquidation)}."
+            )
+            role = "long"
+        self.verdict_label.setText(text)
+        if self.verdict_label.property("role") != role:
+            self.verdict_label.setProperty("role", role)
+            self.verdict_label.style().unpolish(self.verdict_label)
+            self.verdict_label.style().polish(self.verdict_label)
