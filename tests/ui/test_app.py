@@ -31,6 +31,7 @@ from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.pages.trade import TradePage
+from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.ui.widgets.order_ticket import format_price
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
@@ -162,6 +163,14 @@ def test_demo_onboarding_gives_a_funded_unlocked_paper_account(qtbot: QtBot) -> 
         # The key is in the keyring under the app's service, encrypted: never the raw key.
         info = controller.keystore.get(address)
         assert info.source == "demo" and info.storage == "keyring"
+        # The Wallet page shows the funded account and the agent wallet that signs trades.
+        window.show_page("wallet")
+        wallet_page = controller.pages["wallet"]
+        assert isinstance(wallet_page, WalletPage)
+        await until(
+            lambda: wallet_page.account_value_label.text() == "$10,000.00", "the wallet's value"
+        )
+        window.show_page("trade")
         # Live prices on the Trade page.
         page_t = trade_page(controller)
         await until(lambda: page_t.price_label.text().startswith("$"), "a BTC price")

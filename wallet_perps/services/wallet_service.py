@@ -23,6 +23,7 @@ from wallet_perps.config import NETWORKS, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
+from wallet_perps.services.transfers import Transfers
 from wallet_perps.wallet.agents import AgentWallets
 from wallet_perps.wallet.errors import AgentError, WalletError
 from wallet_perps.wallet.keystore import Keystore, UnlockedWallet, parse_private_key
@@ -120,6 +121,13 @@ class WalletService:
             return "No agent wallet yet: one is approved before your first trade."
         days = max(0, (record.valid_until_ms - time.time_ns() // 1_000_000) // 86_400_000)
         return f"Agent {record.address[:6]}…{record.address[-4:]} approved, valid {days} more days."
+
+    def transfers(self) -> Transfers | None:
+        """Send and withdraw for the unlocked wallet (signed by its main key), or None."""
+        wallet = self.unlocked
+        if wallet is None:
+            return None
+        return Transfers(self.session.http, wallet, self.network, self.session.nonces)
 
     # ------------------------------------------------------------------ onboarding
 

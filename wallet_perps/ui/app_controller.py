@@ -30,7 +30,10 @@ from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
+from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
+from wallet_perps.ui.pages.wallet import WalletPage
+from wallet_perps.ui.theme import style_sheet
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
 from wallet_perps.wallet.keystore import Keystore
 
@@ -237,10 +240,74 @@ class AppController(QObject):
             favourites=list(self.settings.favourites),
             on_favourites_changed=self._save_favourites,
         )
-        self.pages = {"trade": trade, "positions": PositionsPage(adapter)}
+        wallet = WalletPage(adapter)
+        settings = SettingsPage(self.settings)
+        settings.set_network(self.network)
+        settings.set_idle_lock_minutes(self.keystore.idle_lock_minutes)
+        settings.network_requested.connect(self._network_requested)
+        settings.theme_changed.connect(self._apply_theme)
+        settings.agent_rotate_requested.connect(lambda: self._agent_action("rotate"))
+        settings.agent_revoke_requested.connect(lambda: self._agent_action("revoke"))
+        settings.idle_lock_changed.connect(self._set_idle_lock)
+        self.pages = {
+            "wallet": wallet,
+            "trade": trade,
+            "positions": PositionsPage(adapter),
+            "settings": settings,
+        }
         for key, page in self.pages.items():
             self.window.set_page(key, page)
+        self._show_wallet_identity()
         self.window.show_page("trade")
+
+    def _show_wallet_identity(self) -> None:
+        """Push who is unlocked (and what may be done with it) to the wallet-aware pages."""
+        wallets = self.wallets
+        if wallets is None:
+            return
+        status = wallets.agent_status()
+        wallet_page = self.pages.get("wallet")
+        if isinstance(wallet_page, WalletPage):
+            unlocked = wallets.unlocked
+            label = unlocked.info.label if unlocked is not None else ""
+            wallet_page.set_wallet(wallets.address, label, self.network, status)
+            deposit = wallets.deposit_demo if self.network == "local" else None
+            wallet_page.set_transfers(wallets.transfers(), deposit if unlocked else None)
+        settings_page = self.pages.get("settings")
+        if isinstance(settings_page, SettingsPage):
+            settings_page.set_agent_status(status)
+
+    def _network_requested(self, network: str) -> None:
+        if network in NETWORKS and network != self.network:
+            self._spawn(self.switch_network(network))
+
+    def _apply_theme(self, theme: str) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication) and theme in ("dark", "light", "system"):
+            app.setStyleSheet(style_sheet(theme))  # type: ignore[arg-type]
+
+    def _set_idle_lock(self, minutes: int) -> None:
+        try:
+            self.keystore.idle_lock_minutes = minutes
+        except Exception as exc:  # a bad value or an unwritable wallet list
+            log.warning("could not set the idle lock: %s", exc)
+
+    def _agent_action(self, action: str) -> None:
+        wallets = self.wallets
+        if wallets is None:
+            return
+
+        async def run() -> None:
+            try:
+                await (wallets.rotate_agent() if action == "rotate" else wallets.revoke_agent())
+            except Exception as exc:
+                page = self.pages.get("settings")
+                if isinstance(page, SettingsPage):
+                    page.set_agent_status(f"Could not {action} the agent wallet: {exc}")
+                return
+            self._show_wallet_identity()
+
+        self._spawn(run())
 
     def _save_favourites(self, coins: list[str]) -> None:
         self.settings.favourites = list(coins)
@@ -321,6 +388,7 @@ class AppController(QObject):
         address = wallets.address
         self.window.set_address(address)
         self.window.set_locked(not address)
+        self._show_wallet_identity()
         if what in ("unlocked", "locked"):
             if address:
                 self.unlock_bar.hide()
