@@ -93,7 +93,8 @@ def test_trade_page_live_price_refuses_five_dollars_and_fills_a_long(
         # $40 behind a $200 cross position: liquidation is near enough to be a real price.
         session = await funded_session(venue.url, "40")
         adapter = SessionAdapter(session)
-        page = TradePage(adapter)
+        # Straight to the venue: the confirmation sheet has its own tests (test_trade_extras).
+        page = TradePage(adapter, confirm_orders=lambda: False)
         qtbot.addWidget(page)
         page.resize(1100, 760)
         page.show()
@@ -108,7 +109,7 @@ def test_trade_page_live_price_refuses_five_dollars_and_fills_a_long(
 
 async def check_page(session: TradingSession, page: TradePage) -> None:
     # A live BTC price, BTC first in the picker, and a book with both sides.
-    assert page.market_box.itemText(0) == "BTC" and page.coin == "BTC"
+    assert page.picker.coins()[0] == "BTC" and page.coin == "BTC"
     await until(lambda: page.price_label.text().startswith("$"), "a BTC price")
     await until(lambda: page.book.bid_rows[0][0].text() != "", "the book's bids")
     await until(lambda: page.book.ask_rows[0][0].text() != "", "the book's asks")

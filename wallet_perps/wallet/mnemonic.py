@@ -16,9 +16,8 @@ import hashlib
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Final, NoReturn
-
 from functools import cache
+from typing import Final, NoReturn
 
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
 

@@ -1,55 +1,92 @@
-"""The Trade page: pick a market, see its numbers and book, place an order (UX.md "Trade").
+"""The Trade page: pick a market, read its numbers and chart, place an order (UX.md "Trade").
 
-Why redraws are coalesced: mids, books and contexts arrive many times a second; each event
-only marks the page dirty and a short single-shot timer redraws once, so typing in the ticket
-stays smooth however busy the market is. The page talks only to the
-:class:`~wallet_perps.ui.adapter.SessionAdapter`, never to the wire layer.
+Why redraws are coalesced: mids, books, trades and contexts arrive many times a second; each
+event only marks the page dirty and a short single-shot timer redraws once, so typing in the
+ticket stays smooth however busy the market is (the chart keeps its own, slower budget).
+The page talks only to the :class:`~wallet_perps.ui.adapter.SessionAdapter`, never to the
+wire layer, and it owns the subscriptions its widgets need: one ``watch`` for the coin and one
+``watch_candles`` for the chart's interval, each released when the user moves on.
+
+Sending goes through one gate: the ticket emits the plan it shows; with confirmations on
+(the default, ``confirm_orders``) the :class:`~wallet_perps.ui.widgets.confirm_sheet.ConfirmSheet`
+repeats it and only its Confirm sends; with them off the plan is sent at once.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
-from wallet_perps.core.tickets import OrderPlan
+from wallet_perps.core.models import AccountState, OpenOrder
+from wallet_perps.core.tickets import OrderPlan, _reserved
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.widgets.candle_chart import CandleChart, lookback_ms
+from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
+from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
 from wallet_perps.ui.widgets.order_book import OrderBook
 from wallet_perps.ui.widgets.order_ticket import (
     OrderTicket,
+    format_compact_usd,
     format_funding_rate,
     format_price,
     format_size,
     format_usd,
+    significant,
 )
+from wallet_perps.ui.widgets.recent_trades import RecentTrades
 
-__all__ = ["TradePage"]
+__all__ = ["TradePage", "seconds_to_next_funding"]
 
 _REDRAW_MS = 100
+_UNLOCK = "Unlock your wallet to trade"
 
 
-def _compact_usd(value: Decimal) -> str:
-    """Large dollar amounts for a header: $1.23B, $45.6M, $789.0K."""
-    for factor, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(1000), "K")):
-        if abs(value) >= factor:
-            return f"{format_usd(value / factor, 2)}{suffix}"
-    return format_usd(value)
+def seconds_to_next_funding(now_s: float) -> int:
+    """Whole seconds until the next hourly funding payment (the top of the next UTC hour)."""
+    return max(0, int(3600 - now_s % 3600))
+
+
+def _countdown(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"next in {minutes:02d}:{secs:02d}"
+
+
+def _repolish(widget: QWidget) -> None:
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+def available_to_trade(
+    state: AccountState, open_orders: Sequence[OpenOrder], coin: str, leverage: int
+) -> Decimal:
+    """What the venue's margin check still accepts: cross equity minus the margin in use and
+    minus what resting orders reserve.
+
+    It reuses the ticket validator's own reservation rule (``core.tickets._reserved``) so the
+    % slider's 100% is exactly the most the validator lets through.
+    """
+    cross = state.cross_margin_summary
+    reserved = _reserved(open_orders, state, coin, leverage)
+    return cross.account_value - cross.total_margin_used - reserved
 
 
 class _Stat(QWidget):
-    """A muted caption over a value, with the explanation on hover."""
+    """A muted caption over a value (and an optional muted note), explained on hover."""
 
-    def __init__(self, caption: str, tip: str) -> None:
+    def __init__(self, caption: str, tip: str, *, note: bool = False) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -57,45 +94,74 @@ class _Stat(QWidget):
         name = QLabel(caption)
         name.setProperty("muted", True)
         self.value = QLabel("—")
-        for label in (name, self.value):
+        self.note = QLabel("")
+        self.note.setProperty("muted", True)
+        labels = [name, self.value, *([self.note] if note else [])]
+        for label in labels:
             label.setToolTip(tip)
             layout.addWidget(label)
 
 
 class TradePage(QWidget):
-    """Market header, order book and order ticket for the selected coin."""
+    """Market header, chart, order book, recent trades and the order ticket for one coin.
 
-    def __init__(self, adapter: SessionAdapter, parent: QWidget | None = None) -> None:
+    ``confirm_orders`` is asked at every send (the app passes ``lambda: settings.confirm_orders``),
+    so turning confirmations off in Settings takes effect at once. ``favourites`` and
+    ``on_favourites_changed`` let the app persist starred markets; without them they live in
+    memory for the page's lifetime.
+    """
+
+    def __init__(
+        self,
+        adapter: SessionAdapter,
+        parent: QWidget | None = None,
+        *,
+        confirm_orders: Callable[[], bool] = lambda: True,
+        favourites: list[str] | None = None,
+        on_favourites_changed: Callable[[list[str]], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.adapter = adapter
+        self._confirm_orders = confirm_orders
         self._coin: str | None = None
+        self._candle_watch: tuple[str, str] | None = None
 
         root = QVBoxLayout(self)
-        root.setContentsMargins(20, 20, 20, 20)
-        root.setSpacing(14)
+        root.setContentsMargins(20, 16, 20, 16)
+        root.setSpacing(12)
 
+        # ---- header: market, price and the market's numbers
         header = QFrame()
         header.setProperty("card", True)
         head = QHBoxLayout(header)
-        head.setContentsMargins(16, 12, 16, 12)
+        head.setContentsMargins(16, 10, 16, 10)
         head.setSpacing(24)
-        self.market_box = QComboBox()
-        self.market_box.setMinimumWidth(110)
-        self.market_box.setToolTip("Market (perpetual futures, settled in USDC)")
-        self.market_box.currentTextChanged.connect(self._select)
-        head.addWidget(self.market_box)
+        self.picker = MarketPicker(favourites, on_favourites_changed)
+        self.picker.coin_selected.connect(self.select)
+        head.addWidget(self.picker)
         self.price_label = QLabel("—")
         self.price_label.setProperty("role", "big")
         self.price_label.setToolTip("Mid price of the order book")
+        # Room for "$100,000.5": the stats beside it must not jump as the price moves.
+        self.price_label.ensurePolished()  # the style sheet's big font, not the default
+        room = self.price_label.fontMetrics().horizontalAdvance("$000,000.0")
+        self.price_label.setMinimumWidth(room)
         head.addWidget(self.price_label)
         self.change_stat = _Stat("24h change", "Change of the mark price over the last 24 hours.")
         self.funding_stat = _Stat(
             "Funding / h",
             "Paid every hour between longs and shorts. Positive: longs pay shorts; "
-            "negative: shorts pay longs. APR is the hourly rate over a year.",
+            "negative: shorts pay longs. APR is the hourly rate over a year. The next payment "
+            "is at the top of the hour (UTC), at the rate then.",
+            note=True,
         )
-        self.oi_stat = _Stat("Open interest", "Value of all open positions in this market.")
-        self.volume_stat = _Stat("24h volume", "Value traded in the last 24 hours.")
+        self.oi_stat = _Stat(
+            "Open interest",
+            "Value of all open positions in this market: the coins held long (which equal "
+            "those held short) times the mark price.",
+            note=True,
+        )
+        self.volume_stat = _Stat("24h volume", "Dollar value traded in the last 24 hours.")
         self.mark_stat = _Stat(
             "Mark / oracle",
             "Mark: the price used for PnL and liquidations. Oracle: the external index "
@@ -108,32 +174,73 @@ class TradePage(QWidget):
             self.volume_stat,
             self.mark_stat,
         ):
-            head.addWidget(stat)
+            head.addWidget(stat, 0, Qt.AlignmentFlag.AlignTop)
         head.addStretch(1)
         root.addWidget(header)
 
         self.position_label = QLabel("")
         self.position_label.setProperty("muted", True)
+        self.position_label.setToolTip(
+            "Your position in this market as the venue reports it; the chart shows its entry "
+            "and liquidation price as lines."
+        )
         root.addWidget(self.position_label)
 
+        # ---- body: chart | book + trades | ticket
         body = QHBoxLayout()
-        body.setSpacing(14)
-        self.book = OrderBook()
-        body.addWidget(self.book, 1)
+        body.setSpacing(12)
+        self.chart = CandleChart()
+        self.chart.interval_changed.connect(self._interval_changed)
+        body.addWidget(self.chart, 1)
+
+        side = QVBoxLayout()
+        side.setSpacing(12)
+        self.book = OrderBook(levels=8)
+        self.trades = RecentTrades(rows=10)
+        side.addWidget(self.book)
+        side.addWidget(self.trades, 1)
+        side_box = QWidget()
+        side_box.setLayout(side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side_box.setFixedWidth(268)
+        body.addWidget(side_box)
+
         self.ticket = OrderTicket(adapter.plan)
-        self.ticket.setFixedWidth(380)
         self.ticket.submitted.connect(self._submit)
-        body.addWidget(self.ticket)
+        ticket_scroll = QScrollArea()
+        ticket_scroll.setObjectName("TicketScroll")
+        ticket_scroll.setWidget(self.ticket)
+        ticket_scroll.setWidgetResizable(True)
+        ticket_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        ticket_scroll.setFixedWidth(370)
+        body.addWidget(ticket_scroll)
         root.addLayout(body, 1)
+
+        self.sheet = ConfirmSheet(self)
+        self.sheet.confirmed.connect(self._send)
+        self.sheet.cancelled.connect(self._review_cancelled)
+
+        search = QShortcut(QKeySequence("Ctrl+K"), self)
+        search.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        search.activated.connect(self.open_market_search)
+        self._search_shortcut = search
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
         self._redraw_timer.setInterval(_REDRAW_MS)
         self._redraw_timer.timeout.connect(self.redraw)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        self._clock.start()
         adapter.market_changed.connect(self._on_market_changed)
+        adapter.candles_changed.connect(self._on_candles)
         adapter.account_changed.connect(self._schedule)
+        adapter.account_opened.connect(lambda _user: self._schedule())
         adapter.order_result.connect(self._on_result)
         self._load_coins()
+        self._tick()
 
     # ------------------------------------------------------------------ selection
 
@@ -143,43 +250,70 @@ class TradePage(QWidget):
 
     def _load_coins(self) -> None:
         coins = self.adapter.coins()
-        if not coins or self.market_box.count() == len(coins):
+        if not coins or len(self.picker.coins()) == len(coins):
             return
-        current = self._coin or coins[0]
-        self.market_box.blockSignals(True)
-        self.market_box.clear()
-        self.market_box.addItems(list(coins))
-        self.market_box.blockSignals(False)
-        self.market_box.setCurrentText(current)
-        self._select(current)
+        self.picker.set_coins(coins)
+        self.select(self._coin or coins[0])
 
     def select(self, coin: str) -> None:
-        self.market_box.setCurrentText(coin)
-
-    def _select(self, coin: str) -> None:
-        if not coin or coin == self._coin:
+        """Show ``coin``: header, chart, book, trades and ticket all follow."""
+        if not coin or coin == self._coin or coin not in self.adapter.coins():
             return
+        self.sheet.cancel()  # a reviewed plan for another market must not stay open
         previous, self._coin = self._coin, coin
         if previous is not None:
             self.adapter.unwatch(previous)
         self.adapter.watch(coin)
+        self.picker.set_current(coin)
         self.ticket.set_market(self.adapter.market(coin))
+        self.chart.set_coin(coin)
+        self._watch_candles()
+        self.book.set_book(None)
+        self.trades.set_trades(())
         self.redraw()
+
+    def open_market_search(self) -> None:
+        """Ctrl+K: the market list with the keyboard in its search box."""
+        if self.sheet.isVisible():
+            return
+        self.picker.open_popup()
+        self.picker.popup.set_rows(self._market_rows())
+
+    def _watch_candles(self) -> None:
+        """Subscribe the chart's (coin, interval); release the one it showed before."""
+        if self._coin is None:
+            return
+        wanted = (self._coin, self.chart.interval)
+        if wanted == self._candle_watch:
+            return
+        if self._candle_watch is not None:
+            self.adapter.unwatch_candles(*self._candle_watch)
+        self._candle_watch = wanted
+        self.adapter.watch_candles(*wanted, lookback_ms(wanted[1]))
+        # Already loaded by another watcher? Draw it now rather than at the next push.
+        self.chart.set_candles(*wanted, self.adapter.candles(*wanted))
+
+    def _interval_changed(self, _interval: str) -> None:
+        self._watch_candles()
 
     # ------------------------------------------------------------------ updates
 
     def _on_market_changed(self, coin: str) -> None:
-        if self.market_box.count() == 0:
+        if not self.picker.coins():
             self._load_coins()
         if not coin or coin == self._coin:
             self._schedule()
+
+    def _on_candles(self, coin: str, interval: str) -> None:
+        if (coin, interval) == self._candle_watch:
+            self.chart.set_candles(coin, interval, self.adapter.candles(coin, interval))
 
     def _schedule(self) -> None:
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
     def redraw(self) -> None:
-        """Redraw header, book, position line and ticket estimates from the latest data."""
+        """Redraw header, book, trades, chart lines, position line and ticket estimates."""
         coin = self._coin
         if coin is None:
             return
@@ -193,25 +327,54 @@ class TradePage(QWidget):
             if ctx.prev_day_px:
                 change = (ctx.mark_px - ctx.prev_day_px) / ctx.prev_day_px * 100
                 self.change_stat.value.setText(f"{change:+.2f}%")
-                self.change_stat.value.setProperty("role", "long" if change >= 0 else "short")
+                role = "long" if change >= 0 else "short"
+                if self.change_stat.value.property("role") != role:
+                    self.change_stat.value.setProperty("role", role)
+                    _repolish(self.change_stat.value)
             self.funding_stat.value.setText(format_funding_rate(ctx.funding))
-            self.oi_stat.value.setText(_compact_usd(ctx.open_interest * ctx.mark_px))
-            self.volume_stat.value.setText(_compact_usd(ctx.day_ntl_vlm))
+            # openInterest is in coins; dayNtlVlm is already dollars.
+            self.oi_stat.value.setText(format_compact_usd(ctx.open_interest * ctx.mark_px))
+            self.oi_stat.note.setText(f"{format_size(ctx.open_interest)} {coin}")
+            self.volume_stat.value.setText(format_compact_usd(ctx.day_ntl_vlm))
             self.mark_stat.value.setText(
                 f"{format_price(ctx.mark_px)} / {format_price(ctx.oracle_px)}"
             )
         for label in (self.price_label, self.change_stat.value):
             if bool(label.property("stale")) != stale:
                 label.setProperty("stale", stale)
-                label.style().unpolish(label)
-                label.style().polish(label)
+                _repolish(label)
         self.book.set_book(book)
-        self._show_position(coin)
+        self.trades.set_trades(self.adapter.trades(coin))
+        self.chart.set_mark(ctx.mark_px if ctx is not None else None)
+        self._show_account(coin, mid or (ctx.mid_px or ctx.mark_px if ctx else None))
+        if self.picker.popup.isVisible():
+            self.picker.popup.set_rows(self._market_rows())
         self.ticket.refresh()
 
-    def _show_position(self, coin: str) -> None:
+    def _show_account(self, coin: str, reference: Decimal | None) -> None:
+        """Position line, chart lines and the ticket's room, or the locked state."""
         state = self.adapter.account_state()
-        position = state.position(coin) if state is not None else None
+        if not self.adapter.has_account or state is None:
+            locked = not self.adapter.has_account
+            self.position_label.setText(
+                "Unlock your wallet to see your position and trade."
+                if locked
+                else "Loading your account…"
+            )
+            self.ticket.set_locked(_UNLOCK if locked else None)
+            self.ticket.set_room(None, reference)
+            self.chart.set_position(None)
+            self.chart.set_orders(())
+            return
+        self.ticket.set_locked(None)
+        orders = self.adapter.open_orders()
+        self.ticket.set_room(
+            available_to_trade(state, orders, coin, self.ticket.leverage_slider.value()),
+            reference,
+        )
+        position = state.position(coin)
+        self.chart.set_position(position)
+        self.chart.set_orders(orders)
         if position is None or position.szi == 0:
             self.position_label.setText(f"No {coin} position.")
             return
@@ -219,19 +382,57 @@ class TradePage(QWidget):
         liq = position.liquidation_px
         self.position_label.setText(
             f"Your position: {side} {format_size(position.size)} {coin} at "
-            f"{format_price(position.entry_px)} · {position.leverage.value}x · PnL "
-            f"{format_usd(position.unrealized_pnl)} · liquidation "
-            f"{format_price(liq) if liq is not None else 'none'}"
+            f"{format_price(significant(position.entry_px or Decimal(0)))} · "
+            f"{position.leverage.value}x · PnL {format_usd(position.unrealized_pnl)} · "
+            f"liquidation {format_price(significant(liq)) if liq is not None else 'none'}"
         )
+
+    def _market_rows(self) -> dict[str, MarketRow]:
+        rows: dict[str, MarketRow] = {}
+        contexts = self.adapter.contexts()
+        for coin in self.adapter.coins():
+            ctx = contexts.get(coin)
+            if ctx is None:
+                rows[coin] = MarketRow(price=self.adapter.mid(coin))
+                continue
+            change = (
+                (ctx.mark_px - ctx.prev_day_px) / ctx.prev_day_px * 100 if ctx.prev_day_px else None
+            )
+            rows[coin] = MarketRow(
+                price=self.adapter.mid(coin),
+                change_pct=change,
+                funding=ctx.funding,
+                volume=ctx.day_ntl_vlm,
+            )
+        return rows
+
+    def _tick(self) -> None:
+        """Once a second: the countdown to the next funding payment."""
+        self.funding_stat.note.setText(_countdown(seconds_to_next_funding(time.time())))
+
+    # ------------------------------------------------------------------ keyboard and sending
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """L / S / Enter work anywhere on the page, not only with focus in the ticket."""
+        if self.sheet.isVisible():
+            self.sheet.keyPressEvent(event)
+            return
         if not self.ticket.handle_key(event):
             super().keyPressEvent(event)
 
     def _submit(self, plan: OrderPlan) -> None:
+        """The ticket's button or Enter: review first, unless confirmations are off."""
+        if self._confirm_orders():
+            self.sheet.open(plan, account_known=self.adapter.has_account)
+        else:
+            self._send(plan)
+
+    def _send(self, plan: OrderPlan) -> None:
         self.ticket.set_busy(True)
         self.adapter.place(plan)
+
+    def _review_cancelled(self) -> None:
+        self.ticket.amount_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_result(self, result: object) -> None:
         if isinstance(result, OrderResult):

@@ -1,8 +1,8 @@
 """A compact L2 order book: asks above, spread in the middle, bids below.
 
-Why plain labels in a grid and not a table view: 21 fixed rows redrawn a few times a second
-need no model, no scrolling and no selection, and fixed rows keep the mid line still while
-prices move, so the eye can stay on it.
+Why plain labels in a grid and not a table view: a few dozen fixed rows redrawn a few times a
+second need no model, no scrolling and no selection, and fixed rows keep the mid line still
+while prices move, so the eye can stay on it.
 """
 
 from __future__ import annotations
@@ -25,19 +25,24 @@ def _num(value: Decimal) -> str:
 
 
 class OrderBook(QFrame):
-    """Shows the top :data:`LEVELS` levels per side of an :class:`L2Book`."""
+    """Shows the top ``levels`` levels per side of an :class:`L2Book` (:data:`LEVELS`)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, levels: int = LEVELS) -> None:
         super().__init__(parent)
+        self.levels = levels
         self.setProperty("card", True)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(14, 12, 14, 12)
         title = QLabel("Order book")
         title.setProperty("muted", True)
+        title.setToolTip(
+            "Resting orders: asks (sellers, red) above, bids (buyers, green) below. Size is in "
+            "coins; Total adds up the sizes from the middle outwards."
+        )
         outer.addWidget(title)
         grid = QGridLayout()
         grid.setVerticalSpacing(1)
-        grid.setHorizontalSpacing(16)
+        grid.setHorizontalSpacing(12)
         outer.addLayout(grid)
         outer.addStretch(1)
         mono = QFont("DejaVu Sans Mono")
@@ -61,12 +66,15 @@ class OrderBook(QFrame):
             return cells[0], cells[1], cells[2]
 
         # Asks: best ask nearest the middle, so row LEVELS is the best one.
-        self.ask_rows = [row_labels(LEVELS - i, "short") for i in range(LEVELS)]
+        self.ask_rows = [row_labels(levels - i, "short") for i in range(levels)]
         self.spread_label = QLabel("")
         self.spread_label.setProperty("muted", True)
         self.spread_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        grid.addWidget(self.spread_label, LEVELS + 1, 0, 1, 3)
-        self.bid_rows = [row_labels(LEVELS + 2 + i, "long") for i in range(LEVELS)]
+        self.spread_label.setToolTip(
+            "Gap between the best ask and the best bid: what an immediate round trip costs."
+        )
+        grid.addWidget(self.spread_label, levels + 1, 0, 1, 3)
+        self.bid_rows = [row_labels(levels + 2 + i, "long") for i in range(levels)]
 
     def set_book(self, book: L2Book | None) -> None:
         """Redraw from ``book`` (None clears it)."""
@@ -89,10 +97,15 @@ class OrderBook(QFrame):
             if i < len(levels):
                 level = levels[i]
                 total += level.sz
-                px.setText(_num(level.px))
-                sz.setText(_num(level.sz))
-                cum.setText(_num(total))
+                _set(px, _num(level.px))
+                _set(sz, _num(level.sz))
+                _set(cum, _num(total))
             else:
-                px.setText("")
-                sz.setText("")
-                cum.setText("")
+                for label in (px, sz, cum):
+                    _set(label, "")
+
+
+def _set(label: QLabel, text: str) -> None:
+    """Only touch labels whose text changed: most levels stay put between two updates."""
+    if label.text() != text:
+        label.setText(text)

@@ -1,0 +1,250 @@
+"""The confirmation sheet: the order's numbers once more, before anything is signed.
+
+Why an in-window sheet and not a modal ``QDialog.exec()``: ``exec`` runs a nested event loop,
+and the app's one qasync loop (WebSocket, services, widgets) must never be re-entered that way.
+The sheet is a child widget laid over its parent with a dimmed backdrop; it swallows mouse
+clicks and keys while it is open, so nothing behind it can be changed or sent, and it shows
+the *same* plan object the ticket showed, formatted by the *same* function
+(:func:`~wallet_perps.ui.widgets.order_ticket.estimate_texts`). Confirm emits that plan, so
+what is signed is exactly what was read.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wallet_perps.core.tickets import OrderPlan
+from wallet_perps.ui.widgets.order_ticket import (
+    ESTIMATES,
+    estimate_texts,
+    format_price,
+    format_size,
+    format_usd,
+    tpsl_outcomes,
+)
+
+__all__ = ["ConfirmSheet"]
+
+_BACKDROP = QColor(3, 6, 16, 170)
+
+
+def _repolish(widget: QWidget) -> None:
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+
+
+class ConfirmSheet(QWidget):
+    """Covers its parent while open; ``confirmed(plan)`` or ``cancelled()`` closes it.
+
+    Enter confirms, Esc cancels; Tab only moves between the sheet's two buttons.
+    """
+
+    confirmed = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._plan: OrderPlan | None = None
+        self.setObjectName("ConfirmSheet")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.card = QFrame()
+        self.card.setProperty("card", True)
+        self.card.setObjectName("ConfirmCard")
+        self.card.setFixedWidth(440)
+        row.addWidget(self.card)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
+
+        layout = QVBoxLayout(self.card)
+        layout.setContentsMargins(24, 20, 24, 20)
+        layout.setSpacing(10)
+        self.title_label = QLabel("Review order")
+        self.title_label.setProperty("role", "title")
+        layout.addWidget(self.title_label)
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        layout.addWidget(self.summary_label)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        self.values: dict[str, QLabel] = {}
+        rows: list[tuple[str, str, str]] = [
+            *ESTIMATES,
+            (
+                "take_profit",
+                "Take-profit",
+                "Trigger price of the take-profit order sent with this one, and what it would "
+                "make if it fills there.",
+            ),
+            (
+                "stop_loss",
+                "Stop-loss",
+                "Trigger price of the stop-loss order sent with this one, and what it would "
+                "lose if it fills there.",
+            ),
+            ("reduce_only", "Reduce only", "Only shrinks or closes the position, never grows it."),
+        ]
+        self._captions: dict[str, QLabel] = {}
+        for index, (key, caption, tip) in enumerate(rows):
+            name = QLabel(caption)
+            name.setProperty("muted", True)
+            name.setToolTip(tip)
+            value = QLabel("—")
+            value.setToolTip(tip)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            grid.addWidget(name, index, 0)
+            grid.addWidget(value, index, 1)
+            self.values[key] = value
+            self._captions[key] = name
+        layout.addLayout(grid)
+
+        self.warning_label = QLabel()
+        self.warning_label.setProperty("muted", True)
+        self.warning_label.setWordWrap(True)
+        layout.addWidget(self.warning_label)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(10)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Close without sending anything (Esc)")
+        self.cancel_button.setMinimumHeight(40)
+        self.confirm_button = QPushButton("Confirm")
+        self.confirm_button.setToolTip("Sign and send this order (Enter)")
+        self.confirm_button.setMinimumHeight(40)
+        for button in (self.cancel_button, self.confirm_button):
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.confirm_button.clicked.connect(self.confirm)
+        buttons.addWidget(self.cancel_button, 1)
+        buttons.addWidget(self.confirm_button, 2)
+        layout.addLayout(buttons)
+        hint = QLabel("Enter confirms · Esc cancels · this review can be turned off in Settings")
+        hint.setProperty("muted", True)
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+
+        parent.installEventFilter(self)
+        self.hide()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def plan(self) -> OrderPlan | None:
+        """The plan on the sheet (None when closed)."""
+        return self._plan if self.isVisible() else None
+
+    def open(self, plan: OrderPlan, *, account_known: bool = True) -> None:
+        """Show ``plan``'s numbers over the parent and take the keyboard."""
+        self._plan = plan
+        texts = estimate_texts(plan, account_known=account_known)
+        for key, _caption, _tip in ESTIMATES:
+            self.values[key].setText(texts[key])
+        side = "Long" if plan.is_buy else "Short"
+        kind = "Market" if plan.is_market else f"Limit at {format_price(plan.price)}"
+        self.summary_label.setText(
+            f"{kind} · {side} {format_size(plan.size)} {plan.coin} "
+            f"(≈ {format_usd(plan.est_notional)}) · {plan.leverage}x "
+            f"{plan.margin_mode.value}"
+        )
+        pnl_hint = tpsl_outcomes(plan)
+        for key, leg in (("take_profit", plan.take_profit), ("stop_loss", plan.stop_loss)):
+            shown = leg is not None
+            self.values[key].setVisible(shown)
+            self._captions[key].setVisible(shown)
+            if leg is not None:
+                self.values[key].setText(format_price(leg.trigger_px))
+        self.values["reduce_only"].setVisible(plan.reduce_only)
+        self._captions["reduce_only"].setVisible(plan.reduce_only)
+        self.values["reduce_only"].setText("yes")
+        notes = [*plan.warnings]
+        if pnl_hint:
+            notes.append(pnl_hint)
+        self.warning_label.setText("\n".join(notes))
+        self.warning_label.setVisible(bool(notes))
+        self.confirm_button.setText(plan.action_label)
+        self.confirm_button.setProperty("kind", "long" if plan.is_buy else "short")
+        _repolish(self.confirm_button)
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
+        self.show()
+        self.raise_()
+        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def confirm(self) -> None:
+        """Close and hand the plan on to be sent."""
+        plan = self._plan
+        if plan is None or not self.isVisible():
+            return
+        self._close()
+        self.confirmed.emit(plan)
+
+    def cancel(self) -> None:
+        """Close; nothing is sent."""
+        if not self.isVisible():
+            return
+        self._close()
+        self.cancelled.emit()
+
+    # ------------------------------------------------------------------ internals
+
+    def _close(self) -> None:
+        self.hide()
+        self._plan = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter confirms, Esc cancels; every other key stops here (no L/S behind the sheet)."""
+        key = event.key()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.cancel_button.hasFocus():
+                self.cancel()
+            else:
+                self.confirm()
+        elif key == Qt.Key.Key_Escape:
+            self.cancel()
+        elif key in (Qt.Key.Key_Space, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        """Tab cycles between Cancel and Confirm only: focus never slips behind the sheet."""
+        target = self.cancel_button if self.confirm_button.hasFocus() else self.confirm_button
+        target.setFocus(Qt.FocusReason.TabFocusReason)
+        return True
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """Clicks on the backdrop do nothing (they must not reach the ticket underneath)."""
+        event.accept()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), _BACKDROP)
+        painter.end()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Follow the parent's size so the backdrop always covers it."""
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
+            parent = self.parentWidget()
+            if parent is not None:
+                self.setGeometry(parent.rect())
+        return False
