@@ -133,6 +133,7 @@ def main(out_dir: Path) -> int:
     finally:
         loop.run_until_complete(controller.stop())
         window.close()
+        loop.close()
     return 0
 
 

@@ -32,7 +32,7 @@ from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
-from wallet_perps.ui.widgets.order_ticket import format_price
+from wallet_perps.ui.widgets.order_ticket import format_price, significant
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
@@ -85,7 +85,7 @@ def run_app(
         asyncio.set_event_loop(None)
 
 
-async def until(check: Callable[[], T], what: str, timeout_s: float = 15.0) -> T:
+async def until(check: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
     deadline = time.monotonic() + timeout_s
     while True:
         value = check()
@@ -234,7 +234,9 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         await until(
             lambda: row.values.get("liquidation") == position.liquidation_px, "the venue's liq"
         )
-        assert row.labels["liquidation"].text().startswith(format_price(position.liquidation_px))
+        assert row.labels["liquidation"].text() == format_price(
+            significant(position.liquidation_px)
+        )
         window.show_page("trade")
 
         # The venue refuses a limit buy ten times above the oracle: its words are shown.

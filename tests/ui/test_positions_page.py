@@ -27,7 +27,7 @@ from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.widgets.liq_gauge import liq_level
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size
+from wallet_perps.ui.widgets.order_ticket import format_price, format_size, significant
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
 from wallet_perps.ui.widgets.positions_table import PositionRow
 
@@ -94,7 +94,7 @@ def test_a_market_long_shows_the_venues_liquidation_price(
             position = await venue_position(session, "BTC")
             assert position is not None and position.liquidation_px is not None
             row = await shown_row(page, "BTC")
-            expected = format_price(position.liquidation_px)
+            expected = format_price(significant(position.liquidation_px))
             await until(
                 lambda: row.labels["liquidation"].text() == expected,
                 f"liquidation {expected} (shown {row.labels['liquidation'].text()})",
@@ -233,9 +233,9 @@ def test_adding_isolated_margin_moves_the_liquidation_price_away(
             assert after is not None and after.liquidation_px is not None
             assert after.liquidation_px > before.liquidation_px  # a short's moves up, away
             assert abs(estimate / after.liquidation_px - 1) < D("0.001")
+            new_liq = format_price(significant(after.liquidation_px))
             await until(
-                lambda: row.labels["liquidation"].text() == format_price(after.liquidation_px),
-                "the new liquidation price",
+                lambda: row.labels["liquidation"].text() == new_liq, "the new liquidation price"
             )
         finally:
             page.release()

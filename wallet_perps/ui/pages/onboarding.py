@@ -118,6 +118,7 @@ class OnboardingPage(QWidget):
         body.setContentsMargins(28, 24, 28, 24)
         body.setSpacing(12)
         self.steps = QStackedWidget()
+        self.steps.setObjectName("OnboardingSteps")  # transparent on the card (theme.qss)
         body.addWidget(self.steps)
 
         self.cancel_button = QPushButton("Cancel")

@@ -180,6 +180,7 @@ class TradePage(QWidget):
 
         self.position_label = QLabel("")
         self.position_label.setProperty("muted", True)
+        self.position_label.setWordWrap(True)  # a long line must not widen the window
         self.position_label.setToolTip(
             "Your position in this market as the venue reports it; the chart shows its entry "
             "and liquidation price as lines."

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -289,6 +290,8 @@ class CandleChart(QFrame):
         self.legend.setToolTip(
             "Open, high, low and close of the candle under the mouse (the newest otherwise)."
         )
+        # The legend may be cut rather than widen the window (the tooltip has the meaning).
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         head.addWidget(self.legend, 1)
         outer.addLayout(head)
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
 from wallet_perps.ui.theme import DARK, LIGHT
-from wallet_perps.ui.widgets.order_ticket import format_price, format_usd
+from wallet_perps.ui.widgets.order_ticket import format_price, format_usd, significant
 
 if TYPE_CHECKING:  # a runtime import would be circular: positions_table uses the gauge
     from wallet_perps.ui.widgets.positions_table import PositionView
@@ -352,7 +352,7 @@ class WhatIfPanel(QFrame):
             move = (price - view.liquidation) if view.is_long else (view.liquidation - price)
             text = (
                 f"Still open: {move / price * 100:.1f}% before the liquidation price "
-                f"{format_price(view.liquidation)}."
+                f"{format_price(significant(view.liquidation))}."
             )
             role = "long"
         self.verdict_label.setText(text)

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from wallet_perps.core.models import LeverageType, Position
 from wallet_perps.core.risk import PositionRisk, TierSchedule
 from wallet_perps.ui.widgets.liq_gauge import LiqGauge
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
+from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd, significant
 
 __all__ = [
     "ACTIONS",
@@ -360,7 +360,12 @@ class PositionRow(QFrame):
             self._text("liquidation", "none")
             self._text("distance", "fully backed")
         else:
-            self._text("liquidation", format_price(view.liquidation))
+            # Six significant figures, as the Trade page shows it; the exact venue value is
+            # in ``values["liquidation"]`` and the tooltip.
+            self._text("liquidation", format_price(significant(view.liquidation)))
+            self.labels["liquidation"].setToolTip(
+                f"{_TIPS['liquidation']}\nVenue's exact figure: {format_price(view.liquidation)}"
+            )
             distance = view.distance_pct
             self._text("distance", "—" if distance is None else f"{distance:.1f}% away")
         self.gauge.set_distance(view.distance_pct)
