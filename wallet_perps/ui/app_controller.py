@@ -28,8 +28,11 @@ from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
+from wallet_perps.ui.pages.funding import FundingPage
+from wallet_perps.ui.pages.history import HistoryPage
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
+from wallet_perps.ui.pages.pulse import PulsePage
 from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
@@ -253,6 +256,9 @@ class AppController(QObject):
             "wallet": wallet,
             "trade": trade,
             "positions": PositionsPage(adapter),
+            "funding": FundingPage(adapter),
+            "pulse": PulsePage(adapter),
+            "history": HistoryPage(adapter),
             "settings": settings,
         }
         for key, page in self.pages.items():

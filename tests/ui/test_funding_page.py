@@ -1,0 +1,203 @@
+"""The Funding page against a real venue process: every market's rate, words, and my payments.
+
+The payments test runs its own venue at ``--clock-speed 3600`` (an hour of venue time per wall
+second), so a fresh long pays or receives funding within seconds. At that speed the venue's
+clock races ahead of ours, so the trader sends no ``expiresAfter`` and trades in the first
+seconds of the venue's life, while wall-clock nonces are still inside the venue's window.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+import aiohttp
+import pytest
+from eth_account import Account
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from tests.ui.test_trade_page import FAST_WS, run_on_qasync, until
+from tests.venue_process import VenueProcess
+from wallet_perps.core.funding_board import totals, who_pays
+from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
+from wallet_perps.services.session import TradingSession
+from wallet_perps.services.trader import KeySigner, OrderState
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.pages.funding import FundingPage
+from wallet_perps.ui.widgets.order_ticket import format_funding_rate
+from wallet_perps.ui.widgets.record_table import RecordTable, format_small_usd
+
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def venue() -> Iterator[VenueProcess]:
+    process = VenueProcess("--seed", "5")
+    yield process
+    process.kill()
+
+
+@pytest.fixture
+def fast_venue() -> Iterator[VenueProcess]:
+    process = VenueProcess("--seed", "5", "--clock-speed", "3600")
+    yield process
+    process.kill()
+
+
+def click_row(table: object, row: int) -> None:
+    """Click a table row the way a user does: on the cell, with the mouse."""
+    assert isinstance(table, RecordTable)
+    rect = table.visualRect(table.records.index(row, 0))
+    QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def test_every_market_with_the_venues_rate_and_who_pays_without_a_wallet(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
+        await session.start()
+        adapter = SessionAdapter(session)
+        page = FundingPage(adapter)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        try:
+            table = page.markets_table.records
+            coins = adapter.coins()
+            await until(lambda: len(table.rows) == len(coins), "a row per market")
+            page.redraw()
+            rate_col = table.column_index("Rate / h")
+            apr_col = table.column_index("APR")
+            words_col = table.column_index("Who pays")
+            for i, coin in enumerate(coins):
+                ctx = session.market.context(coin)
+                assert ctx is not None
+                assert table.text(i, 0) == coin
+                # The same digits as the shared "0.00125%/h (11.0% APR)" format, in two columns.
+                rate_text = f"{table.text(i, rate_col)}/h ({table.text(i, apr_col)} APR)"
+                assert rate_text == format_funding_rate(ctx.funding)
+                assert D(table.text(i, apr_col).rstrip("%")) == (
+                    ctx.funding * 24 * 365 * 100
+                ).quantize(D("0.1"))
+                words = table.text(i, words_col)
+                assert words == who_pays(ctx.funding)
+                if ctx.funding > 0:
+                    assert words == "Longs pay shorts"
+                elif ctx.funding < 0:
+                    assert words == "Shorts pay longs"
+            # The venue's predicted next rates arrive by fetch and fill their column.
+            predicted_col = table.column_index("Predicted / h")
+            await until(lambda: table.text(0, predicted_col) != "—", "the predicted rates")
+            venue_predicted = {p.coin: p for p in await session.market.predicted_fundings()}
+            assert set(venue_predicted) >= set(coins)
+            assert table.text(0, predicted_col).endswith("%")
+            # The countdown to the top of the hour.
+            assert re.fullmatch(r"\d\d:\d\d", page.countdown_label.text())
+            countdown_col = table.column_index("Next in")
+            assert all(re.fullmatch(r"\d\d:\d\d", table.text(i, countdown_col)) for i in range(3))
+
+            # BTC is selected first; clicking ETH shows ETH's history.
+            assert page.coin == "BTC"
+            assert "BTC" in page.history_chart.title_label.text()
+            click_row(page.markets_table, coins.index("ETH"))
+            assert page.coin == "ETH"
+            assert page.history_chart.title_label.text().startswith("ETH funding history")
+
+            # No wallet: the account part says how to see it.
+            assert page.account_stack.currentWidget() is page.unlock_label
+            assert page.unlock_label.isVisible()
+            assert page.unlock_label.text().startswith("Unlock your wallet to see")
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+async def fast_funded_session(url: str, usdc: str = "1000") -> TradingSession:
+    account = Account.create()
+    user = account.address.lower()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+    ):
+        assert (await resp.json()) == {"status": "ok"}
+    session = TradingSession(
+        url,
+        KeySigner(bytes(account.key)),
+        user,
+        False,
+        contexts_poll_s=0,
+        ws_options=FAST_WS,
+        trader_options={"order_expiry_s": None},
+    )
+    await session.start()
+    return session
+
+
+def test_a_long_pays_or_receives_funding_and_the_total_adds_up(
+    qtbot: QtBot, fast_venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = await fast_funded_session(fast_venue.url)
+        adapter = SessionAdapter(session)
+        page = FundingPage(adapter)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        try:
+            await session.market.watch("BTC")
+            await until(lambda: session.market.book("BTC") is not None, "the BTC book")
+            plan = adapter.plan(Ticket("BTC", TicketSide.LONG, D(200)))
+            assert isinstance(plan, OrderPlan), plan
+            result = await session.trader.place(plan)
+            assert result.state is OrderState.FILLED, result
+            assert page.account_stack.currentIndex() == 1
+            assert not page.unlock_label.isVisible()
+
+            payments = page.payments_table.records
+            await until(lambda: len(payments.rows) >= 2, "two funding payments", 20)
+            page.redraw()
+            shown = adapter.fundings()
+            assert payments.rows == shown
+            amount_col = payments.column_index("Amount")
+            for i, payment in enumerate(shown):
+                assert payment.coin == "BTC" and payment.szi == plan.size
+                text = payments.text(i, amount_col)
+                if payment.funding_rate > 0:  # a long pays a positive rate
+                    assert payment.usdc < 0 and text.startswith("-$")
+                elif payment.funding_rate < 0:
+                    assert payment.usdc > 0 and text.startswith("$")
+                assert payments.text(i, payments.column_index("Position")).startswith("Long ")
+            # The total is the sum of the listed payments, in the same words.
+            net = sum((p.usdc for p in shown), D(0))
+            assert page.total_label.text() == format_small_usd(net)
+            assert totals(shown).net == net
+            assert f"{len(shown)} payments" in page.flows_label.text()
+            assert page.cumulative_chart.point_count == len(shown)
+            # Every payment shown is one the venue settled, with the same amount.
+            venue_rows = {
+                (p.time, p.coin): p.usdc for p in await session.http.user_funding(session.user, 0)
+            }
+            for payment in shown:
+                assert venue_rows[(payment.time, payment.coin)] == payment.usdc
+
+            # The next payment of the open long, with the sign of the rate.
+            estimates = page.estimates_table.records
+            await until(lambda: len(estimates.rows) == 1, "an estimate for the long")
+            estimate = estimates.rows[0]
+            assert estimate.coin == "BTC" and estimate.szi == plan.size
+            words = estimates.text(0, 2)
+            if estimate.rate > 0:
+                assert estimate.usdc < 0 and words.startswith("You pay $")
+            elif estimate.rate < 0:
+                assert estimate.usdc > 0 and words.startswith("You receive $")
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)

@@ -1,0 +1,368 @@
+"""Account history as sheets: fills, orders, funding and ledger rows, filtered and written as CSV.
+
+Why pure code: the History screen shows four tables, filters them (market, side, dates, free
+text) and exports exactly what is shown. Building the rows here once, with raw values (exact
+Decimal strings, ISO UTC times, full ids), means the CSV a user hands to an accountant or a tax
+tool carries the venue's numbers unrounded, and the filter and the writer can be tested
+without a window. The screen only decides how to *display* each column (see ``Column.kind``).
+
+CSV safety: spreadsheet programs run a cell starting with ``=``, ``+``, ``-`` or ``@`` as a
+formula. Text cells that start that way are prefixed with ``'``; numbers are written as plain
+decimal strings and never touched, so ``-4.12`` stays a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final, TypeAlias
+
+from wallet_perps.core.models import (
+    Fill,
+    FrozenJson,
+    FundingPayment,
+    LedgerUpdate,
+    OrderStatus,
+    Side,
+)
+
+__all__ = [
+    "Cell",
+    "Column",
+    "ColumnKind",
+    "HistoryFilter",
+    "Record",
+    "Sheet",
+    "fill_sheet",
+    "format_time",
+    "funding_sheet",
+    "ledger_sheet",
+    "order_sheet",
+    "to_csv",
+]
+
+Cell: TypeAlias = str | int | Decimal | None
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ColumnKind(StrEnum):
+    """How a column's raw value should be shown to a person (the CSV always writes it raw)."""
+
+    TIME = "time"
+    TEXT = "text"
+    PRICE = "price"
+    SIZE = "size"
+    USD = "usd"
+    RATE = "rate"
+    ID = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    kind: ColumnKind
+    tip: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One row: its raw cells plus what the filters look at.
+
+    ``coin`` and ``side`` ("buy"/"sell") are empty for account-wide rows such as deposits;
+    the market and side filters let those through, since they belong to no market.
+    """
+
+    time_ms: int
+    coin: str
+    side: str
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryFilter:
+    """What the user narrowed the history to; every part is optional.
+
+    ``start_ms`` is inclusive and ``end_ms`` exclusive; ``text`` matches any cell, case-blind.
+    """
+
+    coin: str | None = None
+    side: str | None = None
+    text: str = ""
+    start_ms: int | None = None
+    end_ms: int | None = None
+
+    def accepts(self, record: Record) -> bool:
+        if self.coin and record.coin and record.coin != self.coin:
+            return False
+        if self.side and record.side and record.side != self.side:
+            return False
+        if self.start_ms is not None and record.time_ms < self.start_ms:
+            return False
+        if self.end_ms is not None and record.time_ms >= self.end_ms:
+            return False
+        needle = self.text.strip().lower()
+        if needle:
+            return any(needle in _plain(cell).lower() for cell in record.cells)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """A titled table of records, newest first, with the columns that describe the cells."""
+
+    name: str
+    columns: tuple[Column, ...]
+    records: tuple[Record, ...] = field(default=())
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return tuple(c.title for c in self.columns)
+
+    def filtered(self, rule: HistoryFilter) -> Sheet:
+        return Sheet(self.name, self.columns, tuple(r for r in self.records if rule.accepts(r)))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+def format_time(time_ms: int) -> str:
+    """ISO 8601 in UTC with milliseconds, e.g. ``2025-01-31T12:00:00.250Z``."""
+    moment = datetime.fromtimestamp(time_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
+
+
+def _plain(cell: Cell) -> str:
+    """A cell as exact text: Decimals without exponent, None as empty."""
+    if cell is None:
+        return ""
+    if isinstance(cell, Decimal):
+        text = format(cell, "f")
+        return "0" if text in ("-0", "-0.0") else text
+    return str(cell)
+
+
+def _side(side: Side) -> str:
+    return "buy" if side is Side.BUY else "sell"
+
+
+# ----------------------------------------------------------------------------------- sheets
+
+_FILL_COLUMNS: Final = (
+    Column("Time (UTC)", ColumnKind.TIME),
+    Column("Market", ColumnKind.TEXT),
+    Column("Side", ColumnKind.TEXT, "Buy adds to a long or reduces a short; sell the opposite."),
+    Column("Direction", ColumnKind.TEXT, "What the fill did to your position."),
+    Column("Price", ColumnKind.PRICE, "Price the fill executed at."),
+    Column("Size", ColumnKind.SIZE, "Size filled, in the market's coin."),
+    Column("Value", ColumnKind.USD, "Price times size, in USD."),
+    Column("Fee", ColumnKind.USD, "Fee paid to the venue; negative is a rebate."),
+    Column(
+        "Closed PnL",
+        ColumnKind.USD,
+        "Profit or loss realised by the part of the fill that closed a position (before fee).",
+    ),
+    Column("Order ID", ColumnKind.ID),
+    Column("Trade ID", ColumnKind.ID),
+    Column("Hash", ColumnKind.TEXT),
+)
+
+
+def fill_sheet(fills: Iterable[Fill]) -> Sheet:
+    """The user's fills (taker and maker) with fee and realised PnL."""
+    records = tuple(
+        Record(
+            f.time,
+            f.coin,
+            _side(f.side),
+            (
+                format_time(f.time),
+                f.coin,
+                "Buy" if f.side is Side.BUY else "Sell",
+                f.dir,
+                f.px,
+                f.sz,
+                f.notional,
+                f.fee,
+                f.closed_pnl,
+                f.oid,
+                f.tid,
+                f.hash,
+            ),
+        )
+        for f in sorted(fills, key=lambda f: (f.time, f.tid or 0), reverse=True)
+    )
+    return Sheet("fills", _FILL_COLUMNS, records)
+
+
+_ORDER_COLUMNS: Final = (
+    Column("Time (UTC)", ColumnKind.TIME, "When the order reached this status."),
+    Column("Market", ColumnKind.TEXT),
+    Column("Side", ColumnKind.TEXT),
+    Column("Type", ColumnKind.TEXT),
+    Column("Price", ColumnKind.PRICE, "Limit price (market orders carry their slippage bound)."),
+    Column("Size", ColumnKind.SIZE, "Size the order was placed for."),
+    Column("Filled", ColumnKind.SIZE, "How much of it filled."),
+    Column("Status", ColumnKind.TEXT),
+    Column("Reduce only", ColumnKind.TEXT, "A reduce-only order can only shrink a position."),
+    Column("Order ID", ColumnKind.ID),
+    Column("Client ID", ColumnKind.TEXT),
+)
+
+
+def _status_words(status: str) -> str:
+    """``marginCanceled`` -> ``Margin canceled``: the venue's status as a phrase."""
+    words: list[str] = []
+    current = ""
+    for char in status:
+        if char.isupper() and current:
+            words.append(current)
+            current = char.lower()
+        else:
+            current += char
+    if current:
+        words.append(current)
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def order_sheet(statuses: Iterable[OrderStatus]) -> Sheet:
+    """Historical orders with their final (or current) status."""
+    records: list[Record] = []
+    for status in sorted(statuses, key=lambda s: (s.status_timestamp, s.order.oid), reverse=True):
+        order = status.order
+        size = order.orig_sz if order.orig_sz is not None else order.sz
+        filled = order.filled_sz
+        reduce = "" if order.reduce_only is None else ("yes" if order.reduce_only else "no")
+        records.append(
+            Record(
+                status.status_timestamp,
+                order.coin,
+                _side(order.side),
+                (
+                    format_time(status.status_timestamp),
+                    order.coin,
+                    "Buy" if order.side is Side.BUY else "Sell",
+                    order.order_type or (order.tif or ""),
+                    order.limit_px,
+                    size,
+                    filled,
+                    _status_words(status.status),
+                    reduce,
+                    order.oid,
+                    order.cloid or "",
+                ),
+            )
+        )
+    return Sheet("orders", _ORDER_COLUMNS, tuple(records))
+
+
+_FUNDING_COLUMNS: Final = (
+    Column("Time (UTC)", ColumnKind.TIME),
+    Column("Market", ColumnKind.TEXT),
+    Column("Position", ColumnKind.SIZE, "Your position when funding was settled; negative: short."),
+    Column(
+        "Rate / h",
+        ColumnKind.RATE,
+        "The hourly funding rate. Positive: longs pay shorts; negative: shorts pay longs.",
+    ),
+    Column("Amount", ColumnKind.USD, "Positive: you received it; negative: you paid it."),
+)
+
+
+def funding_sheet(payments: Iterable[FundingPayment]) -> Sheet:
+    """Hourly funding payments; a long is a "buy" row and a short a "sell" row for the filter."""
+    records = tuple(
+        Record(
+            p.time,
+            p.coin,
+            "buy" if p.szi > 0 else "sell" if p.szi < 0 else "",
+            (format_time(p.time), p.coin, p.szi, p.funding_rate, p.usdc),
+        )
+        for p in sorted(payments, key=lambda p: (p.time, p.coin), reverse=True)
+    )
+    return Sheet("funding", _FUNDING_COLUMNS, records)
+
+
+_LEDGER_COLUMNS: Final = (
+    Column("Time (UTC)", ColumnKind.TIME),
+    Column("Type", ColumnKind.TEXT, "Deposit, withdrawal, transfer, liquidation…"),
+    Column("Amount", ColumnKind.USD, "USDC that came in (positive) or left (negative)."),
+    Column("Details", ColumnKind.TEXT),
+    Column("Hash", ColumnKind.TEXT),
+)
+#: Ledger types where the venue's ``usdc`` is what left the account (shown negative). Transfers
+#: are left as the venue reports them: their direction depends on who sent (see Details).
+_OUTGOING: Final = frozenset({"withdraw"})
+
+
+def _details(details: Mapping[str, FrozenJson]) -> str:
+    return " ".join(f"{key}={_json_text(value)}" for key, value in sorted(details.items()))
+
+
+def _json_text(value: FrozenJson) -> str:
+    if isinstance(value, Mapping):
+        return "{" + _details(value) + "}"
+    if isinstance(value, tuple):
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    return "" if value is None else str(value)
+
+
+def _ledger_coin(details: Mapping[str, FrozenJson]) -> str:
+    coin = details.get("coin")
+    return coin if isinstance(coin, str) else ""
+
+
+def ledger_sheet(updates: Iterable[LedgerUpdate]) -> Sheet:
+    """Deposits, withdrawals, transfers and liquidations (everything that is not funding).
+
+    The venue reports withdrawals as a positive ``usdc``; here money leaving is negative, so a
+    column sum is the net cash that moved.
+    """
+    records: list[Record] = []
+    for update in sorted(updates, key=lambda u: (u.time, u.hash), reverse=True):
+        amount = update.usdc
+        if amount is not None and update.type in _OUTGOING and amount > 0:
+            amount = -amount
+        records.append(
+            Record(
+                update.time,
+                _ledger_coin(update.details),
+                "",
+                (
+                    format_time(update.time),
+                    _status_words(update.type),
+                    amount,
+                    _details(update.details),
+                    update.hash,
+                ),
+            )
+        )
+    return Sheet("deposits-withdrawals", _LEDGER_COLUMNS, tuple(records))
+
+
+# ----------------------------------------------------------------------------------- writer
+
+
+def _csv_cell(cell: Cell) -> str:
+    text = _plain(cell)
+    if isinstance(cell, str) and text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def to_csv(sheet: Sheet) -> str:
+    """The sheet as CSV text (header first, ``\\r\\n`` line ends as RFC 4180 says).
+
+    Write it with ``newline=""`` so the line ends are kept as they are.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(sheet.header)
+    for record in sheet.records:
+        writer.writerow([_csv_cell(cell) for cell in record.cells])
+    return buffer.getvalue()
