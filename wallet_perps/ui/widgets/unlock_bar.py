@@ -37,7 +37,7 @@ class UnlockBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 8, 16, 8)
         layout.setSpacing(10)
-        caption = QLabel("🔒 Locked")
+        caption = QLabel("Locked")
         caption.setToolTip(
             "Your keys are encrypted in the OS keyring. Unlock to see your account and trade; "
             "market data stays live meanwhile."
