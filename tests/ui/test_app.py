@@ -47,6 +47,7 @@ def run_app(
     scenario: Callable[[AppController], Coroutine[Any, Any, None]],
     *,
     settings: Settings | None = None,
+    session_options: dict[str, Any] | None = None,
     timeout_s: float = 90,
 ) -> None:
     """Start an AppController on a fresh qasync loop, run ``scenario``, stop everything."""
@@ -61,7 +62,7 @@ def run_app(
         "local",
         keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT),
         venue_args=("--seed", "5"),
-        session_options={"contexts_poll_s": 0, "ws_options": FAST_WS},
+        session_options=session_options or {"contexts_poll_s": 0, "ws_options": FAST_WS},
     )
     window.resize(1280, 800)
     window.show()
@@ -350,3 +351,35 @@ def test_create_wallet_shows_the_phrase_checks_three_words_and_stores_no_plainte
         assert files_containing(os.environ["WALLET_PERPS_HOME"], needles) == []
 
     run_app(qtbot, scenario)
+
+
+def test_a_frozen_connection_shows_the_banner_and_recovers_by_itself(qtbot: QtBot) -> None:
+    """The venue stops answering (SIGSTOP): the banner greys the numbers; once it answers
+    again the app reconnects and resyncs with no click, and agrees with the venue."""
+
+    async def scenario(controller: AppController) -> None:
+        address = await onboard_demo(controller)
+        session, adapter = controller.session, controller.adapter
+        assert session is not None and adapter is not None
+        await until(adapter.account_state, "the account")
+        venue = controller.venue
+        assert venue is not None and venue._proc is not None
+        window = controller.window
+        reconnects = session.ws.reconnects
+        os.kill(venue._proc.pid, signal.SIGSTOP)
+        try:
+            await until(lambda: window.banner.isVisible(), "the reconnect banner", 20)
+            assert "reconnecting" in window.connection_label.text()
+            assert adapter.market_stale
+        finally:
+            os.kill(venue._proc.pid, signal.SIGCONT)
+        await until(lambda: not window.banner.isVisible(), "reconnection by itself", 30)
+        assert not controller.venue_bar.isVisible()  # the venue never died
+        assert session.ws.reconnects > reconnects
+        await until(lambda: not session.account.stale, "a fresh account")
+        assert await session.account.venue_diff() == []
+        venue_state = await session.http.clearinghouse_state(address)
+        assert venue_state.margin_summary.account_value == D(10_000)
+
+    ws = {**FAST_WS, "ping_interval": 0.3, "idle_timeout": 1.0, "connect_timeout": 1.0}
+    run_app(qtbot, scenario, session_options={"contexts_poll_s": 0, "ws_options": ws})
