@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +22,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.ui.qasync_helpers import until
 from wallet_perps.config import Settings
 from wallet_perps.core.tickets import OrderPlan
 from wallet_perps.services.trader import OrderResult, OrderState
@@ -84,17 +84,6 @@ def run_app(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-
-
-async def until(check: Callable[[], T | None], what: str, timeout_s: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def onboard_demo(controller: AppController) -> str:

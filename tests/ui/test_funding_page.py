@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import FAST_WS, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.funding_board import totals, who_pays
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide

@@ -18,7 +18,7 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.csv_export import fill_sheet
 from wallet_perps.core.models import Fill

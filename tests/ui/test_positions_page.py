@@ -18,7 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.models import LeverageType, Position
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide

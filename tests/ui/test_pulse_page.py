@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import FAST_WS, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.pulse import MEANINGS
 from wallet_perps.services.session import TradingSession

@@ -19,13 +19,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import (
-    FAST_WS,
-    funded_session,
-    run_on_qasync,
-    until,
-    venue,  # noqa: F401 - the module's venue process fixture
-)
+from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.test_trade_page import venue  # noqa: F401 - the module's venue process fixture
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, TicketError
 from wallet_perps.services.session import TradingSession

@@ -8,30 +8,24 @@ so no task survives a test.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, TypeVar
 
-import aiohttp
 import pytest
-import qasync
-from eth_account import Account
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.ui.qasync_helpers import funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import OrderPlan, TicketError, TicketSide
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
+from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage
 
 D = Decimal
-T = TypeVar("T")
-FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
 
 
 @pytest.fixture(scope="module")
@@ -39,51 +33,6 @@ def venue() -> Iterator[VenueProcess]:
     process = VenueProcess("--seed", "5")  # with flow: synthetic traders keep a live book
     yield process
     process.kill()
-
-
-def run_on_qasync(qtbot: QtBot, scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run ``scenario`` on a fresh qasync loop, then cancel leftovers and close the loop."""
-    app = QApplication.instance()
-    assert app is not None
-    loop = qasync.QEventLoop(app)
-    try:
-        loop.run_until_complete(asyncio.wait_for(scenario(), 35))
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending, timeout=5))
-        assert not [t for t in pending if not t.done()], pending
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-
-
-async def until(check: Callable[[], T], what: str, timeout_s: float = 10.0) -> T:
-    """Poll ``check`` while the loop (and Qt) keep running."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def funded_session(url: str, usdc: str = "1000") -> TradingSession:
-    account = Account.create()
-    user = account.address.lower()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
-    ):
-        assert (await resp.json()) == {"status": "ok"}
-    session = TradingSession(
-        url, KeySigner(bytes(account.key)), user, False, contexts_poll_s=0, ws_options=FAST_WS
-    )
-    await session.start()
-    return session
 
 
 def test_trade_page_live_price_refuses_five_dollars_and_fills_a_long(

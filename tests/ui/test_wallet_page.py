@@ -22,7 +22,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from tests.ui.test_trade_page import FAST_WS, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from tests.wallet.conftest import PASSWORD, real_keyring  # noqa: F401 (autouse: real keyring)
 from wallet_perps.core.models import AccountState
