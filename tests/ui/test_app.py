@@ -202,6 +202,8 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         await until(lambda: ticket.action_button.isEnabled(), "a valid ticket")
         plan = ticket.plan
         assert isinstance(plan, OrderPlan) and plan.liquidation_px is not None
+        # Settings' default slippage (2% here) bounds the market order's price.
+        assert plan.max_slippage_pct is not None and D(1) < plan.max_slippage_pct <= D(2)
         estimate = plan.liquidation_px
         ticket.action_button.click()
         await until(lambda: results, "the order result", 20)
@@ -283,7 +285,7 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
         after = await session.http.clearinghouse_state(address)
         assert after.position("BTC") is None
 
-    run_app(qtbot, scenario)
+    run_app(qtbot, scenario, settings=Settings(confirm_orders=False, default_slippage_pct="2"))
 
 
 @pytest.mark.parametrize("flow", ["import_key"])

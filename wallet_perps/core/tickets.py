@@ -343,7 +343,7 @@ class _Book:
                 self.isolated_raw = ZERO
 
 
-def _reserved(
+def reserved_margin(
     open_orders: Sequence[OpenOrder], account: AccountState, coin: str, leverage: int
 ) -> Decimal:
     """Margin the venue holds for resting orders: their opening size at their price / leverage.
@@ -614,7 +614,7 @@ def validate_ticket(
             )
     if account is not None and opening > 0:
         cross = account.cross_margin_summary
-        reserved = _reserved(open_orders, account, coin, lev)
+        reserved = reserved_margin(open_orders, account, coin, lev)
         available = cross.account_value - cross.total_margin_used - reserved
         if margin_check > available:
             return TicketError(

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from wallet_perps.config import NETWORKS, NetworkName, Settings
+from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT
 from wallet_perps.services.embedded_venue import (
     EmbeddedVenue,
     EmbeddedVenueError,
@@ -240,6 +242,7 @@ class AppController(QObject):
         trade = TradePage(
             adapter,
             confirm_orders=lambda: self.settings.confirm_orders,
+            slippage_pct=self._default_slippage,
             favourites=list(self.settings.favourites),
             on_favourites_changed=self._save_favourites,
         )
@@ -314,6 +317,14 @@ class AppController(QObject):
             self._show_wallet_identity()
 
         self._spawn(run())
+
+    def _default_slippage(self) -> Decimal:
+        """Settings' default slippage as a Decimal percent; a damaged value falls back to 5%."""
+        try:
+            value = Decimal(self.settings.default_slippage_pct)
+        except (InvalidOperation, ValueError):
+            return DEFAULT_SLIPPAGE_PCT
+        return value if value.is_finite() and value > 0 else DEFAULT_SLIPPAGE_PCT
 
     def _save_favourites(self, coins: list[str]) -> None:
         self.settings.favourites = list(coins)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.models import AccountState, OpenOrder
-from wallet_perps.core.tickets import OrderPlan, _reserved
+from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, reserved_margin
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.widgets.candle_chart import CandleChart, lookback_ms
@@ -75,11 +75,11 @@ def available_to_trade(
     """What the venue's margin check still accepts: cross equity minus the margin in use and
     minus what resting orders reserve.
 
-    It reuses the ticket validator's own reservation rule (``core.tickets._reserved``) so the
+    It reuses the ticket validator's own reservation rule (``core.tickets.reserved_margin``) so the
     % slider's 100% is exactly the most the validator lets through.
     """
     cross = state.cross_margin_summary
-    reserved = _reserved(open_orders, state, coin, leverage)
+    reserved = reserved_margin(open_orders, state, coin, leverage)
     return cross.account_value - cross.total_margin_used - reserved
 
 
@@ -117,6 +117,7 @@ class TradePage(QWidget):
         parent: QWidget | None = None,
         *,
         confirm_orders: Callable[[], bool] = lambda: True,
+        slippage_pct: Callable[[], Decimal] = lambda: DEFAULT_SLIPPAGE_PCT,
         favourites: list[str] | None = None,
         on_favourites_changed: Callable[[list[str]], None] | None = None,
     ) -> None:
@@ -206,7 +207,7 @@ class TradePage(QWidget):
         side_box.setFixedWidth(268)
         body.addWidget(side_box)
 
-        self.ticket = OrderTicket(adapter.plan)
+        self.ticket = OrderTicket(adapter.plan, slippage_pct=slippage_pct)
         self.ticket.submitted.connect(self._submit)
         ticket_scroll = QScrollArea()
         ticket_scroll.setObjectName("TicketScroll")

@@ -227,11 +227,19 @@ class OrderTicket(QFrame):
 
     ESTIMATES = ESTIMATES
 
-    def __init__(self, planner: Planner, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        planner: Planner,
+        parent: QWidget | None = None,
+        *,
+        slippage_pct: Callable[[], Decimal] = lambda: DEFAULT_SLIPPAGE_PCT,
+    ) -> None:
         super().__init__(parent)
         self.setProperty("card", True)
         self.setObjectName("OrderTicket")
         self._planner = planner
+        #: The market-order slippage bound in percent (Settings' default slippage).
+        self.slippage_pct = slippage_pct
         self._coin = "BTC"
         self._market: Market | None = None
         self._plan: OrderPlan | TicketError | None = None
@@ -567,6 +575,7 @@ class OrderTicket(QFrame):
             margin_mode=LeverageType(self.margin_box.currentData()),
             kind=kind,
             limit_px=limit_px,
+            slippage_pct=self.slippage_pct(),
             take_profit_px=take_profit,
             stop_loss_px=stop_loss,
             reduce_only=self.reduce_only.isChecked(),
@@ -637,7 +646,7 @@ class OrderTicket(QFrame):
             return None
         power = self._available * self.leverage_slider.value()
         if self.kind is OrderKind.MARKET:
-            power /= 1 + DEFAULT_SLIPPAGE_PCT / _HUNDRED
+            power /= 1 + self.slippage_pct() / _HUNDRED
         return power
 
     def _sizing_px(self) -> Decimal | None:
@@ -724,7 +733,7 @@ class OrderTicket(QFrame):
             tip += f" = {format_usd(power)} at 100%"
         if self.kind is OrderKind.MARKET:
             tip += (
-                f". Market orders keep room for the {DEFAULT_SLIPPAGE_PCT:f}% slippage bound, "
+                f". Market orders keep room for the {self.slippage_pct():f}% slippage bound, "
                 "because the venue checks margin at the worst price the order accepts"
             )
         self.percent_slider.setToolTip(tip + ".")
