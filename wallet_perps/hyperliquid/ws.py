@@ -409,6 +409,17 @@ class HyperliquidWs:
         self._ws = ws
         self._ping_sent_at = None
         pinger = asyncio.create_task(self._ping_loop(ws), name="hyperliquid-ws ping")
+        # Silence is watched by a separate task, not by a timeout on each receive(): a
+        # per-message timer is created and cancelled thousands of times a second, and under
+        # qasync cancelled timers stay registered with Qt until they would have fired, which
+        # slowed the loop to a crawl after a minute of streaming (benchmarks/ui_stream.py).
+        self._last_message_at = time.monotonic()
+        went_silent: list[bool] = []
+        serve_task = asyncio.current_task()
+        assert serve_task is not None
+        watchdog = asyncio.create_task(
+            self._watch_silence(serve_task, went_silent), name="hyperliquid-ws watchdog"
+        )
         try:
             # Replay subscriptions before announcing the connection, looping because a
             # subscribe() may register a new one while we are sending.
@@ -420,14 +431,7 @@ class HyperliquidWs:
             self._connected.set()
             self._set_state(ConnectionState.CONNECTED)
             while True:
-                try:
-                    msg = await ws.receive(timeout=self._idle_timeout)
-                except TimeoutError:
-                    log.warning(
-                        "nothing received for %.1f s; replacing the connection",
-                        self._idle_timeout,
-                    )
-                    break
+                msg = await ws.receive()
                 if msg.type is aiohttp.WSMsgType.TEXT:
                     self._last_message_at = time.monotonic()
                     self._handle_text(msg.data)
@@ -441,11 +445,17 @@ class HyperliquidWs:
                     break
         except (aiohttp.ClientError, ConnectionError) as exc:
             log.warning("websocket connection failed: %s", exc)
+        except asyncio.CancelledError:
+            if not went_silent:
+                raise
+            serve_task.uncancel()  # our own watchdog's cancel: replace the connection
+            log.warning("nothing received for %.1f s; replacing the connection", self._idle_timeout)
         finally:
             self._connected.clear()
             self._ws = None
+            watchdog.cancel()
             pinger.cancel()
-            await asyncio.wait([pinger])
+            await asyncio.wait([pinger, watchdog])
             self._fail_pending(
                 lambda is_action: Disconnected(
                     "The connection to the venue dropped before it answered."
@@ -460,6 +470,16 @@ class HyperliquidWs:
             )
             with contextlib.suppress(Exception):
                 await ws.close()
+
+    async def _watch_silence(self, serve_task: asyncio.Task[Any], went_silent: list[bool]) -> None:
+        """Cancel ``serve_task`` once nothing has arrived for ``idle_timeout`` seconds."""
+        while True:
+            await asyncio.sleep(self._idle_timeout / 4)
+            last = self._last_message_at
+            if last is not None and time.monotonic() - last > self._idle_timeout:
+                went_silent.append(True)
+                serve_task.cancel()
+                return
 
     async def _ping_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         loop = asyncio.get_running_loop()

@@ -301,10 +301,12 @@ class TradePage(QWidget):
     # ------------------------------------------------------------------ updates
 
     def _on_market_changed(self, coin: str) -> None:
-        if not self.picker.coins():
+        # Called for every message of every watched coin: other coins return at once.
+        if coin and coin != self._coin:
+            return
+        if not coin or self._coin is None:  # universe-wide: the market list may have changed
             self._load_coins()
-        if not coin or coin == self._coin:
-            self._schedule()
+        self._schedule()
 
     def _on_candles(self, coin: str, interval: str) -> None:
         if (coin, interval) == self._candle_watch:
