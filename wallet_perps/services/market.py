@@ -112,6 +112,9 @@ class MarketData:
         self._mids: dict[str, Decimal] = {}
         self._books: dict[str, L2Book] = {}
         self._trades: dict[str, deque[Trade]] = {}
+        # (tid, hash) of each coin's kept trades, maintained with the deque: trades arrive
+        # thousands of times a second, so the dedupe set is not rebuilt per message.
+        self._trade_keys: dict[str, set[tuple[int, str]]] = {}
         self._candles: dict[tuple[str, str], dict[int, Candle]] = {}
         self._candle_lookback: dict[tuple[str, str], int] = {}
         self._watches: dict[str, _Watch] = {}
@@ -373,10 +376,16 @@ class MarketData:
             log.warning("unparseable trades push for %s", coin, exc_info=True)
             return
         kept = self._trades.setdefault(coin, deque(maxlen=TRADES_KEPT))
-        seen = {(t.tid, t.hash) for t in kept}
+        seen = self._trade_keys.setdefault(coin, set())
         for trade in sorted(trades, key=lambda t: (t.time, t.tid)):
-            if (trade.tid, trade.hash) not in seen:
-                kept.appendleft(trade)
+            key = (trade.tid, trade.hash)
+            if key in seen:
+                continue
+            if len(kept) == kept.maxlen:
+                oldest = kept.pop()
+                seen.discard((oldest.tid, oldest.hash))
+            kept.appendleft(trade)
+            seen.add(key)
         self.events.emit(MarketEvent(MarketEventKind.TRADES, coin))
 
     def _on_candle(self, coin: str, interval: str, data: Any, is_resync: bool) -> None:

@@ -17,13 +17,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-import aiohttp
-
 from wallet_perps.config import NETWORKS, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.transfers import Transfers
+from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.wallet.agents import AgentWallets
 from wallet_perps.wallet.errors import AgentError, WalletError
 from wallet_perps.wallet.keystore import Keystore, UnlockedWallet, parse_private_key
@@ -187,23 +185,17 @@ class WalletService:
         return info.address
 
     async def deposit_demo(self, usd: Decimal) -> None:
-        """Credit paper USDC through the local venue's faucet (local network only)."""
+        """Credit paper USDC through the local venue's faucet (local network only).
+
+        Raises ``WalletError`` when no wallet is unlocked, ``TransferError`` (a sentence for
+        the user) when the venue does not take it.
+        """
         if self.network != "local":
             raise WalletError("Demo deposits exist only on the local venue.")
         user = self.address
         if not user:
             raise WalletError("Unlock a wallet first.")
-        body = {"user": user.lower(), "usdc": str(usd)}
-        try:
-            async with (
-                aiohttp.ClientSession() as http,
-                http.post(f"{self.base_url}/sim/faucet", json=body) as resp,
-            ):
-                answer = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise WalletError(f"The local venue did not take the deposit ({exc}).") from exc
-        if answer != {"status": "ok"}:
-            raise WalletError(f"The local venue refused the deposit: {answer}")
+        await demo_deposit(self.base_url, user, usd)
 
     # ------------------------------------------------------------------ unlock and lock
 

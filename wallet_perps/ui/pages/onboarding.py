@@ -66,6 +66,26 @@ def _muted(text: str) -> QLabel:
     return label
 
 
+def _button_row(
+    layout: QVBoxLayout,
+    back: tuple[str, Callable[[], None]],
+    forward: tuple[str, Callable[[], None]],
+) -> tuple[QPushButton, QPushButton]:
+    """Each step's footer: a way back on the left, the primary action on the right."""
+    row = QHBoxLayout()
+    buttons = []
+    for (text, slot), primary in ((back, False), (forward, True)):
+        button = QPushButton(text)
+        if primary:
+            button.setProperty("kind", "primary")
+            row.addStretch(1)
+        button.clicked.connect(slot)
+        row.addWidget(button)
+        buttons.append(button)
+    layout.addLayout(row)
+    return buttons[0], buttons[1]
+
+
 class _Choice(QPushButton):
     """A large card-like button: a title and a line saying what happens."""
 
@@ -183,16 +203,9 @@ class OnboardingPage(QWidget):
             self.phrase_grid.addWidget(label, index // 3, index % 3)
             self.phrase_labels.append(label)
         layout.addWidget(grid_box)
-        buttons = QHBoxLayout()
-        back = QPushButton("Back")
-        back.clicked.connect(self._back_to_choose)
-        self.phrase_next = QPushButton("I have written them down")
-        self.phrase_next.setProperty("kind", "primary")
-        self.phrase_next.clicked.connect(self._to_quiz)
-        buttons.addWidget(back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.phrase_next)
-        layout.addLayout(buttons)
+        _, self.phrase_next = _button_row(
+            layout, ("Back", self._back_to_choose), ("I have written them down", self._to_quiz)
+        )
         self.phrase_step = step
         self.steps.addWidget(step)
 
@@ -214,16 +227,11 @@ class OnboardingPage(QWidget):
         layout.addLayout(form)
         self.quiz_error = _error_label()
         layout.addWidget(self.quiz_error)
-        buttons = QHBoxLayout()
-        back = QPushButton("Show the words again")
-        back.clicked.connect(lambda: self.steps.setCurrentWidget(self.phrase_step))
-        self.quiz_next = QPushButton("Continue")
-        self.quiz_next.setProperty("kind", "primary")
-        self.quiz_next.clicked.connect(self._check_quiz)
-        buttons.addWidget(back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.quiz_next)
-        layout.addLayout(buttons)
+        _, self.quiz_next = _button_row(
+            layout,
+            ("Show the words again", lambda: self.steps.setCurrentWidget(self.phrase_step)),
+            ("Continue", self._check_quiz),
+        )
         self.quiz_step = step
         self.steps.addWidget(step)
 
@@ -243,16 +251,9 @@ class OnboardingPage(QWidget):
         layout.addWidget(self.import_edit)
         self.import_error = _error_label()
         layout.addWidget(self.import_error)
-        buttons = QHBoxLayout()
-        back = QPushButton("Back")
-        back.clicked.connect(self._back_to_choose)
-        self.import_next = QPushButton("Continue")
-        self.import_next.setProperty("kind", "primary")
-        self.import_next.clicked.connect(self._check_import)
-        buttons.addWidget(back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.import_next)
-        layout.addLayout(buttons)
+        _, self.import_next = _button_row(
+            layout, ("Back", self._back_to_choose), ("Continue", self._check_import)
+        )
         self.import_step = step
         self.steps.addWidget(step)
 
@@ -282,16 +283,9 @@ class OnboardingPage(QWidget):
         self.progress_label = _muted("")
         self.progress_label.hide()
         layout.addWidget(self.progress_label)
-        buttons = QHBoxLayout()
-        self.password_back = QPushButton("Back")
-        self.password_back.clicked.connect(self._password_back)
-        self.submit_button = QPushButton("Create")
-        self.submit_button.setProperty("kind", "primary")
-        self.submit_button.clicked.connect(self._submit)
-        buttons.addWidget(self.password_back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.submit_button)
-        layout.addLayout(buttons)
+        self.password_back, self.submit_button = _button_row(
+            layout, ("Back", self._password_back), ("Create", self._submit)
+        )
         self.password_step = step
         self.steps.addWidget(step)
 
