@@ -7,29 +7,64 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import sys
+import importlib.metadata
 from collections.abc import Sequence
 
+import wallet_perps
+from wallet_perps import diagnostics
 from wallet_perps.config import NETWORK_NAMES, NetworkName, Settings
 
 
+def app_version() -> str:
+    """The installed distribution's version; ``wallet_perps.__version__`` without metadata."""
+    try:
+        return importlib.metadata.version("wallet-perps")
+    except importlib.metadata.PackageNotFoundError:
+        return wallet_perps.__version__
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="wallet-perps", description=__doc__)
+    """The command line. Only argparse and config are imported: ``--help``, ``--version``
+    and the start of ``--self-test`` need neither Qt nor a display."""
+    parser = argparse.ArgumentParser(
+        prog="wallet-perps",
+        description="Trade Hyperliquid perpetual futures from a key that never leaves this "
+        "computer. Starts on a built-in local paper-trading venue.",
+    )
     parser.add_argument(
         "--network",
         choices=NETWORK_NAMES,
         default=None,
         help="which venue to trade on (default: the last one used, else the local demo venue)",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {app_version()}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation without a window (style sheets, Qt, the local venue, "
+        "a throwaway wallet, one order placed and cancelled) and exit 0 if all is well; "
+        "your own settings, wallets and keyring are not touched",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if args.self_test:
+        from wallet_perps.selftest import run_self_test
+
+        # Its throwaway wallet is still a real key: no core dump may carry it either.
+        diagnostics.disable_core_dumps()
+        return run_self_test()
+    # Logs (redacted, 0600, rotated), crash reports, and no core dumps: before anything else.
+    diag = diagnostics.install(app_version())
+    # One app per data directory: a later launch asks the running one to raise its window and
+    # exits here, before it could start a second venue on the same paper state.
+    from wallet_perps.ui import single_instance
+
+    instance_lock = single_instance.claim()
+    if instance_lock is None:
+        return single_instance.hand_over()
     settings = Settings.load()
     network: NetworkName = args.network or settings.network
     if args.network and args.network != settings.network:
@@ -53,15 +88,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallet_perps.ui.main_window import MainWindow
     from wallet_perps.ui.startup_probe import install_startup_probe
     from wallet_perps.ui.theme import style_sheet
+    from wallet_perps.ui.window_state import WM_CLASS, apply_identity
 
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
-    app.setApplicationName("Wallet Perps")
+    # argv[0] is X11's WM_CLASS instance name: the same however the app was started.
+    app = existing if isinstance(existing, QApplication) else QApplication([WM_CLASS])
+    apply_identity(app)
     app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)
+    raise_server = single_instance.RaiseServer(lambda: single_instance.raise_window(window))
     controller = AppController(window, settings, network, venue=venue)
     install_startup_probe(controller)
     window.show()
+    diag.announce_previous_crashes()
 
     async def run_until_closed() -> None:
         # Quitting Qt directly would stop the loop before the venue child is stopped, so the
@@ -70,11 +109,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.setQuitOnLastWindowClosed(False)
         window.closing.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
+        diag.watch_loop()
         await controller.start()
         await closed.wait()
         await controller.stop()
 
     qasync.run(run_until_closed())
+    raise_server.close()
+    instance_lock.release()
     return 0
 
 

@@ -73,6 +73,7 @@ class SessionAdapter(QObject):
         super().__init__(parent)
         self.session = session
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._closed = False
         self._account_unsubscribe: Callable[[], None] | None = None
         #: Awaited before every order or action (the app approves the agent wallet here);
         #: an exception stops the action and its message is shown.
@@ -305,7 +306,8 @@ class SessionAdapter(QObject):
         self.order_result.emit(result)
 
     def close(self) -> None:
-        """Stop listening and cancel every task this adapter started."""
+        """Stop listening and cancel every task this adapter started; start none after."""
+        self._closed = True
         self._latency_timer.stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
@@ -336,6 +338,11 @@ class SessionAdapter(QObject):
             raise _NotReady(f"Nothing was sent: {exc}") from exc
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if self._closed:
+            # A widget asking after close (a page's redraw timer firing while the app shuts
+            # down) must not start work on a session that is being stopped.
+            coro.close()
+            return
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
 

@@ -1,19 +1,38 @@
-"""Palette and style sheet: one QSS in resources/, filled with a dark or a light palette.
+"""Palette and style sheet: the QSS files in ``wallet_perps.resources``, filled with a palette.
 
 The light palette is chosen when the OS asks for it ("system" follows Qt's colour scheme hint).
+The sheets are package data read through ``importlib.resources``, so they load the same from a
+checkout, an installed wheel or a frozen bundle.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Literal
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from typing import Final, Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES: Final[Traversable] = files("wallet_perps.resources")
+#: Every style sheet, base first. Listed rather than globbed so that a sheet missing from an
+#: install is an error naming it (the self-test reports it), not a silently unstyled page;
+#: tests/test_selftest.py checks that the list matches the folder.
+STYLE_SHEETS: Final = (
+    "theme.qss",
+    "funding.qss",
+    "positions.qss",
+    "settings.qss",
+    "trade.qss",
+    "wallet.qss",
+)
 ThemeName = Literal["dark", "light", "system"]
+
+
+class MissingStyleSheet(FileNotFoundError):
+    """A style sheet of :data:`STYLE_SHEETS` is not installed; the message names it."""
+
 
 DARK: dict[str, str] = {
     "bg": "#0b1226",
@@ -58,13 +77,23 @@ def palette(theme: ThemeName) -> dict[str, str]:
     return LIGHT if resolve(theme) == "light" else DARK
 
 
-def style_sheet(theme: ThemeName) -> str:
-    """theme.qss, then each page's own sheet (``resources/<page>.qss``), with colours filled in.
+def read_sheet(name: str, resources: Traversable = RESOURCES) -> str:
+    """One style sheet's text; :class:`MissingStyleSheet` (naming the file) if it is absent."""
+    try:
+        return (resources / name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MissingStyleSheet(
+            f"the style sheet {name} is missing from the installed package "
+            f"(wallet_perps/resources/{name})"
+        ) from None
+
+
+def style_sheet(theme: ThemeName, resources: Traversable = RESOURCES) -> str:
+    """theme.qss, then each page's own sheet (``wallet_perps/resources/<page>.qss``), coloured.
 
     Per-page sheets keep a page's rules next to each other; they come after the base sheet
     so they can refine it.
     """
     colours = palette(theme)
-    extra = sorted(p for p in RESOURCES.glob("*.qss") if p.name != "theme.qss")
-    qss = "\n".join(p.read_text(encoding="utf-8") for p in [RESOURCES / "theme.qss", *extra])
+    qss = "\n".join(read_sheet(name, resources) for name in STYLE_SHEETS)
     return re.sub(r"@([a-z-]+)", lambda m: colours.get(m.group(1), m.group(0)), qss)

@@ -276,6 +276,7 @@ class PositionsPage(QWidget):
 
     def release(self) -> None:
         """Stop the mark streams this page asked for (call before dropping the page)."""
+        self._redraw_timer.stop()  # a pending redraw would watch the positions' coins again
         self._set_watched(set())
 
     # ------------------------------------------------------------------ messages
