@@ -92,6 +92,12 @@ class Settings:
     theme: Literal["dark", "light", "system"] = "dark"
     #: Markets the user starred in the market picker, in the order they were starred.
     favourites: list[str] = field(default_factory=list)
+    #: The main window's ``QWidget.saveGeometry`` blob, base64 ("": open at the default place).
+    window_geometry: str = ""
+    window_maximized: bool = False
+    #: The Trade page's market and chart interval when last changed ("": the defaults).
+    last_market: str = ""
+    chart_interval: str = ""
 
     @classmethod
     def path(cls) -> Path:
@@ -123,6 +129,14 @@ class Settings:
         if isinstance(favourites, list):
             # Files written before favourites existed simply lack the key.
             settings.favourites = [c for c in favourites if isinstance(c, str) and c]
+        # Window and Trade page memory: anything odd falls back to the default (checked
+        # again where used: a geometry must decode and fit a screen, a market must exist).
+        for name in ("window_geometry", "last_market", "chart_interval"):
+            value = raw.get(name)
+            if isinstance(value, str) and len(value) <= 4096:
+                setattr(settings, name, value)
+        if isinstance(raw.get("window_maximized"), bool):
+            settings.window_maximized = raw["window_maximized"]
         return settings
 
     def save(self) -> None:
@@ -136,6 +150,10 @@ class Settings:
             "default_slippage_pct": self.default_slippage_pct,
             "theme": self.theme,
             "favourites": list(self.favourites),
+            "window_geometry": self.window_geometry,
+            "window_maximized": self.window_maximized,
+            "last_market": self.last_market,
+            "chart_interval": self.chart_interval,
         }
         tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
         os.replace(tmp, path)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.ui.window_state import place_default
 
 #: Sidebar order from UX.md (onboarding is shown instead of the shell on first run).
 PAGES: tuple[tuple[str, str], ...] = (
@@ -54,7 +55,7 @@ class MainWindow(QMainWindow):
     def __init__(self, network: NetworkName) -> None:
         super().__init__()
         self.setWindowTitle("Wallet Perps")
-        self.resize(1280, 800)
+        place_default(self)  # fits the screen's free area with its frame; the app may restore
         self._address = ""
         self._pages: dict[str, QWidget] = {}
         self._buttons: dict[str, QPushButton] = {}

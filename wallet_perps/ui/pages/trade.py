@@ -33,7 +33,7 @@ from wallet_perps.core.models import AccountState, OpenOrder
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, reserved_margin
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.widgets.candle_chart import CandleChart, lookback_ms
+from wallet_perps.ui.widgets.candle_chart import INTERVALS, CandleChart, lookback_ms
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
 from wallet_perps.ui.widgets.order_book import OrderBook
@@ -108,7 +108,9 @@ class TradePage(QWidget):
     ``confirm_orders`` is asked at every send (the app passes ``lambda: settings.confirm_orders``),
     so turning confirmations off in Settings takes effect at once. ``favourites`` and
     ``on_favourites_changed`` let the app persist starred markets; without them they live in
-    memory for the page's lifetime.
+    memory for the page's lifetime. Likewise ``market`` and ``interval`` reopen the market and
+    chart interval last shown (ignored if unknown), and ``on_selection_changed(coin, interval)``
+    is told when the user changes either.
     """
 
     def __init__(
@@ -120,11 +122,16 @@ class TradePage(QWidget):
         slippage_pct: Callable[[], Decimal] = lambda: DEFAULT_SLIPPAGE_PCT,
         favourites: list[str] | None = None,
         on_favourites_changed: Callable[[list[str]], None] | None = None,
+        market: str | None = None,
+        interval: str | None = None,
+        on_selection_changed: Callable[[str, str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter
         self._confirm_orders = confirm_orders
         self._coin: str | None = None
+        self._wanted_coin = market
+        self._on_selection_changed = on_selection_changed
         self._candle_watch: tuple[str, str] | None = None
 
         root = QVBoxLayout(self)
@@ -191,7 +198,7 @@ class TradePage(QWidget):
         # ---- body: chart | book + trades | ticket
         body = QHBoxLayout()
         body.setSpacing(12)
-        self.chart = CandleChart()
+        self.chart = CandleChart(interval) if interval and interval in INTERVALS else CandleChart()
         self.chart.interval_changed.connect(self._interval_changed)
         body.addWidget(self.chart, 1)
 
@@ -200,7 +207,15 @@ class TradePage(QWidget):
         self.book = OrderBook(levels=8)
         self.trades = RecentTrades(rows=10)
         side.addWidget(self.book)
-        side.addWidget(self.trades, 1)
+        # The recent trades give way first on a short screen (a 1280x800 laptop with a panel
+        # and a title bar): they scroll instead of making the window taller than the screen.
+        trades_scroll = QScrollArea()
+        trades_scroll.setObjectName("TradesScroll")
+        trades_scroll.setWidget(self.trades)
+        trades_scroll.setWidgetResizable(True)
+        trades_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        trades_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.addWidget(trades_scroll, 1)
         side_box = QWidget()
         side_box.setLayout(side)
         side.setContentsMargins(0, 0, 0, 0)
@@ -255,9 +270,11 @@ class TradePage(QWidget):
         if not coins or len(self.picker.coins()) == len(coins):
             return
         self.picker.set_coins(coins)
-        self.select(self._coin or coins[0])
+        wanted = self._coin or self._wanted_coin
+        # The first market shown by default is not a choice to remember.
+        self.select(wanted if wanted in coins else coins[0], remember=wanted in coins)
 
-    def select(self, coin: str) -> None:
+    def select(self, coin: str, *, remember: bool = True) -> None:
         """Show ``coin``: header, chart, book, trades and ticket all follow."""
         if not coin or coin == self._coin or coin not in self.adapter.coins():
             return
@@ -273,6 +290,8 @@ class TradePage(QWidget):
         self.book.set_book(None)
         self.trades.set_trades(())
         self.redraw()
+        if remember:
+            self._selection_changed()
 
     def open_market_search(self) -> None:
         """Ctrl+K: the market list with the keyboard in its search box."""
@@ -297,6 +316,11 @@ class TradePage(QWidget):
 
     def _interval_changed(self, _interval: str) -> None:
         self._watch_candles()
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        if self._on_selection_changed is not None and self._coin is not None:
+            self._on_selection_changed(self._coin, self.chart.interval)
 
     # ------------------------------------------------------------------ updates
 
