@@ -376,7 +376,7 @@ def test_no_keyring_says_so_and_never_writes_plaintext(
         keystore.import_private_key(DOC_KEY, PASSWORD)
     message = str(caught.value)
     assert "No system keyring (Secret Service) is available" in message
-    assert "gnome-keyring" in message and "encrypted-file fallback in Settings" in message
+    assert "gnome-keyring" in message and "Keep keys in an encrypted file" in message
     assert keystore.wallets() == [] and not metadata_path().exists()
     home = Path(os.environ["WALLET_PERPS_HOME"])
     assert not any(p.is_file() for p in home.rglob("*"))

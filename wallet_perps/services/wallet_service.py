@@ -6,6 +6,10 @@ part). Doing that in widgets would put keyring calls on the UI thread and protoc
 the UI. Here it is plain asyncio: every blocking keystore call (scrypt, keyring over D-Bus)
 runs in a worker thread through ``asyncio.to_thread``, so the shared qasync loop never
 stalls, and the agent wallet and the Trader share one ``NonceManager``.
+
+Where keys can live is asked here too (:meth:`WalletService.probe_key_storage`): probing the
+OS keyring talks to D-Bus and may block, so onboarding and Settings get the answer from a
+worker thread, never by calling the keyring themselves.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from wallet_perps.config import NETWORKS, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
@@ -23,17 +28,55 @@ from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.wallet.agents import AgentWallets
-from wallet_perps.wallet.errors import AgentError, WalletError
+from wallet_perps.wallet.errors import FILE_KEYSTORE_CHOICE, AgentError, WalletError
 from wallet_perps.wallet.keystore import Keystore, UnlockedWallet, parse_private_key
 from wallet_perps.wallet.metadata import WalletInfo
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 
-__all__ = ["DEMO_DEPOSIT_USD", "WalletService", "WalletSigner"]
+__all__ = [
+    "DEMO_DEPOSIT_USD",
+    "FILE_KEYSTORE_CHOICE",
+    "KeyStorage",
+    "WalletLocation",
+    "WalletService",
+    "WalletSigner",
+]
 
 log = logging.getLogger(__name__)
 
 #: What "Try the demo" credits on the local venue.
 DEMO_DEPOSIT_USD: Final = Decimal(10_000)
+
+StorageKind = Literal["keyring", "file"]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStorage:
+    """Where wallet keys can be kept on this machine, as last probed."""
+
+    keyring: bool  # the OS keyring (Secret Service) is usable
+    file_chosen: bool  # the user chose the encrypted-file keystore (remembered)
+    file_dir: str  # where that keystore's files are
+
+    @property
+    def can_store(self) -> bool:
+        """A new wallet has somewhere to go (otherwise onboarding must not start)."""
+        return self.keyring or self.file_chosen
+
+    @property
+    def new_wallets(self) -> StorageKind:
+        """Where a wallet created now is kept: the keyring whenever there is one."""
+        return "keyring" if self.keyring else "file"
+
+
+@dataclass(frozen=True, slots=True)
+class WalletLocation:
+    """One stored wallet and where its encrypted key is (for Settings)."""
+
+    address: str
+    label: str
+    storage: StorageKind
+    where: str  # the keyring in words, or the file's path
 
 
 class WalletSigner:
@@ -90,6 +133,8 @@ class WalletService:
         self._wallet: UnlockedWallet | None = None
         self._agent_checked = False
         self._agent_problem: str | None = None
+        #: The last answer of :meth:`probe_key_storage` (None until probed).
+        self.key_storage: KeyStorage | None = None
         keystore.add_lock_listener(self._on_keystore_locked)
 
     # ------------------------------------------------------------------ queries
@@ -126,6 +171,39 @@ class WalletService:
         if wallet is None:
             return None
         return Transfers(self.session.http, wallet, self.network, self.session.nonces)
+
+    # ------------------------------------------------------------------ where keys live
+
+    async def probe_key_storage(self) -> KeyStorage:
+        """Ask (in a thread: D-Bus may block) whether the OS keyring is usable; remembered."""
+        keyring = await asyncio.to_thread(self.keystore.keyring_available)
+        self.key_storage = KeyStorage(
+            keyring, self.keystore.allow_file_fallback, str(self.keystore.file_store_dir)
+        )
+        return self.key_storage
+
+    async def choose_file_store(self) -> KeyStorage:
+        """The user chose the encrypted-file keystore (no keyring): remember it for good."""
+        await asyncio.to_thread(self.keystore.choose_file_store)
+        return await self.probe_key_storage()
+
+    async def wallet_locations(self) -> tuple[KeyStorage, list[WalletLocation]]:
+        """Where keys can go now, and where each stored wallet's key is."""
+        status = await self.probe_key_storage()
+        rows = [
+            WalletLocation(w.address, w.label, w.storage, self.keystore.location_of(w.address))
+            for w in self.keystore.wallets()
+        ]
+        return status, rows
+
+    async def move_wallet(self, address: str, to: StorageKind) -> None:
+        """Move a wallet's encrypted key (and its agents') to the keyring or the file.
+
+        Raises ``WalletError`` with a sentence when it cannot; the wallet then stays usable
+        where it was.
+        """
+        await asyncio.to_thread(self.keystore.move_wallet, address, to)
+        self.state.emit("storage")
 
     # ------------------------------------------------------------------ onboarding
 

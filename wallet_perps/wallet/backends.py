@@ -7,8 +7,13 @@ with the session) and keeps the blobs out of the app's own directories.
 "No keyring" is decided from the backend ``keyring`` selects: its ``fail``/``null`` backends,
 or any backend with priority below 1 (e.g. plaintext or "chainer" with nothing behind it),
 count as unavailable. There is no silent plaintext fallback: :class:`EncryptedFileStore` is
-only used when the caller passes ``allow_file_fallback=True`` after the user chose it, and it
-stores the same encrypted JSON, logging a warning.
+only used for a new wallet after the user chose it (onboarding's first screen, remembered in
+``wallets.json``) or when the user moves a wallet there from Settings, and it stores the same
+encrypted JSON, logging a warning.
+
+:func:`copy_entries` moves blobs between the two stores without decrypting them: write,
+read back, compare, and on any failure remove what it wrote, so the source stays the only
+(and complete) copy until the caller has switched its metadata over.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -35,6 +41,8 @@ __all__ = [
     "EncryptedFileStore",
     "KeyringStore",
     "SecretStore",
+    "copy_entries",
+    "delete_entries",
     "keyring_problem",
 ]
 
@@ -152,6 +160,10 @@ class EncryptedFileStore:
     def _path(self, name: str) -> Path:
         return self.directory / (_check_name(name).replace(":", "-") + ".json")
 
+    def path_of(self, name: str) -> Path:
+        """Where entry ``name`` is (or would be) kept: shown to the user in Settings."""
+        return self._path(name)
+
     def get(self, name: str) -> str | None:
         try:
             return self._path(name).read_text(encoding="utf-8")
@@ -166,6 +178,7 @@ class EncryptedFileStore:
         path = self._path(name)
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(self.directory, 0o700)  # also when it existed (mkdir's mode meets umask)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -194,3 +207,60 @@ class EncryptedFileStore:
 
     def __repr__(self) -> str:
         return f"EncryptedFileStore({str(self.directory)!r})"
+
+
+def delete_entries(store: SecretStore, names: Sequence[str]) -> list[str]:
+    """Delete each of ``names`` from ``store``; the names that could not be deleted (logged)."""
+    left = []
+    for name in names:
+        try:
+            store.delete(name)
+        except (SecretStoreError, OSError) as exc:
+            log.warning("could not delete %s from %r: %s", name, store, exc)
+            left.append(name)
+    return left
+
+
+def copy_entries(
+    source: SecretStore,
+    target: SecretStore,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+) -> list[str]:
+    """Copy already-encrypted entries from ``source`` to ``target``, verified; the names copied.
+
+    Each value is written, read back and compared. On any failure every entry written so far
+    is deleted from ``target`` again and :class:`SecretStoreError` says what failed, so
+    ``source`` remains the one complete copy. A ``required`` name missing in ``source`` fails
+    before anything is written; a missing ``optional`` one (an agent key the app can replace)
+    is skipped.
+    """
+    values = []
+    for name in (*required, *optional):
+        value = source.get(name)
+        if value is None:
+            if name in optional:
+                log.warning("%s is missing from %r; not copied", name, source)
+                continue
+            raise SecretStoreError(
+                f"The wallet's entry is missing from the {_STORE_WORDS[source.kind]}; "
+                "nothing was moved."
+            )
+        values.append((name, value))
+    written: list[str] = []
+    try:
+        for name, value in values:
+            written.append(name)
+            target.set(name, value)
+            if target.get(name) != value:
+                raise SecretStoreError(
+                    f"The copy in the {_STORE_WORDS[target.kind]} did not read back the same; "
+                    "nothing was moved."
+                )
+    except SecretStoreError:
+        delete_entries(target, written)
+        raise
+    return written
+
+
+_STORE_WORDS: Final = {"keyring": "system keyring", "file": "encrypted file"}

@@ -13,6 +13,9 @@ Two rules hold for every class here:
 from __future__ import annotations
 
 __all__ = [
+    "FILE_KEYSTORE_CHOICE",
+    "KEYRING_GONE_MESSAGE",
+    "NO_KEYRING_MESSAGE",
     "AgentError",
     "AgentRequired",
     "BackupMismatch",
@@ -32,11 +35,19 @@ __all__ = [
     "WrongPassword",
 ]
 
+#: The button on onboarding's first screen that chooses the encrypted-file keystore; the
+#: messages below name it, so they must match what the screen shows.
+FILE_KEYSTORE_CHOICE = "Keep keys in an encrypted file"
+
 NO_KEYRING_MESSAGE = (
-    "No system keyring (Secret Service) is available, so the wallet cannot be stored safely. "
+    "No system keyring (Secret Service) is available, so the wallet cannot be stored in it. "
     "Install and unlock gnome-keyring or KWallet (on a headless Linux: run the app inside a "
-    "D-Bus session with gnome-keyring-daemon started and unlocked), or choose the encrypted-"
-    "file fallback in Settings."
+    "D-Bus session with gnome-keyring-daemon started and unlocked) and restart the app, or "
+    f"choose \u201c{FILE_KEYSTORE_CHOICE}\u201d on the app's first screen (or under Add wallet)."
+)
+KEYRING_GONE_MESSAGE = (
+    "This wallet's key is kept in the system keyring, which is not available now (no Secret "
+    "Service). Start and unlock gnome-keyring or KWallet, then try again; nothing was changed."
 )
 
 
@@ -107,7 +118,7 @@ class SecretStoreError(WalletError):
 
 
 class KeyringUnavailable(SecretStoreError):
-    """No usable OS keyring backend, and the encrypted-file fallback was not chosen."""
+    """No usable OS keyring backend (and, for a new wallet, the encrypted file not chosen)."""
 
     def __init__(self, message: str = NO_KEYRING_MESSAGE) -> None:
         super().__init__(message)

@@ -3,8 +3,10 @@
 At rest every secret is a password-encrypted Web3 Secret Storage blob (scrypt N=2**18; see
 ``secret_storage``) kept in the OS keyring under service ``wallet-perps``:
 ``wallet:<address>`` for a wallet (its key, and its recovery phrase if it has one) and
-``agent:<address>`` for each agent key. Only public metadata (``metadata.WalletInfo``) is
-written to the config directory.
+``agent:<address>`` for each agent key; or, where no keyring exists and the user chose it,
+the same blobs as 0600 files in a 0700 directory under the data directory. A wallet can be
+moved between the two (:meth:`Keystore.move_wallet`). Only public metadata
+(``metadata.WalletInfo``) is written to the config directory.
 
 In use, decrypted keys exist only inside an :class:`UnlockedWallet`, as bytearrays, and only
 between :meth:`Keystore.unlock` and :meth:`Keystore.lock` (called on demand, on idle timeout,
@@ -32,8 +34,16 @@ from typing import Any, Final, NoReturn
 from wallet_perps.config import NETWORKS, NetworkName, app_dirs
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.signing import Signature
-from wallet_perps.wallet.backends import EncryptedFileStore, KeyringStore, SecretStore
+from wallet_perps.wallet.backends import (
+    EncryptedFileStore,
+    KeyringStore,
+    SecretStore,
+    copy_entries,
+    delete_entries,
+    keyring_problem,
+)
 from wallet_perps.wallet.errors import (
+    KEYRING_GONE_MESSAGE,
     AgentRequired,
     CorruptEntry,
     InvalidPrivateKey,
@@ -300,9 +310,11 @@ class Keystore:
     (N=2**18). Tests pass ``secret_storage.TEST_ONLY_FAST_SCRYPT`` explicitly to stay fast;
     nothing in the app does.
 
-    ``allow_file_fallback`` is the user's explicit choice (from Settings) to keep new blobs in
-    encrypted files under the data directory when no OS keyring is usable. Without it, a
-    missing keyring raises :class:`KeyringUnavailable` and nothing is written.
+    ``allow_file_fallback`` is the user's explicit choice (onboarding's first screen, see
+    :meth:`choose_file_store`; remembered in ``wallets.json``) to keep new blobs in encrypted
+    files under the data directory when no OS keyring is usable. Without it, a missing keyring
+    raises :class:`KeyringUnavailable` and nothing is written. Passing True here makes the
+    choice for the user (the screenshot script's throwaway home does).
     """
 
     def __init__(
@@ -315,12 +327,13 @@ class Keystore:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._scrypt = scrypt
-        self.allow_file_fallback = allow_file_fallback
         self._metadata = metadata or MetadataFile()
         self._file_dir = file_store_dir or Path(app_dirs().user_data_dir) / "keystore"
         self._clock = clock
         self._lock = threading.RLock()
-        self._wallets, self._idle_minutes = self._metadata.load()
+        stored = self._metadata.load()
+        self._wallets, self._idle_minutes = stored.wallets, stored.idle_lock_minutes
+        self.allow_file_fallback = allow_file_fallback or stored.allow_file_fallback
         self._session: UnlockedWallet | None = None
         self._last_activity = clock()
         self._lock_listeners: list[Callable[[], None]] = []
@@ -328,9 +341,13 @@ class Keystore:
     # ------------------------------------------------------------------ stores
 
     def _store(self, storage: Storage) -> SecretStore:
+        """The store an existing wallet's entries are in."""
         if storage == "file":
             return EncryptedFileStore(self._file_dir)
-        return KeyringStore()
+        try:
+            return KeyringStore()
+        except KeyringUnavailable:
+            raise KeyringUnavailable(KEYRING_GONE_MESSAGE) from None
 
     def _store_for_new(self) -> tuple[Storage, SecretStore]:
         try:
@@ -339,8 +356,8 @@ class Keystore:
             if not self.allow_file_fallback:
                 raise
         log.warning(
-            "no OS keyring: storing the encrypted wallet key in a file under %s, as chosen in "
-            "Settings; it is protected by the wallet password only",
+            "no OS keyring: storing the encrypted wallet key in a file under %s, as the user "
+            "chose; it is protected by the wallet password only",
             self._file_dir,
         )
         return "file", EncryptedFileStore(self._file_dir)
@@ -348,7 +365,9 @@ class Keystore:
     def _save(self, wallets: dict[str, WalletInfo]) -> None:
         """Persist metadata, then adopt it; on failure the in-memory view stays as it was."""
         try:
-            self._metadata.save(wallets, self._idle_minutes)
+            self._metadata.save(
+                wallets, self._idle_minutes, allow_file_fallback=self.allow_file_fallback
+            )
         except OSError as exc:
             raise WalletError(
                 f"Could not save the wallet list ({exc.strerror}); nothing was changed."
@@ -511,6 +530,83 @@ class Keystore:
         log.info("stored wallet %s (%s, %s)", address, source, storage)
         return info
 
+    # ------------------------------------------------------------------ where keys live
+
+    @staticmethod
+    def keyring_available() -> bool:
+        """Whether the OS keyring (Secret Service) is usable now. Blocking: it may ask D-Bus."""
+        problem = keyring_problem()
+        if problem is not None:
+            log.info("no usable OS keyring: %s", problem)
+        return problem is None
+
+    @property
+    def file_store_dir(self) -> Path:
+        """The directory of the encrypted-file keystore (0700; one 0600 file per entry)."""
+        return self._file_dir
+
+    def choose_file_store(self) -> None:
+        """Remember the user's choice to keep new wallets in encrypted files (no keyring)."""
+        with self._lock:
+            if self.allow_file_fallback:
+                return
+            self.allow_file_fallback = True
+            try:
+                self._save(dict(self._wallets))
+            except WalletError:
+                self.allow_file_fallback = False
+                raise
+        log.info("the user chose the encrypted-file keystore in %s", self._file_dir)
+
+    def storage_of(self, address: str) -> Storage:
+        return self.get(address).storage
+
+    def location_of(self, address: str) -> str:
+        """Where ``address``'s wallet key is, in words: the keyring, or the file's path."""
+        info = self.get(address)
+        if info.storage == "file":
+            return str(EncryptedFileStore(self._file_dir).path_of(info.entry_name))
+        return "the system keyring (Secret Service), service wallet-perps"
+
+    def move_wallet(self, address: str, to: Storage) -> WalletInfo:
+        """Move a wallet's encrypted entries (its key and its agents') to the other store.
+
+        No password is needed: the blobs are copied as they are. Order matters so that a
+        failure anywhere leaves the wallet usable where it was: copy and read back (a failed
+        copy is removed again), then switch the metadata atomically (if that fails, the copies
+        are removed), and only then delete the old entries (a leftover there is logged; the
+        wallet already reads from the new store).
+        """
+        if to not in ("keyring", "file"):
+            raise WalletError(f"Unknown key storage {to!r}.")
+        with self._lock:
+            info = self.get(address)
+            if info.storage == to:
+                return info
+            source = self._store(info.storage)
+            try:
+                target = EncryptedFileStore(self._file_dir) if to == "file" else KeyringStore()
+            except KeyringUnavailable:
+                raise KeyringUnavailable(
+                    "No system keyring (Secret Service) is available now, so the wallet stays "
+                    "in its encrypted file."
+                ) from None
+            agents = sorted(
+                {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
+            )
+            copied = copy_entries(source, target, [info.entry_name], [f"agent:{a}" for a in agents])
+            moved = replace(info, storage=to)
+            try:
+                self._save({**self._wallets, info.address.lower(): moved})
+            except WalletError:
+                delete_entries(target, copied)
+                raise
+            left = delete_entries(source, copied)
+        if left:
+            log.warning("%d old entries of %s could not be deleted", len(left), info.address)
+        log.info("moved wallet %s from %s to %s", info.address, info.storage, to)
+        return moved
+
     # ------------------------------------------------------------------ read entries
 
     def _read_blob(self, info: WalletInfo, name: str, kind: str, owner: str | None) -> SealedBlob:
@@ -547,8 +643,9 @@ class Keystore:
 
         A wrong password raises :class:`WrongPassword` and writes nothing.
         """
-        info = self.get(address)
-        blob = self._read_blob(info, info.entry_name, "wallet", None)
+        with self._lock:  # not mid-move: the metadata and the store agree
+            info = self.get(address)
+            blob = self._read_blob(info, info.entry_name, "wallet", None)
         derived = DerivedKey.derive(str(password), blob.params, blob.salt)
         try:
             key, _phrase = self._open(info, blob, derived)

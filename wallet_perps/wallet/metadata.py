@@ -2,7 +2,9 @@
 
 What lives here is only what the app must know *before* unlock and what is public anyway:
 addresses, labels, the network, agent addresses and their expiry, where each wallet's blob is
-stored (keyring or file), and the idle-lock time. Keys, phrases and passwords never do.
+stored (keyring or file), the idle-lock time, and whether the user chose the encrypted-file
+keystore for when no OS keyring exists (``allow_file_fallback``: asked once, in onboarding,
+and remembered here beside the wallets it concerns). Keys, phrases and passwords never do.
 
 Writes are atomic (temp file, fsync, rename) so a crash leaves the old file. A damaged file
 is moved aside (it holds nothing secret) and the app starts with an empty list rather than
@@ -31,6 +33,7 @@ __all__ = [
     "MetadataFile",
     "Source",
     "Storage",
+    "StoredMetadata",
     "WalletInfo",
 ]
 
@@ -158,21 +161,29 @@ class WalletInfo:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMetadata:
+    """What ``wallets.json`` holds: the wallets, the idle-lock time, the file-keystore choice."""
+
+    wallets: dict[str, WalletInfo] = field(default_factory=dict)  # by lowercase address
+    idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
+    allow_file_fallback: bool = False
+
+
 class MetadataFile:
     """Load and atomically save ``wallets.json``."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or Path(app_dirs().user_config_dir) / "wallets.json"
 
-    def load(self) -> tuple[dict[str, WalletInfo], int]:
-        """(wallets by lowercase address, idle-lock minutes)."""
+    def load(self) -> StoredMetadata:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return {}, DEFAULT_IDLE_LOCK_MINUTES
+            return StoredMetadata()
         except OSError as exc:
             log.warning("cannot read %s (%s); starting with no wallets", self.path, exc)
-            return {}, DEFAULT_IDLE_LOCK_MINUTES
+            return StoredMetadata()
         try:
             raw = json.loads(text)
             if not isinstance(raw, dict) or not isinstance(raw.get("wallets"), list):
@@ -182,7 +193,7 @@ class MetadataFile:
             with contextlib.suppress(OSError):
                 os.replace(self.path, aside)
             log.warning("%s was damaged; moved aside to %s", self.path, aside.name)
-            return {}, DEFAULT_IDLE_LOCK_MINUTES
+            return StoredMetadata()
         wallets: dict[str, WalletInfo] = {}
         for item in raw["wallets"]:
             info = WalletInfo.from_json(item)
@@ -191,12 +202,19 @@ class MetadataFile:
         minutes = raw.get("idle_lock_minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
             minutes = DEFAULT_IDLE_LOCK_MINUTES
-        return wallets, minutes
+        return StoredMetadata(wallets, minutes, raw.get("allow_file_fallback") is True)
 
-    def save(self, wallets: dict[str, WalletInfo], idle_lock_minutes: int) -> None:
+    def save(
+        self,
+        wallets: dict[str, WalletInfo],
+        idle_lock_minutes: int,
+        *,
+        allow_file_fallback: bool = False,
+    ) -> None:
         data = {
             "version": 1,
             "idle_lock_minutes": idle_lock_minutes,
+            "allow_file_fallback": allow_file_fallback,
             "wallets": [w.to_json() for w in wallets.values()],
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)

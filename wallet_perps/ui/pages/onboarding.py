@@ -4,6 +4,11 @@ Why steps and not one form: each step checks what was just typed (a recovery wor
 pasted key, a password) and says what is wrong right there, before anything is stored.
 The page never touches the keyring itself: it calls :class:`WalletService`, whose
 blocking work runs off the UI thread, and shows progress while it runs.
+
+Where the keys will live is settled first, on the first screen: with an OS keyring a line
+says so; without one (a minimal desktop, a server over X forwarding) the screen says that,
+and Demo, Create and Import stay disabled until the user explicitly chooses the
+encrypted-file keystore. So Create never shows twelve words it then cannot store.
 """
 
 from __future__ import annotations
@@ -22,12 +27,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from wallet_perps.services.wallet_service import DEMO_DEPOSIT_USD, WalletService
+from wallet_perps.services.wallet_service import (
+    DEMO_DEPOSIT_USD,
+    FILE_KEYSTORE_CHOICE,
+    KeyStorage,
+    WalletService,
+)
 
 if TYPE_CHECKING:
     from wallet_perps.wallet.mnemonic import RecoveryPhrase
@@ -37,11 +48,29 @@ __all__ = ["OnboardingPage"]
 log = logging.getLogger(__name__)
 
 KEYS_STAY_HERE = (
-    "Your keys never leave this computer: they are kept in your operating system's keyring, "
-    "encrypted with a password only you know. Wallet Perps signs orders locally and sends "
-    "the venue signatures, never keys."
+    "Your keys never leave this computer: they are encrypted with a password only you know. "
+    "Wallet Perps signs orders locally and sends the venue signatures, never keys."
 )
+CHECKING_STORAGE = "Checking where your keys can be kept…"
+IN_KEYRING = "Keys will be kept in your system keyring (Secret Service)."
+NO_KEYRING = (
+    "No system keyring (Secret Service) was found on this computer, so your keys cannot be "
+    "kept there."
+)
+NO_KEYRING_OTHERWISE = "Or install and unlock gnome-keyring or KWallet, then restart Wallet Perps."
 MIN_PASSWORD = 8
+
+
+def file_keystore_sentence(directory: str) -> str:
+    """The one sentence on what the encrypted-file keystore means (shown before choosing)."""
+    return f"Your password alone protects the file; it lives in {directory}."
+
+
+def in_file(directory: str) -> str:
+    """The first screen's line once the encrypted-file keystore is in use."""
+    return (
+        f"Keys will be kept in an encrypted file in {directory}, protected by your password alone."
+    )
 
 
 def _error_label() -> QLabel:
@@ -84,6 +113,32 @@ def _button_row(
         buttons.append(button)
     layout.addLayout(row)
     return buttons[0], buttons[1]
+
+
+class _Step(QWidget):
+    """One onboarding step. A hidden step claims no height for a width: QStackedLayout asks
+    every page, so the card would otherwise be as tall as the tallest step (the first screen
+    without a keyring) and the short steps would show gaps."""
+
+    def heightForWidth(self, width: int) -> int:
+        return 0 if self.isHidden() else super().heightForWidth(width)
+
+
+class _Steps(QStackedWidget):
+    """The steps; non-current ones get an Ignored size policy, so the size hint and minimum
+    follow the step on show (QStackedLayout skips Ignored pages there)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(self._fit)
+
+    def _fit(self, index: int) -> None:
+        for i in range(self.count()):
+            policy = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            step = self.widget(i)
+            if step is not None:
+                step.setSizePolicy(policy, policy)
+        self.updateGeometry()
 
 
 class _Choice(QPushButton):
@@ -137,35 +192,59 @@ class OnboardingPage(QWidget):
         body = QVBoxLayout(card)
         body.setContentsMargins(28, 24, 28, 24)
         body.setSpacing(12)
-        self.steps = QStackedWidget()
+        self.steps = _Steps()
         self.steps.setObjectName("OnboardingSteps")  # transparent on the card (theme.qss)
         body.addWidget(self.steps)
 
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(can_cancel)
+        self._storage: KeyStorage | None = None
+        self._storage_task: asyncio.Future[Any] | None = None
         self._build_choose()
         self._build_phrase()
         self._build_quiz()
         self._build_import()
         self._build_password()
         self.steps.setCurrentWidget(self.choose_step)
+        self.steps._fit(self.steps.currentIndex())
+        if service.key_storage is not None:
+            self._show_storage(service.key_storage)
+        else:  # nothing can start before we know where the keys would go
+            self._show_storage(None)
+            self._storage_task = asyncio.ensure_future(self._probe_storage())
 
     # ------------------------------------------------------------------ steps
 
     def _build_choose(self) -> None:
-        step = QWidget()
+        step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
         layout.addWidget(_title("Trade perpetual futures from your own wallet"))
         layout.addWidget(_muted(KEYS_STAY_HERE))
+        self.storage_label = QLabel(CHECKING_STORAGE)
+        self.storage_label.setWordWrap(True)
+        self.storage_label.setStyleSheet("font-weight: 600;")
+        self.storage_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.storage_label)
+        self.file_choice_button = QPushButton(FILE_KEYSTORE_CHOICE)
+        self.file_choice_button.setProperty("kind", "primary")
+        self.file_choice_button.clicked.connect(self._choose_file_store)
+        self.file_choice_note = _muted("")
+        self.file_choice_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.storage_error = _error_label()
+        for widget in (self.file_choice_button, self.file_choice_note):
+            widget.hide()
+        layout.addWidget(self.file_choice_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.file_choice_note)
+        layout.addWidget(self.storage_error)
         local = self.service.network == "local"
         self.demo_button = _Choice(
             "Try the demo",
             f"A paper account with ${DEMO_DEPOSIT_USD:,.0f} on the built-in local venue."
             if local
-            else "The demo runs on the local venue: switch network to Local in Settings.",
+            else "The demo runs on the built-in local venue: start with --network local.",
         )
-        self.demo_button.setEnabled(local)
+        self._demo_possible = local
         self.create_button = _Choice(
             "Create a wallet", "A new 12-word recovery phrase that you write down."
         )
@@ -183,8 +262,9 @@ class OnboardingPage(QWidget):
         self.steps.addWidget(step)
 
     def _build_phrase(self) -> None:
-        step = QWidget()
+        step = _Step()
         layout = QVBoxLayout(step)
+        layout.setSpacing(12)
         layout.addWidget(_title("Your recovery phrase"))
         layout.addWidget(
             _muted(
@@ -210,8 +290,9 @@ class OnboardingPage(QWidget):
         self.steps.addWidget(step)
 
     def _build_quiz(self) -> None:
-        step = QWidget()
+        step = _Step()
         layout = QVBoxLayout(step)
+        layout.setSpacing(12)
         layout.addWidget(_title("Check your backup"))
         layout.addWidget(_muted("Type these words from your recovery phrase."))
         self.quiz_fields: list[tuple[QLabel, QLineEdit]] = []
@@ -236,15 +317,12 @@ class OnboardingPage(QWidget):
         self.steps.addWidget(step)
 
     def _build_import(self) -> None:
-        step = QWidget()
+        step = _Step()
         layout = QVBoxLayout(step)
+        layout.setSpacing(12)
         layout.addWidget(_title("Import a wallet"))
-        layout.addWidget(
-            _muted(
-                "Paste your 12 or 24 recovery words (separated by spaces) or a private key "
-                "(64 hex digits). It is encrypted with your password and kept in the OS keyring."
-            )
-        )
+        self.import_note = _muted("")
+        layout.addWidget(self.import_note)
         self.import_edit = QPlainTextEdit()
         self.import_edit.setPlaceholderText("word1 word2 … or 0x…")
         self.import_edit.setFixedHeight(90)
@@ -258,8 +336,9 @@ class OnboardingPage(QWidget):
         self.steps.addWidget(step)
 
     def _build_password(self) -> None:
-        step = QWidget()
+        step = _Step()
         layout = QVBoxLayout(step)
+        layout.setSpacing(12)
         self.password_title = _title("Choose a password")
         layout.addWidget(self.password_title)
         layout.addWidget(
@@ -289,9 +368,77 @@ class OnboardingPage(QWidget):
         self.password_step = step
         self.steps.addWidget(step)
 
+    # ------------------------------------------------------------------ key storage
+
+    async def _probe_storage(self) -> None:
+        try:
+            storage = await self.service.probe_key_storage()
+        except Exception as exc:  # the probe itself never raises; a broken loop might
+            log.warning("key storage probe failed: %s", type(exc).__name__)
+            storage = KeyStorage(False, False, "")
+        try:
+            self._show_storage(storage)
+        except RuntimeError:  # the page was closed (and deleted) while the probe ran
+            log.debug("onboarding page gone before the key storage probe returned")
+
+    def _choose_file_store(self) -> None:
+        if self._storage_task is not None and not self._storage_task.done():
+            return
+        self.file_choice_button.setEnabled(False)
+        self._storage_task = asyncio.ensure_future(self._run_choose_file_store())
+
+    async def _run_choose_file_store(self) -> None:
+        try:
+            storage = await self.service.choose_file_store()
+        except Exception as exc:  # WalletError: the wallet list could not be written
+            self.file_choice_button.setEnabled(True)
+            self._show_error(self.storage_error, str(exc) or type(exc).__name__)
+            return
+        self.storage_error.hide()
+        self._show_storage(storage)
+
+    def _show_storage(self, storage: KeyStorage | None) -> None:
+        """Say where keys will live; offer the file keystore when there is no keyring."""
+        self._storage = storage
+        offer = storage is not None and not storage.can_store
+        if storage is None:
+            self.storage_label.setText(CHECKING_STORAGE)
+        elif storage.keyring:
+            self.storage_label.setText(IN_KEYRING)
+        elif storage.file_chosen:
+            self.storage_label.setText(in_file(storage.file_dir))
+        else:
+            self.storage_label.setText(NO_KEYRING)
+            self.file_choice_note.setText(
+                f"{file_keystore_sentence(storage.file_dir)} {NO_KEYRING_OTHERWISE}"
+            )
+        self.file_choice_button.setVisible(offer)
+        self.file_choice_button.setEnabled(offer)
+        self.file_choice_note.setVisible(offer)
+        ready = storage is not None and storage.can_store
+        self.demo_button.setEnabled(ready and self._demo_possible)
+        self.create_button.setEnabled(ready)
+        self.import_button.setEnabled(ready)
+        hint = "" if ready else "First choose where your keys are kept (above)."
+        for button in (self.create_button, self.import_button):
+            button.setToolTip(hint)
+        where = self._where()
+        self.import_note.setText(
+            "Paste your 12 or 24 recovery words (separated by spaces) or a private key "
+            f"(64 hex digits). It is encrypted with your password and kept in {where}."
+        )
+
+    def _where(self) -> str:
+        storage = self._storage
+        if storage is not None and not storage.keyring:
+            return "an encrypted file"
+        return "your system keyring"
+
     # ------------------------------------------------------------------ navigation
 
     def _start_flow(self, flow: str) -> None:
+        if self._storage is None or not self._storage.can_store:
+            return  # the buttons are disabled then; this guards a programmatic click
         self._flow = flow
         if flow == "demo":
             self.password_title.setText("Choose a password for the demo wallet")
@@ -386,11 +533,11 @@ class OnboardingPage(QWidget):
         elif self._flow == "create" and self._phrase is not None:
             phrase = self._phrase
             job = lambda: self.service.create_from_phrase(phrase, password)  # noqa: E731
-            progress = "Encrypting your wallet and saving it in the keyring…"
+            progress = f"Encrypting your wallet and saving it in {self._where()}…"
         else:
             secret = self.import_edit.toPlainText()
             job = lambda: self.service.import_secret(secret, password)  # noqa: E731
-            progress = "Encrypting your wallet and saving it in the keyring…"
+            progress = f"Encrypting your wallet and saving it in {self._where()}…"
         self._set_busy(True, progress)
         self._task = asyncio.ensure_future(self._run(job))
 

@@ -11,6 +11,10 @@ UX.md "Settings". Why it behaves as it does:
   the user accepts a warning that says so; declining leaves the network as it was.
 * Rotating and revoking the agent wallet, and the idle-lock time (kept by the keystore, not in
   settings.json), are likewise requests the app carries out; the page shows what it is told.
+* "Where your keys are" lists each wallet with its store (the system keyring, or the
+  encrypted file with its path) and, when a keyring exists, offers to move it to the other
+  store (``key_move_requested``); moving to a file asks first, since the password alone then
+  protects it. The app does the move off the UI thread and pushes the new list back.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from PySide6.QtWidgets import (
 
 import wallet_perps
 from wallet_perps.config import NETWORK_NAMES, NETWORKS, NetworkName, Settings, app_dirs
+from wallet_perps.services.wallet_service import WalletLocation
 
 __all__ = [
     "MAX_SLIPPAGE_PCT",
@@ -153,6 +158,8 @@ class SettingsPage(QWidget):
     agent_rotate_requested = Signal()
     agent_revoke_requested = Signal()
     idle_lock_changed = Signal(int)
+    #: (address, "keyring" or "file"): move that wallet's encrypted key to the other store.
+    key_move_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -190,6 +197,7 @@ class SettingsPage(QWidget):
         left.addWidget(self._build_network())
         left.addWidget(self._build_agent())
         left.addWidget(self._build_security())
+        left.addWidget(self._build_keys())
         left.addStretch(1)
         right.addWidget(self._build_trading())
         right.addWidget(self._build_appearance())
@@ -332,6 +340,28 @@ class SettingsPage(QWidget):
         layout.addLayout(row)
         return card
 
+    def _build_keys(self) -> QFrame:
+        card, layout = _section(
+            "Where your keys are",
+            "Each wallet's key is encrypted with its password and kept in the system keyring "
+            "(Secret Service) or in an encrypted file that the password alone protects.",
+        )
+        self.keys_status = QLabel("Checking…")
+        self.keys_status.setWordWrap(True)
+        self.keys_status.setProperty("muted", True)
+        layout.addWidget(self.keys_status)
+        self._key_rows_box = QVBoxLayout()
+        self._key_rows_box.setSpacing(10)
+        layout.addLayout(self._key_rows_box)
+        self.key_rows: dict[str, tuple[QLabel, QPushButton]] = {}
+        self.keys_message = QLabel("")
+        self.keys_message.setWordWrap(True)
+        self.keys_message.hide()
+        layout.addWidget(self.keys_message)
+        self._keyring = False
+        self._file_dir = ""
+        return card
+
     def _build_about(self) -> QFrame:
         card, layout = _section("About")
         self.version_label = QLabel(f"Wallet Perps {app_version()}")
@@ -339,8 +369,8 @@ class SettingsPage(QWidget):
         layout.addWidget(self.version_label)
         about = QLabel(
             "Trade Hyperliquid perpetual futures from a key that never leaves this computer: "
-            "it is encrypted with your password and kept in the system keyring. Settings "
-            "hold nothing secret."
+            "it is encrypted with your password and kept in the system keyring, or in an "
+            "encrypted file if you chose that. Settings hold nothing secret."
         )
         about.setWordWrap(True)
         about.setProperty("muted", True)
@@ -359,6 +389,79 @@ class SettingsPage(QWidget):
 
     def set_agent_status(self, text: str) -> None:
         self.agent_status_label.setText(text or "—")
+
+    def set_key_storage(self, keyring: bool, file_dir: str, rows: list[WalletLocation]) -> None:
+        """Show where each wallet's key is; moving is offered only when a keyring exists."""
+        self._keyring, self._file_dir = keyring, file_dir
+        self.keys_status.setText(
+            "The system keyring is available: a wallet can be moved between it and an "
+            "encrypted file."
+            if keyring
+            else "No system keyring (Secret Service) is available now, so wallets stay in "
+            f"encrypted files in {file_dir}."
+        )
+        while self._key_rows_box.count():
+            item = self._key_rows_box.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.key_rows.clear()
+        for row in rows:
+            self._key_rows_box.addWidget(self._key_row(row))
+
+    def _key_row(self, row: WalletLocation) -> QWidget:
+        box = QWidget()
+        box.setObjectName("KeyRow")
+        box.setStyleSheet("#KeyRow { background: transparent; }")  # sits on the card
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        name = QLabel(f"{row.label} · {row.address[:6]}…{row.address[-4:]}")
+        name.setStyleSheet("font-weight: 600;")
+        name.setToolTip(row.address)
+        layout.addWidget(name)
+        where = QLabel(
+            f"Encrypted file: {row.where}" if row.storage == "file" else "System keyring"
+        )
+        where.setWordWrap(True)
+        where.setProperty("muted", True)
+        where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(where)
+        to = "keyring" if row.storage == "file" else "file"
+        button = QPushButton(
+            "Move to the system keyring" if to == "keyring" else "Move to an encrypted file"
+        )
+        button.setVisible(self._keyring)
+        button.clicked.connect(lambda: self._on_move(row, to))
+        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.key_rows[row.address] = (where, button)
+        return box
+
+    def show_key_message(self, text: str, *, error: bool = False) -> None:
+        """A line under the wallets: a move in progress, done, or why it failed ("" hides)."""
+        self.keys_message.setText(text)
+        self.keys_message.setProperty("role", "error" if error else "")
+        self.keys_message.setProperty("muted", not error)
+        _repolish(self.keys_message)
+        self.keys_message.setVisible(bool(text))
+        for _, button in self.key_rows.values():
+            button.setEnabled(True)
+
+    def _on_move(self, row: WalletLocation, to: str) -> None:
+        if to == "file" and not self._confirm(
+            "Keep this key in an encrypted file?",
+            f"{row.label} ({row.address}) will be kept in an encrypted file instead of the "
+            f"system keyring. Your password alone protects the file; it lives in "
+            f"{self._file_dir}. The keyring entries are deleted once the copy reads back."
+            "\n\nMove it?",
+        ):
+            return
+        for _, button in self.key_rows.values():
+            button.setEnabled(False)
+        self.keys_message.setText("Moving…")
+        self.keys_message.setProperty("role", "")
+        self.keys_message.show()
+        self.key_move_requested.emit(row.address, to)
 
     def set_idle_lock_minutes(self, minutes: int) -> None:
         """Show the keystore's idle-lock time (no signal: it is the app telling us)."""

@@ -39,8 +39,8 @@ class UnlockBar(QFrame):
         layout.setSpacing(10)
         caption = QLabel("Locked")
         caption.setToolTip(
-            "Your keys are encrypted in the OS keyring. Unlock to see your account and trade; "
-            "market data stays live meanwhile."
+            "Your keys are encrypted on this computer (in the system keyring or an encrypted "
+            "file). Unlock to see your account and trade; market data stays live meanwhile."
         )
         layout.addWidget(caption)
         self.wallet_box = QComboBox()
