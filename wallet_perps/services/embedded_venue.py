@@ -1,9 +1,9 @@
 """The built-in local venue as a child process of the app.
 
-The app starts ``wallet-perps-venue`` on a free loopback port with its data under the app's data
-directory (so paper positions survive a restart), waits for the ready line, watches it while the
-app runs (a death is reported so the UI can offer a restart), and stops it on exit. Everything is
-asyncio, so starting and waiting never block the UI's event loop.
+The app starts the venue (:func:`venue_command`) on a free loopback port with its data under the
+app's data directory (so paper positions survive a restart), waits for the ready line, watches it
+while the app runs (a death is reported so the UI can offer a restart), and stops it on exit.
+Everything is asyncio, so starting and waiting never block the UI's event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import logging
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wallet_perps.config import app_dirs
@@ -25,6 +25,26 @@ log = logging.getLogger(__name__)
 def default_data_dir() -> Path:
     """Where the app's built-in venue keeps its paper state (it survives app restarts)."""
     return Path(app_dirs().user_data_dir) / "localvenue"
+
+
+VENUE_CHILD_FLAG = "--venue-child"
+"""In a frozen bundle, the first argument that makes the app's own executable run the venue."""
+
+
+def venue_command(venue_args: Sequence[str], *, frozen: bool | None = None) -> list[str]:
+    """The command line that runs the local venue with ``venue_args``.
+
+    From source, that is this interpreter running the venue module. A PyInstaller bundle has
+    no interpreter able to run ``-m``: ``sys.executable`` is the app itself, so the venue runs
+    as a second process of that same executable, whose entry script (packaging/bundle_entry.py)
+    sends ``--venue-child`` to the venue's ``main`` before anything imports Qt. ``frozen``
+    overrides the detection (for tests).
+    """
+    if frozen is None:
+        frozen = bool(getattr(sys, "frozen", False))
+    if frozen:
+        return [sys.executable, VENUE_CHILD_FLAG, *venue_args]
+    return [sys.executable, "-m", "wallet_perps.localvenue.cli", *venue_args]
 
 
 class EmbeddedVenueError(RuntimeError):
@@ -75,21 +95,20 @@ class EmbeddedVenue:
         self.url = None
         with open(self.log_path, "ab") as log_file:
             self._proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "wallet_perps.localvenue.cli",
-                    "--port",
-                    str(self.port if port is None else port),
-                    "--data",
-                    str(self.data_dir),
-                    "--seed",
-                    str(self.seed),
-                    "--clock-speed",
-                    str(self.clock_speed),
-                    "--exit-with-parent",
-                    *self.extra_args,
-                ],
+                venue_command(
+                    [
+                        "--port",
+                        str(self.port if port is None else port),
+                        "--data",
+                        str(self.data_dir),
+                        "--seed",
+                        str(self.seed),
+                        "--clock-speed",
+                        str(self.clock_speed),
+                        "--exit-with-parent",
+                        *self.extra_args,
+                    ]
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log_file,

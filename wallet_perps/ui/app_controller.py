@@ -40,6 +40,7 @@ from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.ui.theme import style_sheet
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
+from wallet_perps.ui.window_state import restore_placement, saved_placement
 from wallet_perps.wallet.keystore import Keystore
 
 __all__ = ["AppController", "VenueBar"]
@@ -142,6 +143,9 @@ class AppController(QObject):
         window.lock_requested.connect(self._lock_or_unlock)
         window.set_network(network)
         window.set_locked(True)
+        # The window reopens where it was left (or centred, fitting the screen).
+        restore_placement(window, settings.window_geometry, settings.window_maximized)
+        window.closing.connect(self._remember_window)
         self._activity = _ActivityFilter(self.keystore.touch)
         app = QApplication.instance()
         if app is not None:
@@ -193,6 +197,8 @@ class AppController(QObject):
         self._build_pages(self.adapter)
         if self._idle_task is None:
             self._idle_task = asyncio.ensure_future(self.keystore.watch_idle())
+        if not self.wallets.wallets():  # onboarding opens on where keys can live
+            await self.wallets.probe_key_storage()
         self._show_wallet_gate()
         self.ready.emit()
         return True
@@ -245,6 +251,9 @@ class AppController(QObject):
             slippage_pct=self._default_slippage,
             favourites=list(self.settings.favourites),
             on_favourites_changed=self._save_favourites,
+            market=self.settings.last_market or None,
+            interval=self.settings.chart_interval or None,
+            on_selection_changed=self._save_selection,
         )
         wallet = WalletPage(adapter)
         settings = SettingsPage(self.settings)
@@ -255,6 +264,7 @@ class AppController(QObject):
         settings.agent_rotate_requested.connect(lambda: self._agent_action("rotate"))
         settings.agent_revoke_requested.connect(lambda: self._agent_action("revoke"))
         settings.idle_lock_changed.connect(self._set_idle_lock)
+        settings.key_move_requested.connect(self._move_wallet)
         self.pages = {
             "wallet": wallet,
             "trade": trade,
@@ -285,6 +295,34 @@ class AppController(QObject):
         settings_page = self.pages.get("settings")
         if isinstance(settings_page, SettingsPage):
             settings_page.set_agent_status(status)
+            self._spawn(self._show_key_storage(settings_page))
+
+    async def _show_key_storage(self, page: SettingsPage) -> None:
+        """Settings' "Where your keys are" (probing the keyring happens in a thread)."""
+        wallets = self.wallets
+        if wallets is None:
+            return
+        status, rows = await wallets.wallet_locations()
+        if self.pages.get("settings") is page:
+            page.set_key_storage(status.keyring, status.file_dir, rows)
+
+    def _move_wallet(self, address: str, to: str) -> None:
+        wallets = self.wallets
+        page = self.pages.get("settings")
+        if wallets is None or not isinstance(page, SettingsPage) or to not in ("keyring", "file"):
+            return
+
+        async def run() -> None:
+            try:
+                await wallets.move_wallet(address, "file" if to == "file" else "keyring")
+            except Exception as exc:  # WalletError: a sentence; the wallet stayed where it was
+                page.show_key_message(str(exc) or type(exc).__name__, error=True)
+                return
+            where = "an encrypted file" if to == "file" else "the system keyring"
+            page.show_key_message(f"Moved: the key is now kept in {where}.")
+            # The list itself is redrawn on the service's "storage" state.
+
+        self._spawn(run())
 
     def _network_requested(self, network: str) -> None:
         if network in NETWORKS and network != self.network:
@@ -329,6 +367,21 @@ class AppController(QObject):
     def _save_favourites(self, coins: list[str]) -> None:
         self.settings.favourites = list(coins)
         self.settings.save()
+
+    def _save_selection(self, coin: str, interval: str) -> None:
+        """The Trade page's market and chart interval, kept for the next start."""
+        if (coin, interval) != (self.settings.last_market, self.settings.chart_interval):
+            self.settings.last_market, self.settings.chart_interval = coin, interval
+            self.settings.save()
+
+    def _remember_window(self) -> None:
+        """On close: where the window was and whether it was maximised."""
+        geometry, maximized = saved_placement(self.window)
+        self.settings.window_geometry, self.settings.window_maximized = geometry, maximized
+        try:
+            self.settings.save()
+        except OSError as exc:  # a read-only config directory must not stop the exit
+            log.warning("could not save the window's place: %s", exc)
 
     def _release_pages(self) -> None:
         """Let pages drop their market watches before their adapter goes away."""
