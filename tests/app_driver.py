@@ -23,6 +23,7 @@ import ctypes
 import faulthandler
 import gc
 import logging
+import os
 import resource
 import sys
 import threading
@@ -131,9 +132,18 @@ async def _open_position(controller: AppController) -> None:
 def _install_driver(controller: AppController) -> None:
     tasks: list[asyncio.Future[None]] = []
 
+    async def drive_or_exit() -> None:
+        # A driver step that fails must end the process with its reason, not leave the app
+        # running until the test's timeout.
+        try:
+            await _drive(controller)
+        except BaseException as exc:
+            print(f"driver: failed: {type(exc).__name__}: {exc}", flush=True)
+            os._exit(3)
+
     def ready() -> None:
         if not tasks:
-            tasks.append(asyncio.ensure_future(_drive(controller)))
+            tasks.append(asyncio.ensure_future(drive_or_exit()))
 
     controller.ready.connect(ready)
 

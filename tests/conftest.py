@@ -21,6 +21,24 @@ SHARED_DIR = Path(
 FIXTURES_DIR = SHARED_DIR / "hyperliquid" / "fixtures"
 
 
+@pytest.fixture
+def file_keystore_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No OS keyring, in this process and in the app processes a test starts.
+
+    keyring picks its backend once per process, so the environment variable alone does not
+    reach this process when an earlier test already used the keyring: the backend is set here
+    too, and put back afterwards.
+    """
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_app_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     home = tmp_path / "wallet-perps-home"

@@ -43,9 +43,8 @@ class Wallet:
 
 
 @pytest.fixture
-def wallet(_isolated_app_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Wallet]:
+def wallet(_isolated_app_home: Path, file_keystore_only: None) -> Iterator[Wallet]:
     """A phrase wallet stored (encrypted) in the home's file store, as after onboarding."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", NO_KEYRING)
     phrase = RecoveryPhrase.generate(12)
     words = list(phrase.words())
     key_hex = phrase.derive_private_key().hex()

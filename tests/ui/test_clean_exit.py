@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
@@ -28,9 +26,8 @@ RUNS = 3
 
 
 def test_closing_the_window_with_a_position_open_exits_cleanly(
-    _isolated_app_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    _isolated_app_home: Path, file_keystore_only: None, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", NO_KEYRING)  # the file store, here and there
     keystore = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True)
     info, _phrase = keystore.create_demo_wallet(PASSWORD)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
