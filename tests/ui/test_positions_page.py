@@ -106,7 +106,7 @@ def test_a_market_long_shows_the_venues_liquidation_price(
             assert row.labels["size"].text() == f"{format_size(position.size)} BTC"
             assert row.labels["margin"].text().startswith("$")
             assert row.labels["mode"].text() == "cross"
-            assert not row.margin_button.isVisible()  # cross: no add/remove margin
+            assert row.margin_button.isHidden()  # cross: no add/remove margin
             # Distance and gauge follow the live mark: $40 of equity behind $200 is ~19% away.
             distance, mark = row.values["distance"], row.values["mark"]
             assert distance is not None and mark is not None
@@ -219,7 +219,9 @@ def test_adding_isolated_margin_moves_the_liquidation_price_away(
             assert before is not None and before.liquidation_px is not None
             row = await shown_row(page, "ETH")
             await until(lambda: row.values.get("liquidation") == before.liquidation_px, "liq")
-            assert row.labels["mode"].text() == "isolated" and row.margin_button.isVisible()
+            assert row.labels["mode"].text() == "isolated"
+            # A card added to a shown page is shown by its layout a loop turn later.
+            await until(row.margin_button.isVisible, "the margin button of an isolated position")
             QTest.mouseClick(row.margin_button, LEFT)
             dialog = page.dialog
             assert isinstance(dialog, MarginDialog) and dialog.adding

@@ -30,11 +30,7 @@ from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
-from wallet_perps.ui.pages.funding import FundingPage
-from wallet_perps.ui.pages.history import HistoryPage
 from wallet_perps.ui.pages.onboarding import OnboardingPage
-from wallet_perps.ui.pages.positions import PositionsPage
-from wallet_perps.ui.pages.pulse import PulsePage
 from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
@@ -46,6 +42,9 @@ from wallet_perps.wallet.keystore import Keystore
 __all__ = ["AppController", "VenueBar"]
 
 log = logging.getLogger(__name__)
+
+#: How long the other pages wait for the Trade page's first live price before being built.
+FIRST_PRICE_WAIT_S = 2.0
 
 _USER_INPUT = {
     QEvent.Type.KeyPress,
@@ -100,6 +99,9 @@ class AppController(QObject):
     """
 
     ready = Signal()
+    #: The Trade page is in place (the first screen); the other pages follow after its first
+    #: live price is on screen.
+    first_page_ready = Signal()
     wallet_changed = Signal(str)
 
     def __init__(
@@ -194,12 +196,21 @@ class AppController(QObject):
         self.adapter.connection_changed.connect(self.window.set_connection)
         self._unsubscribe.append(self.wallets.state.subscribe(self._on_wallet_state))
         self.window.set_connection(True, self.adapter.latency_ms)
-        self._build_pages(self.adapter)
+        self._release_pages()
+        self.pages = {"trade": self._build_trade_page(self.adapter)}
+        self.window.set_page("trade", self.pages["trade"])
+        self.window.show_page("trade")
         if self._idle_task is None:
             self._idle_task = asyncio.ensure_future(self.keystore.watch_idle())
         if not self.wallets.wallets():  # onboarding opens on where keys can live
             await self.wallets.probe_key_storage()
         self._show_wallet_gate()
+        self.first_page_ready.emit()
+        # The other pages (and pyqtgraph's charts behind them) cost more than the whole first
+        # screen: they are built once its live price is painted, one page per loop turn.
+        await self._first_price_shown(FIRST_PRICE_WAIT_S)
+        await self._build_other_pages(self.adapter)
+        self._show_wallet_identity()
         self.ready.emit()
         return True
 
@@ -243,9 +254,19 @@ class AppController(QObject):
 
     # ------------------------------------------------------------------ pages
 
-    def _build_pages(self, adapter: SessionAdapter) -> None:
-        self._release_pages()
-        trade = TradePage(
+    async def _first_price_shown(self, timeout_s: float) -> None:
+        """Wait (on the loop) until the Trade page shows a live price, at most ``timeout_s``."""
+        trade = self.pages.get("trade")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while isinstance(trade, TradePage) and not trade.has_live_price():
+            if loop.time() >= deadline:
+                return
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0)  # let Qt paint it before the next page is built
+
+    def _build_trade_page(self, adapter: SessionAdapter) -> TradePage:
+        return TradePage(
             adapter,
             confirm_orders=lambda: self.settings.confirm_orders,
             slippage_pct=self._default_slippage,
@@ -255,7 +276,31 @@ class AppController(QObject):
             interval=self.settings.chart_interval or None,
             on_selection_changed=self._save_selection,
         )
-        wallet = WalletPage(adapter)
+
+    async def _build_other_pages(self, adapter: SessionAdapter) -> None:
+        """Every page but Trade, in sidebar order, yielding to the loop between pages."""
+        from wallet_perps.ui.pages.funding import FundingPage
+        from wallet_perps.ui.pages.history import HistoryPage
+        from wallet_perps.ui.pages.positions import PositionsPage
+        from wallet_perps.ui.pages.pulse import PulsePage
+
+        builders: dict[str, Callable[[], QWidget]] = {
+            "wallet": lambda: WalletPage(adapter),
+            "positions": lambda: PositionsPage(adapter),
+            "funding": lambda: FundingPage(adapter),
+            "pulse": lambda: PulsePage(adapter),
+            "history": lambda: HistoryPage(adapter),
+            "settings": self._build_settings_page,
+        }
+        for key, build in builders.items():
+            if self.adapter is not adapter:
+                return  # stopped (or restarted) meanwhile: these pages would be orphans
+            page = build()
+            self.pages[key] = page
+            self.window.set_page(key, page)
+            await asyncio.sleep(0)
+
+    def _build_settings_page(self) -> SettingsPage:
         settings = SettingsPage(self.settings)
         settings.set_network(self.network)
         settings.set_idle_lock_minutes(self.keystore.idle_lock_minutes)
@@ -265,19 +310,7 @@ class AppController(QObject):
         settings.agent_revoke_requested.connect(lambda: self._agent_action("revoke"))
         settings.idle_lock_changed.connect(self._set_idle_lock)
         settings.key_move_requested.connect(self._move_wallet)
-        self.pages = {
-            "wallet": wallet,
-            "trade": trade,
-            "positions": PositionsPage(adapter),
-            "funding": FundingPage(adapter),
-            "pulse": PulsePage(adapter),
-            "history": HistoryPage(adapter),
-            "settings": settings,
-        }
-        for key, page in self.pages.items():
-            self.window.set_page(key, page)
-        self._show_wallet_identity()
-        self.window.show_page("trade")
+        return settings
 
     def _show_wallet_identity(self) -> None:
         """Push who is unlocked (and what may be done with it) to the wallet-aware pages."""

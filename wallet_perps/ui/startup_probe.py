@@ -59,4 +59,4 @@ def install_startup_probe(controller: AppController) -> None:
     watch = _PaintWatch(
         controller, float(t0), Path(report), os.environ.get("WALLET_PERPS_STARTUP_EXIT") == "1"
     )
-    controller.ready.connect(watch.attach)
+    controller.first_page_ready.connect(watch.attach)

@@ -33,8 +33,8 @@ from wallet_perps.core.models import AccountState, OpenOrder
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, reserved_margin
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.widgets.candle_chart import INTERVALS, CandleChart, lookback_ms
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
+from wallet_perps.ui.widgets.lazy_chart import LazyCandleChart, lookback_ms
 from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
 from wallet_perps.ui.widgets.order_book import OrderBook
 from wallet_perps.ui.widgets.order_ticket import (
@@ -51,6 +51,10 @@ from wallet_perps.ui.widgets.recent_trades import RecentTrades
 __all__ = ["TradePage", "seconds_to_next_funding"]
 
 _REDRAW_MS = 100
+#: When the chart is built: this long after the first live price is set (a frame to paint
+#: it), or CHART_FALLBACK_MS after the page is made if no price comes.
+CHART_AFTER_PRICE_MS = 40
+CHART_FALLBACK_MS = 1500
 _UNLOCK = "Unlock your wallet to trade"
 
 
@@ -198,9 +202,15 @@ class TradePage(QWidget):
         # ---- body: chart | book + trades | ticket
         body = QHBoxLayout()
         body.setSpacing(12)
-        self.chart = CandleChart(interval) if interval and interval in INTERVALS else CandleChart()
+        self.chart = LazyCandleChart(interval or "")
         self.chart.interval_changed.connect(self._interval_changed)
         body.addWidget(self.chart, 1)
+        # The chart (pyqtgraph) is built just after the first live price is painted, or after
+        # CHART_FALLBACK_MS if no price comes: the price is what a person looks for first.
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.timeout.connect(self.chart.materialize)
+        self._chart_timer.start(CHART_FALLBACK_MS)
 
         side = QVBoxLayout()
         side.setSpacing(12)
@@ -340,6 +350,15 @@ class TradePage(QWidget):
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
+    def has_live_price(self) -> bool:
+        """True once the selected market's price from the venue is in the header."""
+        coin = self._coin
+        return (
+            coin is not None
+            and self.adapter.context(coin) is not None
+            and (self.price_label.text() != "—")
+        )
+
     def redraw(self) -> None:
         """Redraw header, book, trades, chart lines, position line and ticket estimates."""
         coin = self._coin
@@ -352,6 +371,9 @@ class TradePage(QWidget):
         if ctx is not None:
             price = mid if mid is not None else ctx.mid_px or ctx.mark_px
             self.price_label.setText(format_price(price))
+            timer = self._chart_timer
+            if not self.chart.materialized and timer.remainingTime() > CHART_AFTER_PRICE_MS:
+                timer.start(CHART_AFTER_PRICE_MS)  # once this price is painted
             if ctx.prev_day_px:
                 change = (ctx.mark_px - ctx.prev_day_px) / ctx.prev_day_px * 100
                 self.change_stat.value.setText(f"{change:+.2f}%")

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.models import Candle, OpenOrder, Position
+from wallet_perps.ui.widgets.lazy_chart import INTERVALS
 from wallet_perps.ui.widgets.order_ticket import (
     format_price,
     format_size,
@@ -48,25 +49,10 @@ from wallet_perps.ui.widgets.order_ticket import (
 
 __all__ = ["INTERVALS", "CandleChart", "CandlesItem"]
 
-#: The intervals offered, and how far back each loads (about 300 bars, at most 5000).
-INTERVALS: Mapping[str, int] = {
-    "1m": 60_000,
-    "5m": 300_000,
-    "15m": 900_000,
-    "1h": 3_600_000,
-    "4h": 14_400_000,
-    "1d": 86_400_000,
-}
-BARS_LOADED = 300
 #: Bars shown when a chart (re)loads; the user can zoom and pan from there.
 BARS_SHOWN = 90
 MIN_BARS = 30
 REDRAW_MS = 250
-
-
-def lookback_ms(interval: str) -> int:
-    """How much history to load for ``interval``."""
-    return INTERVALS[interval] * BARS_LOADED
 
 
 class CandlesItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is untyped
