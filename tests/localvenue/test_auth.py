@@ -342,7 +342,7 @@ def test_named_agent_with_expiry(auth: Authenticator) -> None:
     assert auth.extra_agents(MASTER, until) == []
     # An expired agent is pruned for good: approving it again is refused.
     message = refused(lambda: approve(auth, AGENT, until + 1, name="bot1", now=until))
-    assert "cannot be approved again" in message
+    assert message == "Extra agent already used."
 
 
 def test_agent_of_broke_master_must_deposit(auth: Authenticator) -> None:
@@ -363,7 +363,7 @@ def test_new_unnamed_agent_replaces_the_old_one(auth: Authenticator) -> None:
         AGENT2
     )
     message = refused(lambda: approve(auth, AGENT, NOW + 3))
-    assert message.startswith(f"API wallet {AGENT} was deregistered")
+    assert message == "Extra agent already used."
 
 
 def test_same_name_replaces_that_named_agent_only(auth: Authenticator) -> None:
@@ -381,7 +381,7 @@ def test_at_most_three_named_agents(auth: Authenticator) -> None:
         approve(auth, _addr(key), NOW + i, name=f"n{i}")
     approve(auth, AGENT, NOW + 3)  # the unnamed slot is separate
     message = refused(lambda: approve(auth, _addr(keys[3]), NOW + 4, name="n3"))
-    assert message.startswith("Too many named API wallets")
+    assert message == "Too many extra agents for cumulative volume traded. Current limit is 3"
     approve(auth, _addr(keys[3]), NOW + 5, name="n0")  # replacing by name is fine
     assert len(auth.extra_agents(MASTER)) == 3
 
@@ -393,17 +393,20 @@ def test_agent_approval_rules(auth: Authenticator) -> None:
         "Extra agent name must be between 1 and 16 characters long"
     )
     too_far = {**base, "agentName": f"bot valid_until {NOW + MAX_AGENT_VALIDITY_MS + 1}"}
-    assert "180 days" in refused(lambda: auth.approve_agent(MASTER, too_far, NOW))
+    expired = "Agent valid_until already expired."  # live wording, also for > 180 days
+    assert refused(lambda: auth.approve_agent(MASTER, too_far, NOW)) == expired
     past = {**base, "agentName": f"bot valid_until {NOW}"}
-    assert "180 days" in refused(lambda: auth.approve_agent(MASTER, past, NOW))
+    assert refused(lambda: auth.approve_agent(MASTER, past, NOW)) == expired
     self_agent = {**base, "agentAddress": MASTER}
     assert "own address" in refused(lambda: auth.approve_agent(MASTER, self_agent, NOW))
     auth.approve_agent(MASTER, {**base, "agentName": f"bot valid_until {NOW + 1}"}, NOW)
     other = {**base, "agentName": "x"}
-    assert "another user" in refused(lambda: auth.approve_agent(STRANGER, other, NOW))
+    assert refused(lambda: auth.approve_agent(STRANGER, other, NOW)) == (
+        "Extra agent already used."
+    )
     master_as_agent = {**base, "agentAddress": MASTER}
-    assert refused(lambda: auth.approve_agent(STRANGER, master_as_agent, NOW)).endswith(
-        "cannot be an agent."
+    assert refused(lambda: auth.approve_agent(STRANGER, master_as_agent, NOW)) == (
+        f"API wallet {MASTER} is a user and cannot be an API wallet."
     )
 
 
@@ -493,8 +496,182 @@ def test_pickle_round_trip_keeps_behaviour(auth: Authenticator) -> None:
         replay = l1(AGENT2_KEY, nonce=NOW + 3)
         with pytest.raises(AuthError, match=f"^Invalid nonce: duplicate nonce {NOW + 3}$"):
             venue.authenticate(replay, NOW, has_funds=has_funds)
-        with pytest.raises(AuthError, match=r"^API wallet"):
+        with pytest.raises(AuthError, match=r"^Extra agent already used\.$"):
             approve(venue, AGENT, NOW + 4)
         assert venue.authenticate(l1(AGENT3_KEY, nonce=NOW + 5), NOW, has_funds=has_funds) == (
             AuthResult(MASTER, AGENT3)
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 14: nobody acts for another, and a (signer, nonce) pair is accepted at most once.
+
+VICTIM_KEY = _key("victim")
+VICTIM = _addr(VICTIM_KEY)
+
+
+def approve_by(
+    auth: Authenticator,
+    key: str,
+    agent: str,
+    nonce: int,
+    funded: Callable[[str], bool],
+    *,
+    name: str | None = None,
+    now: int = NOW,
+) -> AuthResult:
+    """The server's sequence for an approveAgent signed by ``key``."""
+    signed, posted = A.approve_agent_action(agent, nonce, is_mainnet=False, name=name)
+    req = user(key, signed, posted)
+    result = auth.authenticate(req, now, has_funds=funded)
+    auth.approve_agent(result.account, req.action, now)
+    return result
+
+
+def test_attack_approving_another_users_account_as_agent_is_refused(
+    auth: Authenticator,
+) -> None:
+    """The reported attack: STRANGER approves VICTIM's account as its agent."""
+    funded = {MASTER, STRANGER, VICTIM}.__contains__
+    expected = f"API wallet {VICTIM} is a user and cannot be an API wallet."
+    assert refused(lambda: approve_by(auth, STRANGER_KEY, VICTIM, NOW, funded)) == expected
+    # The refusal burned no nonce and changed no role: the victim still acts as itself ...
+    assert auth.authenticate(l1(VICTIM_KEY, nonce=NOW), NOW, has_funds=funded) == AuthResult(
+        VICTIM, VICTIM
+    )
+    assert auth.user_role(VICTIM, has_funds=funded) == {"role": "user"}
+    # ... and the attacker's nonce is still free for its next (legitimate) action.
+    assert auth.authenticate(l1(STRANGER_KEY, nonce=NOW), NOW, has_funds=funded).signer == (
+        STRANGER
+    )
+
+
+@pytest.mark.parametrize("how", ["funded", "signed", "master", "deposited", "vault"])
+def test_no_kind_of_user_can_be_approved_as_agent(auth: Authenticator, how: str) -> None:
+    """A user is refused whether it holds USDC, once signed, approved agents, or got a deposit."""
+    funded_set = {MASTER, STRANGER}
+    target = VICTIM
+    if how == "funded":
+        funded_set.add(VICTIM)
+    elif how == "signed":  # funded then, broke now: still a user
+        auth.authenticate(l1(VICTIM_KEY, nonce=NOW), NOW, has_funds=lambda a: True)
+    elif how == "master":
+        approve_by(auth, VICTIM_KEY, AGENT, NOW, lambda a: a == VICTIM)
+    elif how == "deposited":
+        auth.note_user(VICTIM)
+    else:
+        target = "0x" + "0" * 38 + "1d"  # the liquidator vault
+    message = refused(
+        lambda: approve_by(auth, STRANGER_KEY, target, NOW + 1, funded_set.__contains__)
+    )
+    assert message == f"API wallet {target} is a user and cannot be an API wallet."
+
+
+def test_agent_is_approved_for_one_master_only_and_never_twice(auth: Authenticator) -> None:
+    funded = {MASTER, STRANGER}.__contains__
+    approve_by(auth, MASTER_KEY, AGENT, NOW, funded)
+    assert refused(lambda: approve_by(auth, STRANGER_KEY, AGENT, NOW, funded)) == (
+        "Extra agent already used."
+    )
+    approve_by(auth, MASTER_KEY, AGENT2, NOW + 1, funded)  # retires AGENT
+    assert refused(lambda: approve_by(auth, STRANGER_KEY, AGENT, NOW + 2, funded)) == (
+        "Extra agent already used."
+    )
+    assert refused(lambda: approve_by(auth, MASTER_KEY, AGENT, NOW + 3, funded)) == (
+        "Extra agent already used."
+    )
+    assert auth.agent_master(AGENT) is None
+    assert auth.agent_master(AGENT2) == MASTER
+
+
+def test_agent_never_becomes_a_user(auth: Authenticator) -> None:
+    """Even holding USDC, an agent's own signatures never act for its own address."""
+    approve(auth, AGENT, NOW)
+    everyone = lambda a: True  # noqa: E731 - the agent's address "has funds" too
+    send = A.usd_send_action(STRANGER, Decimal("1"), NOW + 1, is_mainnet=False)
+    assert refused(lambda: auth.authenticate(user(AGENT_KEY, send), NOW, has_funds=everyone)) == (
+        f"Must deposit before performing actions. User: {AGENT}"
+    )
+    assert auth.authenticate(l1(AGENT_KEY, nonce=NOW + 2), NOW, has_funds=everyone).account == (
+        MASTER
+    )
+    approve(auth, AGENT2, NOW + 3)  # AGENT retired: it acts for nobody now
+    message = refused(
+        lambda: auth.authenticate(l1(AGENT_KEY, nonce=NOW + 4), NOW, has_funds=everyone)
+    )
+    assert message == f"User or API Wallet {AGENT} does not exist."
+    # A deposit (faucet) to an agent is refused; noting it as a user changes nothing.
+    with pytest.raises(AuthError, match="cannot hold funds"):
+        auth.check_may_become_user(AGENT)
+    auth.check_may_become_user(STRANGER)
+    auth.note_user(AGENT)
+    assert auth.user_role(AGENT) == {"role": "missing"}
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_usd_send_to_an_agent_is_refused_before_the_nonce_burns(
+    auth: Authenticator, active: bool
+) -> None:
+    approve(auth, AGENT, NOW)
+    if not active:
+        approve(auth, AGENT2, NOW + 1)
+    send = A.usd_send_action(AGENT, Decimal("5"), NOW + 2, is_mainnet=False)
+    message = refused(lambda: auth.authenticate(user(MASTER_KEY, send), NOW, has_funds=has_funds))
+    assert message.startswith(f"Cannot send USDC to API wallet {AGENT}")
+    ok = A.usd_send_action(STRANGER, Decimal("5"), NOW + 2, is_mainnet=False)
+    assert auth.authenticate(user(MASTER_KEY, ok), NOW, has_funds=has_funds).signer == MASTER
+
+
+def test_attack_replaying_a_retired_agents_requests_is_refused(auth: Authenticator) -> None:
+    """The reported attack: retiring an agent dropped its nonce set, so its requests replayed.
+
+    Its requests are refused after retirement whatever the reason it is asked about (here the
+    agent even gets funds, the way the faucet path could credit it), and retiring it leaves
+    the master's own set alone.
+    """
+    approve(auth, AGENT, NOW)
+    sent = [l1(AGENT_KEY, nonce=NOW + 10 + i) for i in range(3)]
+    for req in sent:
+        assert auth.authenticate(req, NOW, has_funds=has_funds).account == MASTER
+    own = l1(MASTER_KEY, nonce=NOW + 10)
+    auth.authenticate(own, NOW, has_funds=has_funds)
+    approve(auth, AGENT2, NOW + 1)  # replaces (retires) AGENT
+    for funded in (has_funds, lambda a: True):
+        for req in sent:
+            with pytest.raises(AuthError):
+                auth.authenticate(req, NOW, has_funds=funded)
+    assert refused(lambda: auth.authenticate(own, NOW, has_funds=has_funds)) == (
+        f"Invalid nonce: duplicate nonce {NOW + 10}"
+    )
+    # The retired signer's set is kept (in a snapshot too), so even a bookkeeping slip that
+    # let it resolve again could not reuse a nonce.
+    back: Authenticator = pickle.loads(pickle.dumps(auth))
+    for venue in (auth, back):
+        for req in sent:
+            with pytest.raises(AuthError, match=r"^Invalid nonce: duplicate nonce"):
+                venue._check_used(AGENT, req.nonce)
+
+
+def test_expired_agent_is_used_up_whether_or_not_it_was_pruned() -> None:
+    """Verdicts never depend on lazy pruning (info queries prune and are not logged)."""
+    until = NOW + DAY_MS
+    pruned, unpruned = Authenticator(), Authenticator()
+    for auth in (pruned, unpruned):
+        approve(auth, AGENT, NOW, name="bot", valid_until=until)
+    assert pruned.extra_agents(MASTER, until) == []  # prunes
+    for auth in (pruned, unpruned):
+        with pytest.raises(AuthError, match=r"^Extra agent already used\.$"):
+            approve(auth, AGENT, until + 1, name="bot", now=until)
+
+
+def test_zero_address_removes_the_named_agent(auth: Authenticator) -> None:
+    approve(auth, AGENT, NOW, name="bot")
+    approve(auth, "0x" + "0" * 40, NOW + 1, name="bot")
+    assert auth.extra_agents(MASTER) == []
+    message = refused(
+        lambda: auth.authenticate(l1(AGENT_KEY, nonce=NOW + 2), NOW, has_funds=has_funds)
+    )
+    assert message == f"User or API Wallet {AGENT} does not exist."
+    approve(auth, "0x" + "0" * 40, NOW + 3, name="bot")  # nothing to remove: fine
+    approve(auth, AGENT2, NOW + 4, name="bot")
+    assert [a["address"] for a in auth.extra_agents(MASTER)] == [AGENT2]

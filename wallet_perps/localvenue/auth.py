@@ -15,7 +15,18 @@ set, and once the set is full must exceed its smallest member. The window is che
 signature is even recovered (a capture shows a stale nonce refused that way), the set after.
 A nonce is burned as soon as authentication succeeds, like on the real venue, where an order
 rejected inside ``statuses`` still consumed its nonce; pass ``commit=False`` to defer that to
-``commit_nonce``.
+``commit_nonce``. A signer's set is never dropped, whatever happens to it as an agent
+(replaced, removed, expired): the docs warn that a pruned set lets old signed actions replay,
+so the venue keeps it and a (signer, nonce) pair is accepted at most once.
+
+Roles (§5, issue 14): an address is a *user* once it has been funded, signed as a user, been
+acted for by an agent, or approved an agent; it is an *agent* once approved. The two never
+overlap: a user (or the liquidator vault) cannot be approved as an agent, an agent is approved
+for one master only and never again once retired, an address that is or was an agent never
+acts as a user (its user-signed actions get "Must deposit…", its L1 actions once retired "does
+not exist"), and USDC cannot be sent to it. Every refusal of an approval or a transfer happens
+inside ``authenticate``, before the nonce is burned, so a refused action leaves no state behind
+and replaying the input log rebuilds exactly the same roles and nonce sets.
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ from wallet_perps.hyperliquid.signing import (
     recover_l1_signer,
     recover_user_signer,
 )
+from wallet_perps.localvenue.engine_base import LIQUIDATOR_ADDRESS
 from wallet_perps.localvenue.requests import ExchangeRequest
 
 __all__ = [
@@ -56,6 +68,13 @@ MAX_AGENT_NAME_LEN: Final = 16
 MAX_AGENT_VALIDITY_MS: Final = 180 * DAY_MS
 
 _ADDRESS_RE: Final = re.compile(r"0x[0-9a-f]{40}")
+#: ``approveAgent`` naming the zero address removes the agent of that name (live behaviour,
+#: observed on testnet: the slot is emptied and the old agent's next action "does not exist").
+ZERO_ADDRESS: Final = "0x" + "0" * 40
+#: Addresses that hold venue state without a key of their own: never an agent.
+_VENUE_ACCOUNTS: Final = frozenset({LIQUIDATOR_ADDRESS})
+#: User-signed actions that credit another venue account (``withdraw3`` leaves the venue).
+_CREDITING_ACTIONS: Final = frozenset({"usdSend", "spotSend", "sendAsset"})
 _VALID_UNTIL_RE: Final = re.compile(r"(.*) valid_until (\d{1,20})", re.DOTALL)
 
 # Where each error sentence comes from:
@@ -71,8 +90,14 @@ _VALID_UNTIL_RE: Final = re.compile(r"(.*) valid_until (\d{1,20})", re.DOTALL)
 #   third-party catalogue of recorded answers; unverified against the docs.
 # - "Extra agent name must be between 1 and 16 characters long": third-party notes on
 #   approveAgent; unverified.
-# - Everything mentioning "local venue", agent reuse, agent limits and valid_until bounds is
-#   our own wording: no capture was found.
+# - "Extra agent already used.": a live testnet capture (third-party experiment transcript and
+#   several clients that match on it) when an address that already was an agent is approved
+#   again; we also answer it for an address that is another master's agent.
+# - "Too many extra agents for cumulative volume traded. Current limit is 3" and
+#   "Agent valid_until already expired." (sent for a past expiry and for one beyond 180 days):
+#   the same live testnet transcript.
+# - "... is a user and cannot be an API wallet.", "Cannot send USDC to API wallet ...", and
+#   everything mentioning "local venue": our own wording, no capture was found.
 
 
 class AuthError(Exception):
@@ -158,6 +183,10 @@ class Authenticator:
         if req.vault_address is not None:
             raise AuthError(f"Vault not registered: {req.vault_address}")
         self._check_used(signer, req.nonce)
+        if req.action_type == "approveAgent":
+            self._check_approval(account, req.action, now_ms, has_funds, is_known)
+        elif req.action_type in _CREDITING_ACTIONS:
+            self._check_destination(req.action.get("destination"))
         if commit:
             self.commit_nonce(signer, req.nonce)
         self._known.add(account)
@@ -186,8 +215,10 @@ class Authenticator:
         # Transfers, withdrawals and approvals need the master key (§4.2). An agent (or a
         # stranger) signing one is answered "Must deposit…" with its own address, which is what
         # users of agent keys report for usdClassTransfer (PROTOCOL.md §13.4, SDK issue #169).
+        # An address that is or was an agent never acts as a user, even if USDC reached it
+        # somehow: it signs for its master while approved and for nobody afterwards.
         if user_signed:
-            if not has_funds(signer):
+            if self.was_agent(signer) or not has_funds(signer):
                 raise AuthError(f"Must deposit before performing actions. User: {signer}")
             return signer
         agent = self._active_agent(signer, now_ms)
@@ -195,6 +226,8 @@ class Authenticator:
             if not has_funds(agent.master):
                 raise AuthError(f"Must deposit before performing actions. User: {agent.master}")
             return agent.master
+        if self.was_agent(signer):  # replaced, removed or expired (ACCOUNTS-AND-DEXES §3)
+            raise AuthError(f"User or API Wallet {signer} does not exist.")
         if has_funds(signer):
             return signer
         if signer in self._known or (is_known is not None and is_known(signer)):
@@ -234,16 +267,59 @@ class Authenticator:
     # -----------------------------------------------------------------------------------------
     # Agents.
 
-    def approve_agent(self, master: str, action: dict[str, Any], now_ms: int) -> None:
+    def approve_agent(
+        self,
+        master: str,
+        action: dict[str, Any],
+        now_ms: int,
+        *,
+        has_funds: Callable[[str], bool] | None = None,
+        is_known: Callable[[str], bool] | None = None,
+    ) -> None:
         """Register the agent of an authenticated approveAgent action signed by ``master``.
 
         An absent ``agentName`` (or "") approves the unnamed agent, replacing the previous
         unnamed one; a name replaces the agent of that name; up to 3 named agents. A name may
-        end in " valid_until <ms>" (at most 180 days ahead). Replaced and expired agents are
-        retired for good: their addresses are refused if approved again, because their nonce
-        sets are gone and old signed actions could otherwise be replayed (§5).
+        end in " valid_until <ms>" (at most 180 days ahead). The zero address removes the agent
+        of that name. Replaced, removed and expired agents are retired for good (their nonce
+        sets are kept). ``authenticate`` already ran the same checks with the venue's
+        ``has_funds``; they are repeated here so a direct caller gets them too.
         """
         master = str(master).lower()
+        agent, name, valid_until = self._check_approval(
+            master, action, now_ms, has_funds or (lambda _a: False), is_known
+        )
+        self._prune_expired(master, now_ms)
+        slots = self._slots.setdefault(master, {})
+        replaced = slots.get(name)
+        if agent == ZERO_ADDRESS:
+            if replaced is not None:
+                self._retire(replaced)
+            self._known.add(master)
+            return
+        existing = self._agents.get(agent)
+        if existing is not None:  # the same live agent re-approved (new name or expiry): move it
+            slots.pop(existing.name, None)
+        if replaced is not None and replaced != agent:
+            self._retire(replaced)
+        slots[name] = agent
+        self._agents[agent] = _Agent(agent, master, name, valid_until)
+        self._known.add(master)
+
+    def _check_approval(
+        self,
+        master: str,
+        action: dict[str, Any],
+        now_ms: int,
+        has_funds: Callable[[str], bool],
+        is_known: Callable[[str], bool] | None,
+    ) -> tuple[str, str, int | None]:
+        """Refuse an approval that would break a rule; returns (agent, name, valid_until).
+
+        Pure: it decides from the state and ``now_ms`` alone, never from whether an expired
+        agent happened to be pruned yet (info queries prune lazily and are not in the input
+        log), so replay reaches the same verdicts.
+        """
         agent_raw = action.get("agentAddress")
         agent = agent_raw.lower() if isinstance(agent_raw, str) else ""
         if not _ADDRESS_RE.fullmatch(agent):
@@ -258,36 +334,69 @@ class Authenticator:
                 f"Extra agent name must be between 1 and {MAX_AGENT_NAME_LEN} characters long"
             )
         if valid_until is not None and not now_ms < valid_until <= now_ms + MAX_AGENT_VALIDITY_MS:
-            raise AuthError("Agent valid_until must be in the future and at most 180 days ahead.")
+            raise AuthError("Agent valid_until already expired.")
+        if agent == ZERO_ADDRESS:
+            return agent, name, valid_until
         if agent == master:
             raise AuthError("Cannot approve own address as an API wallet.")
-        if agent in self._retired:
-            raise AuthError(
-                f"API wallet {agent} was deregistered and cannot be approved again; "
-                "generate a new API wallet."
-            )
-        if agent in self._slots:
-            raise AuthError(f"API wallet {agent} is a master account and cannot be an agent.")
         existing = self._agents.get(agent)
-        if existing is not None and existing.master != master:
-            raise AuthError(f"API wallet {agent} is already approved by another user.")
-
-        self._prune_expired(master, now_ms)
-        slots = self._slots.setdefault(master, {})
-        replaced = slots.get(name)
-        named = [n for n, a in slots.items() if n and a != agent]
-        if name and replaced is None and len(named) >= MAX_NAMED_AGENTS:
+        live_here = (
+            existing is not None
+            and existing.master == master
+            and (existing.valid_until is None or now_ms < existing.valid_until)
+        )
+        if agent in self._retired or (self.was_agent(agent) and not live_here):
+            raise AuthError("Extra agent already used.")
+        if self.is_user(agent, has_funds=has_funds, is_known=is_known):
+            raise AuthError(f"API wallet {agent} is a user and cannot be an API wallet.")
+        slots = self._slots.get(master, {})
+        live_named = {
+            n
+            for n, a in slots.items()
+            if n and a != agent and self._active_agent_at(a, now_ms) is not None
+        }
+        if name and name not in live_named and len(live_named) >= MAX_NAMED_AGENTS:
             raise AuthError(
-                f"Too many named API wallets: at most {MAX_NAMED_AGENTS}; "
-                "reuse a name to replace one."
+                "Too many extra agents for cumulative volume traded. "
+                f"Current limit is {MAX_NAMED_AGENTS}"
             )
-        if existing is not None:  # the same agent re-approved (new name or expiry): move it
-            slots.pop(existing.name, None)
-        if replaced is not None and replaced != agent:
-            self._retire(replaced)
-        slots[name] = agent
-        self._agents[agent] = _Agent(agent, master, name, valid_until)
-        self._known.add(master)
+        return agent, name, valid_until
+
+    def _check_destination(self, destination: Any) -> None:
+        """USDC never reaches an address that is or was an agent: it would become a user."""
+        if isinstance(destination, str) and self.was_agent(destination.lower()):
+            raise AuthError(
+                f"Cannot send USDC to API wallet {destination.lower()}; "
+                "send it to the account it trades for."
+            )
+
+    def was_agent(self, address: str) -> bool:
+        """Whether ``address`` is, or has ever been, an approved agent (of any master)."""
+        address = str(address).lower()
+        return address in self._agents or address in self._retired
+
+    def is_user(
+        self,
+        address: str,
+        *,
+        has_funds: Callable[[str], bool] | None = None,
+        is_known: Callable[[str], bool] | None = None,
+    ) -> bool:
+        """Whether ``address`` is, or has been, a user (or a venue account such as the vault)."""
+        address = str(address).lower()
+        return (
+            address in self._known
+            or address in self._slots
+            or address in _VENUE_ACCOUNTS
+            or (has_funds is not None and has_funds(address))
+            or (is_known is not None and is_known(address))
+        )
+
+    def check_may_become_user(self, address: str) -> None:
+        """Raise ``AuthError`` if ``address`` may not hold funds (call before a faucet credit)."""
+        address = str(address).lower()
+        if self.was_agent(address):
+            raise AuthError(f"{address} is an API wallet and cannot hold funds.")
 
     def _retire(self, agent: str) -> None:
         record = self._agents.pop(agent, None)
@@ -296,14 +405,20 @@ class Authenticator:
             if slots.get(record.name) == agent:
                 del slots[record.name]
         self._retired.add(agent)
-        self._nonces.pop(agent, None)
+        # Its used-nonce set stays: dropping it would let what it signed be replayed (§5).
 
     def _active_agent(self, address: str, now_ms: int | None) -> _Agent | None:
+        record = self._active_agent_at(address, now_ms)
+        if record is None and address in self._agents:
+            self._retire(address)  # expired: pruned for good
+        return record
+
+    def _active_agent_at(self, address: str, now_ms: int | None) -> _Agent | None:
+        """The agent's record if approved and, given ``now_ms``, not expired (no pruning)."""
         record = self._agents.get(address)
         if record is None:
             return None
         if now_ms is not None and record.valid_until is not None and now_ms >= record.valid_until:
-            self._retire(address)
             return None
         return record
 
@@ -351,5 +466,11 @@ class Authenticator:
         return {"role": role}
 
     def note_user(self, address: str) -> None:
-        """Remember a user (e.g. on deposit) so that, broke later, it hears "Must deposit…"."""
-        self._known.add(str(address).lower())
+        """Remember a user (e.g. on deposit) so that, broke later, it hears "Must deposit…".
+
+        An address that is or was an agent is not recorded: it never becomes a user (the
+        server should have refused the credit with ``check_may_become_user``).
+        """
+        address = str(address).lower()
+        if not self.was_agent(address):
+            self._known.add(address)
