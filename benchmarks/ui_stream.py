@@ -115,7 +115,9 @@ class Child:
     shown when the child fails.
     """
 
-    def __init__(self, cmd: Sequence[str], *, stdin: bool = False) -> None:
+    def __init__(
+        self, cmd: Sequence[str], *, stdin: bool = False, env: dict[str, str] | None = None
+    ) -> None:
         # Lives as long as the child; closed in stop().
         self.err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self.cmd = " ".join(cmd)
@@ -126,7 +128,7 @@ class Child:
             stderr=self.err,
             text=True,
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.line = ""
 
@@ -232,8 +234,18 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
     return await reader.readexactly(length)
 
 
-async def _post_json(http: aiohttp.ClientSession, url: str, body: Any) -> Any:
-    async with http.post(url, json=body) as resp:
+#: The environment variable that hands the venue's admin token (for /sim/faucet) to the driver.
+ADMIN_TOKEN_ENV = "WALLET_PERPS_VENUE_ADMIN_TOKEN"
+
+
+def _admin(token: str) -> dict[str, str]:
+    return {"X-Wallet-Perps-Admin": token}
+
+
+async def _post_json(
+    http: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str] | None = None
+) -> Any:
+    async with http.post(url, json=body, headers=headers) as resp:
         resp.raise_for_status()
         return await resp.json()
 
@@ -249,6 +261,7 @@ async def driver_prepare(args: argparse.Namespace) -> list[list[bytes]]:
                 http,
                 f"{url}/sim/faucet",
                 {"user": address_from_private_key(key), "usdc": "10000000"},
+                _admin(os.environ[ADMIN_TOKEN_ENV]),
             )
             assert answer == {"status": "ok"}, answer
         meta, ctxs = await _post_json(http, f"{url}/info", {"type": "metaAndAssetCtxs"})
@@ -603,7 +616,12 @@ async def run_app(
         key = private_key(90_000 + args.seed)
         user = address_from_private_key(key).lower()
         async with aiohttp.ClientSession() as http:
-            await _post_json(http, f"{url}/sim/faucet", {"user": user, "usdc": "10000"})
+            await _post_json(
+                http,
+                f"{url}/sim/faucet",
+                {"user": user, "usdc": "10000"},
+                _admin(args.admin_token),
+            )
         session = TradingSession(url, KeySigner(key), user, False, ws_options=ws_options)
     else:
         session = TradingSession(url, ws_options=ws_options)
@@ -690,6 +708,9 @@ def measure(args: argparse.Namespace) -> Outcome:
     driver: Child | None = None
     try:
         url = venue.wait_line()
+        # The venue's second line: "admin-token <token>" for its /sim admin routes.
+        assert venue.proc.stdout is not None
+        args.admin_token = venue.proc.stdout.readline().strip().split(" ", 1)[1]
         coins = watched_coins(url, args.markets)
         driver = Child(
             [
@@ -707,6 +728,7 @@ def measure(args: argparse.Namespace) -> Outcome:
                 str(args.lanes),
             ],
             stdin=True,
+            env={ADMIN_TOKEN_ENV: args.admin_token},
         )
         qInstallMessageHandler(_quiet_qt)
         app = QApplication.instance() or QApplication(sys.argv[:1])

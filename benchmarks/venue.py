@@ -196,7 +196,9 @@ def venue_cmd(data: Path, *, flow: bool, profile: Path | None) -> list[str]:
         cmd += ["-m", "wallet_perps.localvenue.cli"]
     else:
         cmd += ["-m", "wallet_perps.localvenue.cli"]
-    cmd += ["--port", "0", "--data", str(data)]
+    # The WebSocket count opens --ws-clients connections from loopback, more than the
+    # Hyperliquid-like default of 10 per client.
+    cmd += ["--port", "0", "--data", str(data), "--max-connections-per-ip", "10000"]
     if not flow:
         cmd.append("--no-flow")
     return cmd
@@ -280,17 +282,24 @@ def private_key(index: int) -> str:
     return "0x" + f"{index + 1:064x}"
 
 
-async def post_json(session: aiohttp.ClientSession, url: str, body: Any) -> Any:
-    async with session.post(url, json=body) as resp:
+async def post_json(
+    session: aiohttp.ClientSession, url: str, body: Any, headers: dict[str, str] | None = None
+) -> Any:
+    async with session.post(url, json=body, headers=headers) as resp:
         resp.raise_for_status()
         return await resp.json()
 
 
-async def fund(url: str, addresses: list[str]) -> None:
+async def fund(url: str, data: Path, addresses: list[str]) -> None:
+    """Paper USDC through the admin route, with the token the venue wrote to its data dir."""
+    token = (data / "admin-token").read_text().strip()
     async with aiohttp.ClientSession() as session:
         for address in addresses:
             answer = await post_json(
-                session, f"{url}/sim/faucet", {"user": address, "usdc": "10000000"}
+                session,
+                f"{url}/sim/faucet",
+                {"user": address, "usdc": "10000000"},
+                {"X-Wallet-Perps-Admin": token},
             )
             assert answer == {"status": "ok"}, answer
 
@@ -357,7 +366,7 @@ async def bench_orders(args: argparse.Namespace) -> tuple[LoadResult, LoadResult
     with tempfile.TemporaryDirectory(prefix="venue-bench-") as tmp:
         profile = Path(args.profile_orders) if args.profile_orders else None
         with Server(venue_cmd(Path(tmp), flow=False, profile=profile)) as venue:
-            await fund(venue.url, addresses)
+            await fund(venue.url, Path(tmp), addresses)
             markets = await market_info(venue.url)
             asset, sz_decimals, oracle = markets[args.coin]
             t0 = time.perf_counter()
@@ -510,7 +519,7 @@ async def bench_ws(args: argparse.Namespace) -> tuple[WsResult, WsResult]:
                 for kind in ("l2Book", "trades", "bbo", "activeAssetCtx"):
                     subs.append({"type": kind, "coin": coin})
             keys = [private_key(10_000 + i) for i in range(args.ws_drive_clients)]
-            await fund(venue.url, [address_from_private_key(k) for k in keys])
+            await fund(venue.url, Path(tmp), [address_from_private_key(k) for k in keys])
             driver = None
             stop = asyncio.Event()
             if args.ws_drive_orders > 0:

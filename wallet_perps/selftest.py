@@ -297,7 +297,13 @@ async def _services(run: _Run) -> None:
             metadata=MetadataFile(run.home / "config" / "wallets.json"),
             file_store_dir=run.home / "data" / "keystore",
         )
-        wallets = WalletService(keystore, session, "local", base_url=session.http.base_url)
+        wallets = WalletService(
+            keystore,
+            session,
+            "local",
+            base_url=session.http.base_url,
+            admin_token=venue.admin_token,
+        )
         started = time.monotonic()
         address = await wallets.create_demo(secrets.token_urlsafe(18))
         seconds = time.monotonic() - started

@@ -1,6 +1,7 @@
 """Runs inside the official hyperliquid-python-sdk's own virtualenv, against a local venue.
 
-Usage: python sdk_scenario.py BASE_URL
+Usage: python sdk_scenario.py BASE_URL ADMIN_TOKEN
+(the token is for the venue's own /sim/faucet only; every SDK call is the SDK's, unchanged)
 Prints one JSON object: what each SDK call answered. The pytest side (test_sdk_oracle.py)
 asserts on it. This file imports the SDK and must never be imported by the app or by pytest.
 """
@@ -20,16 +21,21 @@ from hyperliquid.exchange import Exchange
 from hyperliquid.info import Info
 
 
-def faucet(base: str, user: str, usdc: str) -> None:
-    answer = requests.post(f"{base}/sim/faucet", json={"user": user, "usdc": usdc}, timeout=10)
+def faucet(base: str, token: str, user: str, usdc: str) -> None:
+    answer = requests.post(
+        f"{base}/sim/faucet",
+        json={"user": user, "usdc": usdc},
+        headers={"X-Wallet-Perps-Admin": token},
+        timeout=10,
+    )
     answer.raise_for_status()
     assert answer.json() == {"status": "ok"}, answer.text
 
 
-def main(base: str) -> dict[str, Any]:
+def main(base: str, token: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     master = eth_account.Account.create()
-    faucet(base, master.address, "100000")
+    faucet(base, token, master.address, "100000")
 
     info = Info(base, skip_ws=False)
     out["meta_first"] = info.meta()["universe"][0]["name"]
@@ -96,7 +102,7 @@ def main(base: str) -> dict[str, Any]:
 
 if __name__ == "__main__":
     try:
-        result = main(sys.argv[1])
+        result = main(sys.argv[1], sys.argv[2])
     except Exception:
         print(json.dumps({"crash": traceback.format_exc()}))
         sys.exit(1)

@@ -26,7 +26,10 @@ def sdk_session() -> Iterator[dict[str, Any]]:
     venue = VenueProcess("--seed", "7")
     try:
         run = subprocess.run(
-            [str(python), str(SCENARIO), venue.url], capture_output=True, text=True, timeout=180
+            [str(python), str(SCENARIO), venue.url, str(venue.admin_token)],
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
     finally:
         venue.stop()

@@ -5,7 +5,12 @@ More than a thousand malformed requests (seeded, so every run sends the same one
 WebSocket connections. Each HTTP answer must be a venue-style refusal: a 4xx with a text body,
 or, for /exchange and the /sim admin routes, HTTP 200 with ``{"status":"err","response":str}``.
 Never a 5xx, never a dropped connection. Afterwards the process is still up, a funded
-account is exactly as it was, and a valid signed order still rests.
+account and a funded bystander are exactly as they were, and a valid signed order still rests.
+
+Browser-style requests (text/plain, form or multipart bodies, an Origin header) and admin
+requests without the venue's token are refused (415 or 403) whatever their body; WebSocket
+limits (subscriptions per connection, connections per client, unknown coins) are answered in
+Hyperliquid's words.
 
 Signed requests are mutations of envelopes the venue has *already executed*: a mutation that
 happened to keep the signature valid would then hit "duplicate nonce" rather than trade.
@@ -27,7 +32,7 @@ import aiohttp
 import pytest
 from eth_account import Account
 
-from tests.venue_process import VenueProcess
+from tests.venue_process import ADMIN_HEADER, VenueProcess
 from wallet_perps.hyperliquid.actions import (
     LimitType,
     OrderSpec,
@@ -47,6 +52,15 @@ PATHS = ("/info", "/exchange", "/sim/faucet", "/sim/oracle")
 Json = Any
 Case = tuple[str, str, str, bytes, dict[str, str]]  # (category, method, path, body, headers)
 JSON_HEADERS = {"Content-Type": "application/json"}
+#: Bodies a browser may POST cross-origin without a CORS preflight (plus a missing type).
+BROWSER_TYPES = (
+    "text/plain",
+    "text/plain;charset=UTF-8",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "application/jsonx",
+    "",
+)
 
 
 # ----------------------------------------------------------------------------- the account
@@ -90,6 +104,7 @@ async def account_view(http: HyperliquidHttp, user: str) -> dict[str, Any]:
             {"type": "userNonFundingLedgerUpdates", "user": user, "startTime": 0}
         ),
         "role": await http.info({"type": "userRole", "user": user}),
+        "userFunding": await http.info({"type": "userFunding", "user": user, "startTime": 0}),
     }
 
 
@@ -344,12 +359,17 @@ def sim_cases(rng: random.Random, evil: list[Json], funded: str) -> Iterator[tup
         yield "sim:oracle", doc
 
 
-def http_cases(rng: random.Random, user: str, envelopes: list[dict[str, Any]]) -> list[Case]:
+def http_cases(
+    rng: random.Random, user: str, envelopes: list[dict[str, Any]], token: str
+) -> list[Case]:
     evil = evil_values(rng)
     cases: list[Case] = []
+    admin = {ADMIN_HEADER: token}
 
     def add(category: str, path: str, raw: bytes, headers: dict[str, str] | None = None) -> None:
-        cases.append((category, "POST", path, raw, JSON_HEADERS if headers is None else headers))
+        if headers is None:
+            headers = {**JSON_HEADERS, **(admin if path.startswith("/sim") else {})}
+        cases.append((category, "POST", path, raw, headers))
 
     for i in range(120):
         raw = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 600)))
@@ -413,8 +433,29 @@ def http_cases(rng: random.Random, user: str, envelopes: list[dict[str, Any]]) -
     for path in PATHS:
         cases.append(("wrong-method", "GET", path, b"", {}))
         cases.append(("wrong-method", "PUT", path, body({"type": "meta"}), JSON_HEADERS))
-        add("no-content-type", path, body({"type": "meta"}), {})
-        add("text-content-type", path, body({"type": "meta"}), {"Content-Type": "text/plain"})
+        add("no-content-type", path, body({"type": "meta"}), admin)
+    # What a web page can send: each would be a valid request if the venue read it.
+    valid_for = {
+        "/info": {"type": "clearinghouseState", "user": user},
+        "/exchange": envelopes[0],
+        "/sim/faucet": {"user": user, "usdc": "1000"},
+        "/sim/oracle": {"coin": "BTC", "px": "1"},
+    }
+    for path, doc in valid_for.items():
+        for kind in BROWSER_TYPES:
+            typed = {"Content-Type": kind} if kind else {}
+            add("browser-content-type", path, body(doc), {**typed, **admin})
+            add("browser-origin", path, body(doc), {**typed, "Origin": "https://evil.example"})
+        if path.startswith("/sim"):
+            origin = {**JSON_HEADERS, **admin, "Origin": "https://evil.example"}
+            add("sim-origin", path, body(doc), origin)
+            add("sim-no-token", path, body(doc), JSON_HEADERS)
+            add("sim-wrong-token", path, body(doc), {**JSON_HEADERS, ADMIN_HEADER: token[:-1]})
+            add("sim-empty-token", path, body(doc), {**JSON_HEADERS, ADMIN_HEADER: ""})
+    for kind in ("userFunding", "userNonFundingLedgerUpdates"):
+        add("info-missing-startTime", "/info", body({"type": kind, "user": user}))
+    for amount in ("1e3", " 1", "1 ", "1_0", "NaN", "+1", "0x10", "\uff11", "1,000", 1000):
+        add("sim:faucet-amount", "/sim/faucet", body({"user": user, "usdc": amount}))
     for path in ("/nope", "/sim", "/sim/other", "/info/extra", "/exchange/"):
         add("unknown-path", path, body({"type": "meta"}))
     return cases
@@ -438,10 +479,20 @@ async def send(
             return f"BAD dropped {category} {path}: {exc!r}"
     if 400 <= status < 500:
         return f"{group} {status}" if text else f"BAD empty {status} {category} {path}"
-    if status == 200 and path == "/info" and category.endswith("content-type"):
-        # A well-formed info body without the JSON content type: the venue is lenient there
-        # (axum would say 415); what matters is that it answers at all.
-        return "/info 200 (content type not checked)"
+    expected = {
+        "browser-content-type": 415,
+        "no-content-type": 415,
+        "browser-origin": 403 if path.startswith("/sim") else 415,
+        "sim-origin": 403,
+        "sim-no-token": 403,
+        "sim-wrong-token": 403,
+        "sim-empty-token": 403,
+        "info-missing-startTime": 422,
+    }.get(category)
+    if expected is not None and status != expected:
+        return f"BAD {status} (not {expected}) {category} {path}: {text[:200]}"
+    if category == "sim:faucet-amount" and (status != 200 or '"err"' not in text):
+        return f"BAD {status} {category} {path}: {text[:200]} <- {raw[:100]!r}"
     if status == 200 and path in ("/exchange", "/sim/faucet", "/sim/oracle"):
         try:
             answer = json.loads(text)
@@ -555,6 +606,83 @@ async def ws_fuzz(url: str, frames: list[str], counts: Counter[str]) -> None:
             counts["ws closed 1009 (oversized frame)"] += 1
 
 
+async def oracle_prices(http: HyperliquidHttp) -> list[Decimal]:
+    """Every market's oracle price (they walk a little with venue time, even without flow)."""
+    _, ctxs = await http.info({"type": "metaAndAssetCtxs"})
+    return [Decimal(ctx["oraclePx"]) for ctx in ctxs]
+
+
+def assert_oracles_unmoved(before: list[Decimal], after: list[Decimal]) -> None:
+    """No refused /sim/oracle request moved a price (they ask for 1 or double; the walk is
+    far smaller than 5% over a test)."""
+    moved = [(b, a) for b, a in zip(before, after, strict=True) if abs(a - b) > b / 20]
+    assert not moved, moved
+
+
+async def _until_pong(ws: aiohttp.ClientWebSocketResponse) -> list[dict[str, Any]]:
+    await ws.send_str('{"method": "ping"}')
+    seen = []
+    while True:
+        msg = await asyncio.wait_for(ws.receive(), 30)
+        assert msg.type is aiohttp.WSMsgType.TEXT, (msg, ws.close_code)
+        data = json.loads(msg.data)
+        if data["channel"] == "pong":
+            return seen
+        seen.append(data)
+
+
+async def ws_limits(url: str, counts: Counter[str]) -> None:
+    """Hyperliquid's WebSocket limits (PROTOCOL.md §8.1), each answered in its words."""
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, max_msg_size=0) as ws:
+            await ws.receive()
+            # Unknown coins: nothing to route, refused like any invalid subscription.
+            unknown: list[dict[str, Any]] = [
+                {"type": "l2Book", "coin": "ZZZ"},
+                {"type": "l2Book", "coin": "btc", "nSigFigs": 5},
+                {"type": "trades", "coin": "BTC "},
+                {"type": "bbo", "coin": ""},
+                {"type": "candle", "coin": "NOPE", "interval": "1m"},
+                {"type": "activeAssetCtx", "coin": "ETH-PERP"},
+                {"type": "activeAssetData", "user": "0x" + "56" * 20, "coin": "ZZZ"},
+            ]
+            for sub in unknown:
+                await ws.send_str(json.dumps({"method": "subscribe", "subscription": sub}))
+            answers = await _until_pong(ws)
+            assert [a["channel"] for a in answers] == ["error"] * len(unknown), answers
+            assert all(a["data"].startswith("Invalid subscription") for a in answers)
+            counts["ws error (unknown coin)"] += len(answers)
+            # 1000 subscriptions per connection; the 1001st is refused, the rest keep working.
+            users = ["0x" + f"{i:040x}" for i in range(1, 1002)]
+            for user in users:
+                sub = {"type": "userFundings", "user": user}
+                await ws.send_str(json.dumps({"method": "subscribe", "subscription": sub}))
+            answers = await _until_pong(ws)
+            acks = [a for a in answers if a["channel"] == "subscriptionResponse"]
+            errors = [a["data"] for a in answers if a["channel"] == "error"]
+            assert len(acks) == 1000, len(acks)
+            assert errors == ["Cannot subscribe to more than 1000 channels."], errors
+            counts["ws error (1000 subscriptions)"] += 1
+        # 10 connections per client (all of loopback is one client): the 11th is refused.
+        held = [await session.ws_connect(url) for _ in range(10)]
+        try:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await session.ws_connect(url)
+            assert refused.value.status == 429
+            counts["ws refused 429 (11th connection)"] += 1
+            await held.pop().close()
+            for _ in range(100):  # the venue frees the slot once it has seen the close
+                try:
+                    held.append(await session.ws_connect(url))
+                    break
+                except aiohttp.WSServerHandshakeError:
+                    await asyncio.sleep(0.1)
+            assert len(held) == 10, "a freed connection slot was not reusable"
+        finally:
+            for ws in held:
+                await ws.close()
+
+
 # --------------------------------------------------------------------------------- the test
 
 
@@ -571,11 +699,18 @@ async def test_malformed_requests_get_venue_answers_and_change_nothing(
     rng = random.Random(SEED)
     trader = Trader()
     async with HyperliquidHttp(venue.url) as http, aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{venue.url}/sim/faucet", json={"user": trader.address, "usdc": "10000"}
-        ) as resp:
-            assert await resp.json() == {"status": "ok"}
+        bystander = Trader()
+        for funded in (trader, bystander):
+            async with session.post(
+                f"{venue.url}/sim/faucet",
+                json={"user": funded.address, "usdc": "10000"},
+                headers=venue.admin_headers,
+            ) as resp:
+                assert await resp.json() == {"status": "ok"}
         px = Decimal((await http.info({"type": "allMids"}))["BTC"]).to_integral_value()
+        check_statuses(
+            await http.exchange(bystander.l1(order_action([buy(px - 4000)]))), expected=1
+        )
         order_env = trader.l1(order_action([buy(px - 5000)]))
         [resting] = check_statuses(await http.exchange(order_env), expected=1)
         assert isinstance(resting, Resting)
@@ -587,8 +722,11 @@ async def test_malformed_requests_get_venue_answers_and_change_nothing(
         envelopes = [order_env, send_env, cancel_env]
         before = await account_view(http, trader.address)
         friend_before = await account_view(http, friend)
+        bystander_before = await account_view(http, bystander.address)
+        oracle_before = await oracle_prices(http)
 
-        cases = http_cases(rng, trader.address, envelopes)
+        assert venue.admin_token is not None
+        cases = http_cases(rng, trader.address, envelopes, venue.admin_token)
         assert len(cases) >= 1_000
         gate = asyncio.Semaphore(CONCURRENCY)
         started = time.monotonic()
@@ -603,10 +741,13 @@ async def test_malformed_requests_get_venue_answers_and_change_nothing(
         frames = ws_frames(rng, envelopes, trader.address)
         ws_counts: Counter[str] = Counter()
         await ws_fuzz(venue.ws_url, frames, ws_counts)
+        await ws_limits(venue.ws_url, ws_counts)
 
         assert venue.proc.poll() is None, "the venue process died"
         assert await account_view(http, trader.address) == before
         assert await account_view(http, friend) == friend_before
+        assert await account_view(http, bystander.address) == bystander_before
+        assert_oracles_unmoved(oracle_before, await oracle_prices(http))
         [outcome] = check_statuses(
             await http.exchange(trader.l1(order_action([buy(px - 6000)]))), expected=1
         )
@@ -629,13 +770,14 @@ def test_oracle_route_refuses_prices_that_are_not_ticks() -> None:
     from tests.venue_process import VenueProcess
 
     venue = VenueProcess("--no-flow")
+    headers = {"Content-Type": "application/json", **venue.admin_headers}
     try:
         answers = []
-        for px in ("1e-400", "0.0000001", "97123.45", "abc"):
+        for px in ("1e-400", "0.0000001", "97123.45", "abc", "1e3", " 97123", "97_123"):
             request = urllib.request.Request(
                 f"{venue.url}/sim/oracle",
                 data=json.dumps({"coin": "BTC", "px": px}).encode(),
-                headers={"Content-Type": "application/json"},
+                headers=headers,
             )
             with urllib.request.urlopen(request, timeout=10) as response:
                 answers.append(json.loads(response.read()))
@@ -643,7 +785,7 @@ def test_oracle_route_refuses_prices_that_are_not_ticks() -> None:
         ok = urllib.request.Request(
             f"{venue.url}/sim/oracle",
             data=json.dumps({"coin": "BTC", "px": "97123"}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=headers,
         )
         with urllib.request.urlopen(ok, timeout=10) as response:
             assert json.loads(response.read()) == {"status": "ok"}

@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 from eth_account import Account
 
-from tests.venue_process import REPO, VenueProcess
+from tests.venue_process import REPO, VenueProcess, admin_headers
 from wallet_perps.core.risk import AccountRisk, PositionRisk, Tier, TierSchedule
 from wallet_perps.hyperliquid.actions import (
     LimitType,
@@ -104,7 +104,7 @@ async def fill(http: HyperliquidHttp, trader: Trader, order_spec: OrderSpec) -> 
 
 
 async def admin(session: aiohttp.ClientSession, url: str, route: str, body: dict[str, Any]) -> None:
-    async with session.post(f"{url}/sim/{route}", json=body) as resp:
+    async with session.post(f"{url}/sim/{route}", json=body, headers=admin_headers(url)) as resp:
         answer = await resp.json()
     assert resp.status == 200 and answer == {"status": "ok"}, answer
 

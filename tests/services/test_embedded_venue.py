@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.services.embedded_venue import EmbeddedVenue, EmbeddedVenueError
+from wallet_perps.services.transfers import TransferError, demo_deposit
 
 
 async def test_starts_serves_and_stops(tmp_path: Path) -> None:
@@ -23,6 +26,36 @@ async def test_starts_serves_and_stops(tmp_path: Path) -> None:
     await venue.stop()
     assert not venue.running
     assert (tmp_path / "venue" / "venue.sqlite3").exists()  # paper state survives the app
+
+
+async def test_its_files_are_private_and_its_faucet_takes_the_token(tmp_path: Path) -> None:
+    """The app reads the venue's per-run admin token from its data dir; a restart makes a new
+    one, and the app's deposit keeps working because it reads the token at each deposit."""
+    old_log = tmp_path / "venue" / "venue.log"
+    old_log.parent.mkdir(mode=0o755)
+    old_log.write_text("an older version's log\n")
+    os.chmod(old_log, 0o644)
+    venue = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",))
+    user = "0x" + "cd" * 20
+    try:
+        url = await venue.start()
+        first = venue.admin_token()
+        assert first and venue.admin_token_path.read_text().strip() == first
+        assert stat.S_IMODE((tmp_path / "venue").stat().st_mode) == 0o700
+        for path in (tmp_path / "venue").iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        await demo_deposit(url, user, Decimal(7), admin_token=venue.admin_token())
+        with pytest.raises(TransferError, match="refused"):
+            await demo_deposit(url, user, Decimal(7))  # no token: the venue says no
+        await venue.stop()
+        url = await venue.start()
+        assert venue.admin_token() not in (None, first)
+        await demo_deposit(url, user, Decimal(7), admin_token=venue.admin_token())
+        async with HyperliquidHttp(url) as http:
+            state = await http.info({"type": "clearinghouseState", "user": user})
+        assert Decimal(state["withdrawable"]) == 14
+    finally:
+        await venue.stop()
 
 
 async def test_an_unexpected_death_is_reported(tmp_path: Path) -> None:

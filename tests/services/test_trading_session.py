@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from eth_account import Account
 
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.models import LeverageType
 from wallet_perps.core.tickets import (
     AmountUnit,
@@ -55,7 +55,9 @@ def new_key() -> tuple[bytes, str]:
 async def faucet(url: str, user: str, usdc: str) -> None:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+        session.post(
+            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
+        ) as resp,
     ):
         assert (await resp.json()) == {"status": "ok"}
 

@@ -71,7 +71,7 @@ async def ledger_kinds(http: HyperliquidHttp, user: str) -> list[str]:
 async def test_send_moves_the_amount_between_both_accounts(
     venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
 ) -> None:
-    await demo_deposit(venue.url, wallet.address, D(1000))
+    await demo_deposit(venue.url, wallet.address, D(1000), admin_token=venue.admin_token)
     assert await balance(http, wallet.address) == (D(1000), D(1000))
     friend = stranger()
     transfers = Transfers(http, wallet, "local", NonceManager())
@@ -89,7 +89,7 @@ async def test_send_moves_the_amount_between_both_accounts(
 async def test_bad_input_is_refused_and_nothing_reaches_the_venue(
     venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
 ) -> None:
-    await demo_deposit(venue.url, wallet.address, D(100))
+    await demo_deposit(venue.url, wallet.address, D(100), admin_token=venue.admin_token)
     transfers = Transfers(http, wallet, "local", NonceManager())
     friend = stranger()
     before = await http.user_rate_limit(wallet.address)
@@ -128,7 +128,7 @@ async def test_bad_input_is_refused_and_nothing_reaches_the_venue(
 async def test_withdraw_reduces_the_balance_by_amount_and_fee(
     venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
 ) -> None:
-    await demo_deposit(venue.url, wallet.address, D(500))
+    await demo_deposit(venue.url, wallet.address, D(500), admin_token=venue.admin_token)
     transfers = Transfers(http, wallet, "local", NonceManager())
 
     result = await transfers.withdraw(wallet.address, D(120))
@@ -144,7 +144,7 @@ async def test_a_venue_refusal_comes_back_in_its_own_words(
     venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
 ) -> None:
     # Signed for mainnet, sent to the local venue (which verifies testnet signatures).
-    await demo_deposit(venue.url, wallet.address, D(50))
+    await demo_deposit(venue.url, wallet.address, D(50), admin_token=venue.admin_token)
     transfers = Transfers(http, wallet, "mainnet", NonceManager())
 
     result = await transfers.send_usd(stranger(), D(5))
@@ -159,10 +159,10 @@ async def test_demo_deposit_validates_and_credits(
 ) -> None:
     user = stranger()
     with pytest.raises(TransferError, match="more than zero"):
-        await demo_deposit(venue.url, user, D(0))
+        await demo_deposit(venue.url, user, D(0), admin_token=venue.admin_token)
     with pytest.raises(TransferError, match="starts with 0x"):
-        await demo_deposit(venue.url, "nobody", D(10))
-    await demo_deposit(venue.url, user, D("12.34"))
+        await demo_deposit(venue.url, "nobody", D(10), admin_token=venue.admin_token)
+    await demo_deposit(venue.url, user, D("12.34"), admin_token=venue.admin_token)
     assert await balance(http, user) == (D("12.34"), D("12.34"))
 
 

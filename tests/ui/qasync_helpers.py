@@ -17,6 +17,7 @@ from eth_account import Account
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.venue_process import admin_headers
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner
 
@@ -60,7 +61,9 @@ async def funded_session(url: str, usdc: str = "1000") -> TradingSession:
     user = account.address.lower()
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+        http.post(
+            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
+        ) as resp,
     ):
         assert (await resp.json()) == {"status": "ok"}
     session = TradingSession(

@@ -20,7 +20,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.funding_board import totals, who_pays
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
@@ -123,7 +123,9 @@ async def fast_funded_session(url: str, usdc: str = "1000") -> TradingSession:
     user = account.address.lower()
     async with (
         aiohttp.ClientSession() as http,
-        http.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+        http.post(
+            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
+        ) as resp,
     ):
         assert (await resp.json()) == {"status": "ok"}
     session = TradingSession(

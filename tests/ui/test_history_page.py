@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.csv_export import fill_sheet
 from wallet_perps.core.models import Fill
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
@@ -193,7 +193,11 @@ def test_without_a_wallet_it_asks_to_unlock_then_shows_the_account(
             user = account.address.lower()
             async with (
                 aiohttp.ClientSession() as http,
-                http.post(f"{venue.url}/sim/faucet", json={"user": user, "usdc": "250"}) as resp,
+                http.post(
+                    f"{venue.url}/sim/faucet",
+                    json={"user": user, "usdc": "250"},
+                    headers=admin_headers(venue.url),
+                ) as resp,
             ):
                 assert (await resp.json()) == {"status": "ok"}
             await session.open_account(KeySigner(bytes(account.key)), user)

@@ -116,7 +116,7 @@ def test_numbers_are_the_venues_margin_summary_and_appear_on_unlock(
             # Unlocking attaches the account: the page redraws by itself.
             account = Account.create()
             user = account.address.lower()
-            await demo_deposit(venue.url, user, D(1000))
+            await demo_deposit(venue.url, user, D(1000), admin_token=venue.admin_token)
             await session.open_account(KeySigner(bytes(account.key)), user)
             await until(lambda: page.account_value_label.text() == "$1,000.00", "the balance")
             assert not page.locked_label.isVisible()
@@ -146,7 +146,7 @@ def test_send_refuses_a_bad_address_inline_then_sends_to_a_good_one(
     qtbot: QtBot, venue: VenueProcess, wallet: UnlockedWallet
 ) -> None:
     async def scenario() -> None:
-        await demo_deposit(venue.url, wallet.address, D(1000))
+        await demo_deposit(venue.url, wallet.address, D(1000), admin_token=venue.admin_token)
         # The session reads the wallet's account; it places no orders here.
         session = TradingSession(
             venue.url,
@@ -164,7 +164,7 @@ def test_send_refuses_a_bad_address_inline_then_sends_to_a_good_one(
         transfers = Transfers(session.http, wallet, "local", session.nonces)
 
         async def deposit(usd: Decimal) -> None:
-            await demo_deposit(venue.url, wallet.address, usd)
+            await demo_deposit(venue.url, wallet.address, usd, admin_token=venue.admin_token)
 
         page.set_wallet(wallet.address, "Demo", "local", "No agent wallet yet.")
         page.set_transfers(transfers, deposit)

@@ -16,7 +16,7 @@ import aiohttp
 import keyring
 import pytest
 
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, admin_headers
 from tests.wallet.conftest import PASSWORD, RefusingKeyring, keyring_entries
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
@@ -47,7 +47,9 @@ async def http(venue: VenueProcess) -> AsyncIterator[HyperliquidHttp]:
 async def faucet(url: str, user: str, usdc: str = "1000") -> None:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(f"{url}/sim/faucet", json={"user": user, "usdc": usdc}) as resp,
+        session.post(
+            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
+        ) as resp,
     ):
         assert resp.status == 200, await resp.text()
 

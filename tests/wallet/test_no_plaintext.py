@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, admin_headers
 from tests.wallet.conftest import PASSWORD, keyring_entries
 from wallet_perps.config import app_dirs
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
@@ -95,7 +95,7 @@ async def scripted_session(venue_url: str) -> list[bytes]:
     faucet = {"user": created.address, "usdc": "500"}
     async with (
         aiohttp.ClientSession() as web,
-        web.post(f"{venue_url}/sim/faucet", json=faucet) as resp,
+        web.post(f"{venue_url}/sim/faucet", json=faucet, headers=admin_headers(venue_url)) as resp,
     ):
         assert resp.status == 200
     async with HyperliquidHttp(venue_url) as http:

@@ -1,7 +1,10 @@
 """``wallet-perps-venue``: the built-in local Hyperliquid-compatible venue, as its own process.
 
-Prints one line with its URL when it is ready (the app and the tests wait for that line), and
-stops cleanly on SIGINT/SIGTERM, taking a final snapshot.
+Prints one line with its URL when it is ready (the app and the tests wait for that line), then,
+for a paper venue, ``admin-token <token>`` and ``admin-token-file <path>``: the per-run token
+the /sim admin routes require (also written 0600 to ``<data>/admin-token``, or to a private
+temporary directory without ``--data``). Stops cleanly on SIGINT/SIGTERM, taking a final
+snapshot. Everything it writes is private to its user (umask 077).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from wallet_perps.localvenue.files import PRIVATE_UMASK
+from wallet_perps.localvenue.guard import DEFAULT_MAX_CONNECTIONS_PER_IP
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,10 +59,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="stop (cleanly, with a snapshot) when the process that started this one is gone",
     )
+    parser.add_argument(
+        "--max-connections-per-ip",
+        type=int,
+        default=DEFAULT_MAX_CONNECTIONS_PER_IP,
+        help="WebSocket connections one client may hold (Hyperliquid: 10; loopback is one client)",
+    )
     parser.add_argument("--log-level", default="WARNING")
     args = parser.parse_args(argv)
     if args.clock_speed <= 0:
         parser.error("--clock-speed must be positive")
+    if args.max_connections_per_ip < 1:
+        parser.error("--max-connections-per-ip must be at least 1")
     return args
 
 
@@ -69,6 +83,7 @@ async def serve(args: argparse.Namespace) -> None:
         clock_speed=args.clock_speed,
         is_mainnet=args.network == "mainnet",
         flow=args.flow,
+        max_connections_per_ip=args.max_connections_per_ip,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,7 +93,13 @@ async def serve(args: argparse.Namespace) -> None:
     if args.exit_with_parent:
         watcher = asyncio.create_task(_stop_when_orphaned(os.getppid(), stop))
     url = await server.start(args.host, args.port)
-    print(url, flush=True)
+    lines = [url]
+    if server.admin_token is not None:
+        lines += [
+            f"admin-token {server.admin_token}",
+            f"admin-token-file {server.admin_token_path}",
+        ]
+    print("\n".join(lines), flush=True)
     try:
         await stop.wait()
     finally:
@@ -97,6 +118,8 @@ async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Nothing the venue creates (its data, log, lock, admin token) is for other users to read.
+    os.umask(PRIVATE_UMASK)
     # The venue opens no TLS connection, yet importing aiohttp builds two default SSL contexts,
     # each parsing the system's whole CA bundle (about 40 ms apiece, on the app's first-price
     # path when the app starts its venue). An empty bundle makes them instant.

@@ -27,6 +27,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final, NoReturn
 
 from wallet_perps.hyperliquid.signing import USER_ACTION_TYPES
@@ -44,6 +45,7 @@ __all__ = [
     "decode_json_body",
     "parse_exchange_request",
     "parse_info_request",
+    "strict_decimal",
 ]
 
 # Texts of axum's stock rejections (axum::extract::rejection), which the venue passes through.
@@ -267,6 +269,19 @@ def _decimal(value: object, where: str) -> str:
     return f"{whole}.{frac}" if frac else whole
 
 
+def strict_decimal(value: object, where: str) -> Decimal:
+    """The one strict reader of a wire number, for callers outside request parsing.
+
+    Accepts exactly what ``/exchange`` accepts for a price or amount (an unsigned decimal
+    string); raises ``ValueError`` saying what was wrong otherwise ("1e3", " 1", "1_0", "NaN",
+    numbers that are not strings).
+    """
+    try:
+        return Decimal(_decimal(value, where))
+    except BadRequest as exc:
+        raise ValueError(exc.detail) from None
+
+
 def _list(value: object, where: str) -> list[Any]:
     if not isinstance(value, list):
         _fail(f"{where}: expected a sequence, got {_kind(value)}")
@@ -322,10 +337,6 @@ def _f_oid(body: dict[str, Any], out: dict[str, Any]) -> None:
 
 def _f_start_required(body: dict[str, Any], out: dict[str, Any]) -> None:
     out["start_ms"] = _int(_require(body, "startTime", "info"), "info.startTime")
-
-
-def _f_start_optional(body: dict[str, Any], out: dict[str, Any]) -> None:
-    out["start_ms"] = _opt_int(body, "startTime", "info")
 
 
 def _f_end(body: dict[str, Any], out: dict[str, Any]) -> None:
@@ -389,8 +400,8 @@ _INFO_SHAPES: Final[Mapping[str, tuple[_InfoFieldParser, ...]]] = {
     "historicalOrders": (_f_user,),
     "userFills": (_f_user, _f_aggregate),
     "userFillsByTime": (_f_user, _f_start_required, _f_end, _f_aggregate, _f_reversed),
-    "userFunding": (_f_user, _f_start_optional, _f_end),
-    "userNonFundingLedgerUpdates": (_f_user, _f_start_optional, _f_end),
+    "userFunding": (_f_user, _f_start_required, _f_end),
+    "userNonFundingLedgerUpdates": (_f_user, _f_start_required, _f_end),
     "fundingHistory": (_f_coin, _f_start_required, _f_end),
     "predictedFundings": (),
     "userRateLimit": (_f_user,),

@@ -2,10 +2,23 @@
 
 The venue state machine (``engine.Venue``) is deterministic, so durability is an input log:
 every state-changing input (an authenticated action, a tick, a faucet credit, an oracle
-override) is appended to SQLite and committed *before* its answer leaves, all inputs of one
-event-loop turn in one commit. A restart loads the newest snapshot and replays the log through
-the very same code path (``_apply``), which is what makes "an acknowledged order survives
-kill -9" hold without a second, hand-written persistence model.
+override) is appended to SQLite and committed *before* it is applied, so neither its answer
+nor its WebSocket pushes can leave before it is durable. A restart loads the newest snapshot
+and replays the log through the very same code path (``_carry_out``), which is what makes "an
+acknowledged order survives kill -9" hold without a second, hand-written persistence model.
+
+Why commit first, then apply (rather than apply, then commit and roll back on failure): with
+inputs applied only after their commit, the venue in memory is at every moment exactly the
+replay of its log -- a commit that fails (full disk, I/O error) leaves nothing to undo, and no
+/info answer, WebSocket push or snapshot can ever show an input the log does not hold. A
+rollback would need a copy of the engine before every input (pickling it costs milliseconds)
+or a rebuild from snapshot + log after each failure (seconds, on every tick while the disk
+stays full), and info requests would have to wait out every uncommitted change.
+The inputs of one event-loop turn are committed together (``_record`` queues, ``_flush``
+commits, then applies them in order and answers each), so one commit still covers many
+orders. What apply-first gave for free -- not logging what authentication refuses -- is given
+up: a well-formed action is logged before it is authenticated, and a refused one replays as
+the same refusal. That costs log space only until the next snapshot prunes it.
 """
 
 from __future__ import annotations
@@ -15,9 +28,9 @@ import contextlib
 import json
 import logging
 import pickle
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +41,23 @@ from wallet_perps.localvenue.auth import Authenticator, AuthError
 from wallet_perps.localvenue.candles import INTERVALS
 from wallet_perps.localvenue.clock import VenueClock
 from wallet_perps.localvenue.engine import Venue, VenueEvent, VenueReject
+from wallet_perps.localvenue.files import (
+    ADMIN_TOKEN_NAME,
+    new_admin_token,
+    private_dir,
+    private_temp_dir,
+    tighten_files,
+    write_private_text,
+)
 from wallet_perps.localvenue.flow import MarketFlow
+from wallet_perps.localvenue.guard import (
+    DEFAULT_MAX_CONNECTIONS_PER_IP,
+    MAX_SUBSCRIPTIONS,
+    TOO_MANY_CONNECTIONS_TEXT,
+    TOO_MANY_SUBSCRIPTIONS_TEXT,
+    ConnectionLimit,
+    guard_middleware,
+)
 from wallet_perps.localvenue.requests import (
     MAX_BODY_BYTES,
     BadRequest,
@@ -37,6 +66,7 @@ from wallet_perps.localvenue.requests import (
     decode_json_body,
     parse_exchange_request,
     parse_info_request,
+    strict_decimal,
 )
 from wallet_perps.localvenue.store import DataDirLock, VenueStore
 
@@ -48,6 +78,11 @@ MAX_WS_BACKLOG = 10_000
 SNAPSHOT_EVERY_S = 60.0
 SNAPSHOT_EVERY_ENTRIES = 20_000
 
+#: WebSocket channels whose subscription names a coin (which must be one the venue lists).
+_COIN_CHANNELS = frozenset(
+    ("l2Book", "bbo", "trades", "activeAssetCtx", "candle", "activeAssetData")
+)
+
 ActionHandler = Callable[[str, dict[str, Any], int], dict[str, Any]]
 
 
@@ -57,12 +92,26 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-@dataclass
-class _Pending:
-    """Inputs of the current loop turn waiting for their commit."""
+#: What a client is told when its input could not be made durable (nothing was carried out).
+STORAGE_FAILED_TEXT = (
+    "The venue could not save this action (its storage refused the write: {error}); "
+    "nothing was done. Try again once the venue's disk has space."
+)
 
-    entries: list[tuple[str, str]] = field(default_factory=list)
-    done: asyncio.Future[None] | None = None
+
+def _err(text: str) -> dict[str, Any]:
+    return {"status": "err", "response": text}
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One input waiting for this loop turn's commit, and the future its client awaits."""
+
+    kind: str
+    payload: dict[str, Any]
+    text: str  # the payload as logged
+    req: ExchangeRequest | None  # /exchange: the request already parsed from ``payload``
+    answer: asyncio.Future[dict[str, Any]]
 
 
 class VenueServer:
@@ -78,22 +127,37 @@ class VenueServer:
         tick_interval_s: float = 0.25,
         start_ms: int | None = None,
         flow: bool = True,
+        max_connections_per_ip: int = DEFAULT_MAX_CONNECTIONS_PER_IP,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
+        """``before_commit`` is for fault-injection tests only (see :class:`VenueStore`): it is
+        called inside every write transaction just before COMMIT, and whatever it raises fails
+        that write exactly as a full disk would. The shipped venue never passes one."""
         self.is_mainnet = is_mainnet
+        # A paper venue's admin routes (/sim/*) answer only to this per-run token; a venue
+        # speaking mainnet signatures has no admin routes at all.
+        self.admin_token: str | None = None if is_mainnet else new_admin_token()
+        self.admin_token_path: Path | None = None
+        self._data_dir = data_dir
+        self._temp_dir: Path | None = None
+        self._connections = ConnectionLimit(max_connections_per_ip)
+        self._coin_names: frozenset[str] | None = None
         self.with_flow = flow
         self.flow: MarketFlow | None = None
         self.tick_interval_s = tick_interval_s
         self._lock: DataDirLock | None = None
         self.store: VenueStore | None = None
         if data_dir is not None:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             self._lock = DataDirLock(data_dir)
             self._lock.acquire()
-            self.store = VenueStore(data_dir / "venue.sqlite3")
+            tighten_files(data_dir)  # files left world-readable by an older version
+            self.store = VenueStore(data_dir / "venue.sqlite3", before_commit=before_commit)
+        self._pending: list[_Pending] = []
+        self._since_snapshot = 0
+        self._failed_writes = 0  # consecutive failed commits (logged once per outage)
         self.clock, self.venue, self.auth = self._restore(seed, clock_speed, start_ms)
         self.venue.listeners.append(self._on_event)
-        self._pending = _Pending()
-        self._since_snapshot = 0
         self._subs: dict[tuple[str, str | None], set[_WsClient]] = {}
         self._clients: set[_WsClient] = set()
         self._runner: web.AppRunner | None = None
@@ -113,14 +177,26 @@ class VenueServer:
         settings = self.store.settings()
         if "seed" in settings:
             seed = int(settings["seed"])
+        # Flow on/off is part of what the log means (ticks step the flow): a data directory
+        # keeps the choice it was created with, else a restart with the other flag would
+        # rebuild different fills from the same log.
+        if settings.get("flow") in ("0", "1") and (settings["flow"] == "1") != self.with_flow:
+            log.warning(
+                "this data directory was created with flow %s; keeping it",
+                "on" if settings["flow"] == "1" else "off",
+            )
+            self.with_flow = settings["flow"] == "1"
         blob, _, entries = self.store.load()
         if blob is not None:
             self.venue, self.auth, self.flow, last_ms = pickle.loads(blob)
+            self.with_flow = self.flow is not None
         else:
             last_ms = int(settings.get("start_ms", 0)) or VenueClock(1.0, start_ms).now_ms()
             self._create(seed, last_ms)
             self.store.set_setting("seed", str(seed))
             self.store.set_setting("start_ms", str(last_ms))
+        if "flow" not in settings:
+            self.store.set_setting("flow", "1" if self.with_flow else "0")
         for _, kind, payload in entries:
             last_ms = max(last_ms, self._apply(kind, json.loads(payload)))
         # Venue time continues from where it stopped, never backwards.
@@ -139,59 +215,129 @@ class VenueServer:
             self.flow.step(self.venue, start_ms)
 
     def _apply(self, kind: str, p: dict[str, Any]) -> int:
-        """The one place inputs change state, live and during replay. Returns the input time."""
-        now = int(p["now"])
-        if kind == "tick":
-            self.venue.tick(now)
-            if self.flow is not None:
-                self.flow.step(self.venue, now)
-        elif kind == "faucet":
-            self.venue.faucet(p["user"], Decimal(p["usdc"]), now)
-            self.auth.note_user(p["user"])
-        elif kind == "oracle":
-            self.venue.set_oracle(p["coin"], Decimal(p["px"]), now)
-        elif kind == "exchange":
-            with contextlib.suppress(AuthError, VenueReject, BadRequest):
-                self._exchange(parse_exchange_request(p["body"]), now)
-        return now
+        """Replay one logged input (the same code the live venue ran). Returns its time."""
+        self._carry_out(kind, p)
+        return int(p["now"])
 
-    def _record(self, kind: str, payload: dict[str, Any]) -> Awaitable[None]:
-        """Queue an input for this turn's commit; await the result before answering."""
-        if self.store is None:
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        pending = self._pending
-        pending.entries.append((kind, json.dumps(payload, separators=(",", ":"))))
-        if pending.done is None:
-            pending.done = asyncio.get_running_loop().create_future()
-            asyncio.get_running_loop().call_soon(self._flush)
-        return asyncio.shield(pending.done)
+    def _carry_out(
+        self, kind: str, p: dict[str, Any], req: ExchangeRequest | None = None
+    ) -> dict[str, Any]:
+        """The one place inputs change state, live and during replay, always after the input
+        was committed; returns the answer and never raises.
+
+        Whatever an input raises, live or in replay, is answered (or logged) and the venue
+        goes on: its partial effect, if any, is the same both times because the engine is
+        deterministic.
+        """
+        now = int(p["now"])
+        try:
+            if kind == "tick":
+                self.venue.tick(now)
+                if self.flow is not None:
+                    self.flow.step(self.venue, now)
+            elif kind == "faucet":
+                self.venue.faucet(p["user"], Decimal(p["usdc"]), now)
+                self.auth.note_user(p["user"])
+            elif kind == "oracle":
+                self.venue.set_oracle(p["coin"], Decimal(p["px"]), now)
+            elif kind == "exchange":
+                request = req if req is not None else parse_exchange_request(p["body"])
+                return {"status": "ok", "response": self._exchange(request, now)}
+            else:
+                raise ValueError(f"unknown venue input {kind!r}")
+        except (AuthError, VenueReject, ValueError) as exc:
+            return _err(str(exc))
+        except BadRequest as exc:
+            return _err(exc.text)
+        except Exception as exc:  # a bug must not become a 500 page, or stop venue time
+            log.exception("venue input %s at %d failed", kind, now)
+            return _err(f"Internal error: {type(exc).__name__}")
+        return {"status": "ok"}
+
+    def _record(
+        self, kind: str, payload: dict[str, Any], req: ExchangeRequest | None = None
+    ) -> asyncio.Future[dict[str, Any]]:
+        """Queue an input for this loop turn's commit; the future gets its answer once it was
+        committed and then applied (or the venue's refusal if the commit failed)."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[dict[str, Any]] = loop.create_future()
+        if self.store is None:  # nothing to make durable: apply at once
+            answer.set_result(self._carry_out(kind, payload, req))
+            return answer
+        try:
+            text = json.dumps(payload, separators=(",", ":"))
+        except (TypeError, ValueError) as exc:  # pragma: no cover - payloads come from JSON
+            answer.set_result(_err(f"Internal error: {exc}"))
+            return answer
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append(_Pending(kind, payload, text, req, answer))
+        return answer
 
     def _flush(self) -> None:
-        pending, self._pending = self._pending, _Pending()
-        assert self.store is not None and pending.done is not None
-        try:
-            self.store.append_many(pending.entries)
-        except Exception as exc:  # disk full, I/O error: the inputs were not made durable
-            log.exception("could not persist %d venue inputs", len(pending.entries))
-            pending.done.set_exception(exc)
+        """Commit this turn's inputs in one transaction, then apply them in order.
+
+        If the commit fails, nothing was logged and nothing is applied: each input is
+        answered with the venue's refusal and the state is exactly what it was.
+        """
+        batch, self._pending = self._pending, []
+        if not batch:
             return
-        pending.done.set_result(None)
-        self._since_snapshot += len(pending.entries)
+        assert self.store is not None
+        try:
+            self.store.append_many([(item.kind, item.text) for item in batch])
+        except Exception as exc:  # sqlite3.Error, OSError, StoreError: not durable, not done
+            self._failed_writes += 1
+            if self._failed_writes == 1:
+                log.error("venue storage refused a write (%s); refusing inputs until it works", exc)
+            refusal = _err(STORAGE_FAILED_TEXT.format(error=str(exc) or type(exc).__name__))
+            for item in batch:
+                if not item.answer.done():
+                    item.answer.set_result(refusal)
+            return
+        if self._failed_writes:
+            log.warning("venue storage works again after %d failed writes", self._failed_writes)
+            self._failed_writes = 0
+        self._since_snapshot += len(batch)
+        for item in batch:  # committed: applied even if the client stopped waiting
+            result = self._carry_out(item.kind, item.payload, item.req)
+            if not item.answer.done():
+                item.answer.set_result(result)
         if self._since_snapshot >= SNAPSHOT_EVERY_ENTRIES:
             self.snapshot()
 
     def snapshot(self) -> None:
+        """Pickle the venue as of the last committed input.
+
+        Inputs are applied only inside ``_flush``, right after their commit, so outside it the
+        venue is always exactly the replay of the log up to ``last_seq`` -- queued inputs are
+        in neither. A failed snapshot is logged and changes nothing: the log keeps everything.
+        """
         if self.store is None:
             return
-        if self._pending.entries:
-            return  # taken after the next flush, so the snapshot never runs ahead of the log
-        seq = self.store.append_many([])
-        state = (self.venue, self.auth, self.flow, self.clock.now_ms())
-        blob = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
-        self.store.save_snapshot(seq, blob)
+        try:
+            seq = self.store.last_seq
+            state = (self.venue, self.auth, self.flow, self.clock.now_ms())
+            blob = pickle.dumps(state, pickle.HIGHEST_PROTOCOL)
+            self.store.save_snapshot(seq, blob)
+        except Exception:
+            log.exception("venue snapshot failed; the input log still holds everything")
+            return
         self._since_snapshot = 0
+
+    async def sim_faucet(self, user: str, usdc: Decimal) -> dict[str, Any]:
+        """Credit paper USDC (validated by the route): committed, then applied."""
+        try:
+            self.auth.check_may_become_user(user)
+        except AuthError as exc:  # refused before anything is logged
+            return _err(str(exc))
+        now = self.clock.now_ms()
+        return await self._record("faucet", {"now": now, "user": user, "usdc": str(usdc)})
+
+    async def sim_oracle(self, coin: str, px: Decimal) -> dict[str, Any]:
+        """Override a coin's oracle price (validated by the route): committed, then applied."""
+        now = self.clock.now_ms()
+        return await self._record("oracle", {"now": now, "coin": coin, "px": str(px)})
 
     # -- exchange --------------------------------------------------------------------------
 
@@ -200,7 +346,7 @@ class VenueServer:
         result = self.auth.authenticate(req, now, has_funds=self.venue.has_funds)
         kind = req.action_type
         if kind == "approveAgent":
-            self.auth.approve_agent(result.account, req.action, now)
+            self.auth.approve_agent(result.account, req.action, now, has_funds=self.venue.has_funds)
             return {"type": "default"}
         handler = self._handlers().get(kind)
         if handler is None:
@@ -226,17 +372,8 @@ class VenueServer:
 
     async def exchange_body(self, body: Any) -> dict[str, Any]:
         """Runs one /exchange body (HTTP or WS post) and returns the venue's answer."""
-        req = parse_exchange_request(body)
-        now = self.clock.now_ms()
-        try:
-            response = self._exchange(req, now)
-        except AuthError as exc:
-            return {"status": "err", "response": str(exc)}
-        except VenueReject as exc:
-            await self._record("exchange", {"now": now, "body": body})  # the nonce was used
-            return {"status": "err", "response": str(exc)}
-        await self._record("exchange", {"now": now, "body": body})
-        return {"status": "ok", "response": response}
+        req = parse_exchange_request(body)  # BadRequest: answered by the route, not logged
+        return await self._record("exchange", {"now": self.clock.now_ms(), "body": body}, req)
 
     # -- info ------------------------------------------------------------------------------
 
@@ -336,15 +473,11 @@ class VenueServer:
             body = await self._read_json(request)
             user = _address(body.get("user") if isinstance(body, dict) else None)
             usdc = _decimal(body.get("usdc"))
-            now = self.clock.now_ms()
-            self.venue.faucet(user, usdc, now)
-            self.auth.note_user(user)
         except BadRequest as exc:
             return web.Response(text=exc.text, status=exc.status)
         except (VenueReject, ValueError) as exc:
             return _json({"status": "err", "response": str(exc)})
-        await self._record("faucet", {"now": now, "user": user, "usdc": str(usdc)})
-        return _json({"status": "ok"})
+        return _json(await self.sim_faucet(user, usdc))
 
     async def handle_oracle(self, request: web.Request) -> web.Response:
         """Local-only admin route: sets a coin's oracle price (tests drive liquidations)."""
@@ -359,18 +492,24 @@ class VenueServer:
                 raise ValueError(f"Unknown coin {coin}.")
             # A valid tick only: rounding "1e-400" up to one tick would liquidate everyone.
             check_price(px, int(markets[coin]["szDecimals"]))
-            now = self.clock.now_ms()
-            self.venue.set_oracle(coin, px, now)
         except BadRequest as exc:
             return web.Response(text=exc.text, status=exc.status)
         except (VenueReject, ValueError, KeyError) as exc:
             return _json({"status": "err", "response": str(exc)})
-        await self._record("oracle", {"now": now, "coin": coin, "px": str(px)})
-        return _json({"status": "ok"})
+        return _json(await self.sim_oracle(coin, px))
 
     # -- WebSocket ---------------------------------------------------------------------------
 
-    async def handle_ws(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle_ws(self, request: web.Request) -> web.StreamResponse:
+        peer = self._connections.client_of(request)
+        if not self._connections.acquire(peer):
+            return web.Response(text=TOO_MANY_CONNECTIONS_TEXT, status=429)
+        try:
+            return await self._serve_ws(request)
+        finally:
+            self._connections.release(peer)
+
+    async def _serve_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_BODY_BYTES)
         await ws.prepare(request)
         client = _WsClient(ws)
@@ -428,6 +567,12 @@ class VenueServer:
             if key in client.subs:
                 client.send({"channel": "error", "data": f"Already subscribed: {json.dumps(sub)}"})
                 return
+            if len(client.subs) >= MAX_SUBSCRIPTIONS:
+                client.send({"channel": "error", "data": TOO_MANY_SUBSCRIPTIONS_TEXT})
+                return
+            if not self._known_coin(key[0], sub):
+                client.send({"channel": "error", "data": f"Invalid subscription {json.dumps(sub)}"})
+                return
             client.subs[key] = sub
             self._subs.setdefault(key, set()).add(client)
             client.send(
@@ -441,6 +586,18 @@ class VenueServer:
             client.send(
                 {"channel": "subscriptionResponse", "data": {"method": method, "subscription": sub}}
             )
+
+    def _known_coin(self, channel: str, sub: dict[str, Any]) -> bool:
+        """A subscription naming a coin must name one the venue lists (else it would sit in
+        the routing table forever for nothing, and books for "ZZZ" would be rendered empty)."""
+        if channel not in _COIN_CHANNELS:
+            return True
+        coin = sub.get("coin")
+        if self._coin_names is None:  # markets are fixed for the life of a venue
+            perps = {m["name"] for m in self.venue.meta()["universe"]}
+            spots = {m["name"] for m in self.venue.spot_meta().get("universe", [])}
+            self._coin_names = frozenset(perps | spots)
+        return isinstance(coin, str) and coin in self._coin_names
 
     def _initial(self, key: tuple[str, str | None], sub: dict[str, Any]) -> list[Any]:
         """What a new subscriber gets at once: a snapshot, flagged isSnapshot for user feeds."""
@@ -502,15 +659,23 @@ class VenueServer:
         client.send({"channel": "post", "data": {"id": post_id, "response": response}})
 
     def _on_event(self, event: VenueEvent) -> None:
-        """Fans one venue event out to its subscribers, serialising it only once."""
-        if event.channel == "l2Book":
-            self._fan_out_books(event)
-        subscribers = self._subs.get((event.channel, event.key))
-        if not subscribers:
-            return
-        text = json.dumps({"channel": event.channel, "data": event.data}, separators=(",", ":"))
-        for client in list(subscribers):
-            client.send_text(text)
+        """Fans one venue event out to its subscribers, serialising it only once.
+
+        Called by the engine in the middle of applying an input, so it must never raise: an
+        exception here would cut that input short live but not in replay (which has no
+        listeners), and the restarted venue would differ from the one clients saw.
+        """
+        try:
+            if event.channel == "l2Book":
+                self._fan_out_books(event)
+            subscribers = self._subs.get((event.channel, event.key))
+            if not subscribers:
+                return
+            text = json.dumps({"channel": event.channel, "data": event.data}, separators=(",", ":"))
+            for client in list(subscribers):
+                client.send_text(text)
+        except Exception:
+            log.exception("fanning out a %s event failed", event.channel)
 
     def _fan_out_books(self, event: VenueEvent) -> None:
         """Aggregated (nSigFigs) book subscribers get their own rendering of the new book."""
@@ -519,8 +684,12 @@ class VenueServer:
                 continue
             for client in list(clients):
                 sub = client.subs.get((channel, key), {})
-                book = self.venue.l2_book(event.key or "", sub.get("nSigFigs"), sub.get("mantissa"))
-                client.send({"channel": "l2Book", "data": book})
+                try:
+                    coin = event.key or ""
+                    book = self.venue.l2_book(coin, sub.get("nSigFigs"), sub.get("mantissa"))
+                    client.send({"channel": "l2Book", "data": book})
+                except Exception:  # one odd subscription must not starve the others
+                    log.exception("rendering l2Book %s for a subscriber failed", key)
 
     def _drop(self, client: _WsClient) -> None:
         self._clients.discard(client)
@@ -531,15 +700,38 @@ class VenueServer:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app = web.Application(
+            client_max_size=MAX_BODY_BYTES, middlewares=[guard_middleware(self.admin_token)]
+        )
         app.router.add_post("/info", self.handle_info)
         app.router.add_post("/exchange", self.handle_exchange)
         app.router.add_get("/ws", self.handle_ws)
-        app.router.add_post("/sim/faucet", self.handle_faucet)
-        app.router.add_post("/sim/oracle", self.handle_oracle)
+        if self.admin_token is not None:  # a paper venue only; never with mainnet signatures
+            app.router.add_post("/sim/faucet", self.handle_faucet)
+            app.router.add_post("/sim/oracle", self.handle_oracle)
         return app
 
+    def _write_admin_token(self) -> None:
+        """The token goes beside the data (0600), or in a private temp dir without --data."""
+        if self.admin_token is None:
+            return
+        if self._data_dir is None:
+            self._temp_dir = private_temp_dir()
+        directory = self._data_dir if self._data_dir is not None else self._temp_dir
+        assert directory is not None
+        self.admin_token_path = directory / ADMIN_TOKEN_NAME
+        write_private_text(self.admin_token_path, self.admin_token + "\n")
+
+    def _remove_admin_token(self) -> None:
+        if self.admin_token_path is not None:
+            self.admin_token_path.unlink(missing_ok=True)
+        if self._temp_dir is not None:
+            with contextlib.suppress(OSError):
+                self._temp_dir.rmdir()
+            self._temp_dir = None
+
     async def start(self, host: str = "127.0.0.1", port: int = 3001) -> str:
+        self._write_admin_token()  # before the URL is out: whoever sees it may read the token
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -552,22 +744,25 @@ class VenueServer:
         return self.url
 
     async def _ticker(self) -> None:
+        """Venue time: one committed tick per interval. Nothing stops it: a tick whose write
+        fails is simply not applied (the next one, once the disk has space again, catches up
+        on funding, triggers, liquidations and flow), and any other error is logged."""
         while True:
             await asyncio.sleep(self.tick_interval_s)
-            now = self.clock.now_ms()
             try:
-                self._apply("tick", {"now": now})
-            except Exception:
+                await self._record("tick", {"now": self.clock.now_ms()})
+            except Exception:  # pragma: no cover - _record answers, it does not raise
                 log.exception("venue tick failed")
-                continue
-            await self._record("tick", {"now": now})
 
     async def _snapshotter(self) -> None:
         while True:
             await asyncio.sleep(SNAPSHOT_EVERY_S)
-            self.snapshot()
+            self.snapshot()  # never raises: a failure is logged and the log keeps everything
 
-    async def stop(self) -> None:
+    async def stop(self, *, final_snapshot: bool = True) -> None:
+        """Stop serving and close the store. ``final_snapshot=False`` leaves the data as a
+        kill -9 would (only the input log), which is how tests check that replay alone
+        rebuilds what was acknowledged."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -578,11 +773,12 @@ class VenueServer:
             await client.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._pending.entries:
-            self._flush()
-        self.snapshot()
+        self._flush()  # inputs still queued: committed and applied (their clients are gone)
+        if final_snapshot:
+            self.snapshot()
         if self.store is not None:
             self.store.close()
+        self._remove_admin_token()  # before the lock: a successor may already be waiting
         if self._lock is not None:
             self._lock.release()
 
@@ -688,13 +884,12 @@ def _address(value: Any) -> str:
 
 
 def _decimal(value: Any) -> Decimal:
-    if not isinstance(value, str | int):
-        raise ValueError("amount must be a decimal string")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError("amount must be a decimal string") from None
-    if not number.is_finite() or number <= 0 or number > Decimal(10) ** 12:
+    """An admin amount or price, read by the same strict reader as /exchange numbers.
+
+    Only a plain decimal string ("10000", "0.5"): no exponent, sign, space, underscore or NaN.
+    """
+    number = strict_decimal(value, "amount")
+    if number <= 0 or number > Decimal(10) ** 12:
         raise ValueError("amount must be a positive decimal string")
     return number
 

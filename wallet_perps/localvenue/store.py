@@ -68,11 +68,13 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
+
+from wallet_perps.localvenue.files import private_dir, private_file
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -160,6 +162,15 @@ class DataDirLockedError(StoreError):
     """Another venue process holds the data directory."""
 
 
+def _private_db_files(path: Path) -> None:
+    """The database and its -wal/-shm files are 0600: created so here (SQLite gives -wal and
+    -shm the database's mode) and tightened if an older version left them readable."""
+    if not path.exists():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        private_file(path.with_name(path.name + suffix))
+
+
 class VenueStore:
     """The venue's input log and snapshots in one SQLite database (see the module docstring).
 
@@ -177,11 +188,18 @@ class VenueStore:
         *,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         background_checkpoint: bool = True,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
+        """``before_commit`` exists for fault-injection tests: it runs inside every write
+        transaction just before COMMIT, and an exception it raises rolls the transaction back
+        and propagates exactly as a failed write does (SQLite's "database or disk is full").
+        The shipped venue never passes one."""
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
         self._path = Path(path)
+        self._before_commit = before_commit
         self._synchronous = synchronous
+        _private_db_files(self._path)
         # Held around every write transaction here and around the checkpointer's RESTART, so
         # the writer waits exactly as long as a RESTART takes instead of SQLite's busy handler
         # sleeping in 1-2-5-10 ms steps.
@@ -294,6 +312,8 @@ class VenueStore:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
+                if self._before_commit is not None:
+                    self._before_commit()
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
@@ -310,8 +330,11 @@ class VenueStore:
     def append_many(self, entries: Sequence[tuple[str, str]]) -> int:
         """Append several inputs in one transaction (all or none); returns the last seq.
 
-        The server batches every input of one event-loop turn into one call, so one commit
-        covers many orders. With no entries nothing is written and :attr:`last_seq` is
+        If the write fails (a full disk, an I/O error) the transaction is rolled back, nothing
+        was appended, :attr:`last_seq` is unchanged and the next append continues the log
+        without a gap; the connection stays usable, so writes succeed again once space returns
+        (checked on a real full tmpfs). The server commits each loop turn's inputs here
+        before applying any of them. With no entries nothing is written and :attr:`last_seq` is
         returned.
         """
         self._conn()
@@ -585,9 +608,10 @@ class DataDirLock:
         """Take the lock or raise :class:`DataDirLockedError` at once (never waits)."""
         if self._fd is not None:
             return
-        self._dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._dir / self.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self._dir)
+        fd = os.open(self._dir / self.LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
         try:
+            os.fchmod(fd, 0o600)  # a lock file left 0644 by an older version
             _lock_fd(fd)
         except OSError:
             os.close(fd)

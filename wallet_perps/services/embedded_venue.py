@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from pathlib import Path
 from wallet_perps.config import app_dirs
 
 log = logging.getLogger(__name__)
+
+#: The file the venue writes its admin token to, inside its data directory (localvenue/files.py
+#: says the same; services do not import the venue's modules).
+ADMIN_TOKEN_NAME = "admin-token"
 
 
 def default_data_dir() -> Path:
@@ -88,12 +93,31 @@ class EmbeddedVenue:
     def log_path(self) -> Path:
         return self.data_dir / "venue.log"
 
+    @property
+    def admin_token_path(self) -> Path:
+        """Where the venue writes its per-run admin token (0600) when it starts."""
+        return self.data_dir / ADMIN_TOKEN_NAME
+
+    def admin_token(self) -> str | None:
+        """The running venue's token for its /sim admin routes (the faucet), or None.
+
+        Read afresh each time: a restarted venue has a new token in the same file.
+        """
+        try:
+            text = self.admin_token_path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
+
     def launch(self, port: int | None = None) -> None:
         """Start the process now (returns at once); :meth:`ready` waits for its URL."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._stopping = False
         self.url = None
-        with open(self.log_path, "ab") as log_file:
+        # The venue tightens its directory itself; its log is private from the first byte.
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        with open(fd, "ab") as log_file:
             self._proc = subprocess.Popen(
                 venue_command(
                     [

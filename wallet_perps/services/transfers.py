@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 #: Hyperliquid's withdrawal fee "at the time of writing" (PROTOCOL §6.6, §11.8). The local
 #: venue debits it on top of the amount, so a withdrawal needs ``amount + fee`` withdrawable.
 WITHDRAW_FEE_USD: Final = Decimal(1)
+#: The header carrying the local venue's admin token (localvenue/guard.py ADMIN_HEADER).
+SIM_ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
+
 #: A generous cap for one paper deposit; the faucet exists to try things, not to fake wealth.
 MAX_DEMO_DEPOSIT_USD: Final = Decimal(1_000_000)
 #: USDC amounts on Hyperliquid carry at most 6 decimals (micro-dollars).
@@ -346,10 +349,19 @@ class Transfers:
 # ------------------------------------------------------------------------------ demo deposit
 
 
-async def demo_deposit(base_url: str, user: str, usd: Decimal, *, timeout_s: float = 10.0) -> None:
+async def demo_deposit(
+    base_url: str,
+    user: str,
+    usd: Decimal,
+    *,
+    admin_token: str | None = None,
+    timeout_s: float = 10.0,
+) -> None:
     """Credit ``usd`` paper USDC to ``user`` through the local venue's ``/sim/faucet``.
 
     Only the built-in local venue has this route; Hyperliquid itself is funded from Arbitrum.
+    The route answers only to the venue's per-run ``admin_token`` (the venue writes it to
+    ``<data>/admin-token``), so a web page cannot mint paper money through it.
     Raises :class:`TransferError` with a readable sentence on bad input or a refusal.
     """
     address = parse_destination(user)
@@ -360,10 +372,11 @@ async def demo_deposit(base_url: str, user: str, usd: Decimal, *, timeout_s: flo
         )
     body = {"user": address, "usdc": format(amount.normalize(), "f")}
     url = f"{base_url.rstrip('/')}/sim/faucet"
+    headers = {SIM_ADMIN_HEADER: admin_token} if admin_token else {}
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
-            http.post(url, json=body) as resp,
+            http.post(url, json=body, headers=headers) as resp,
         ):
             text = await resp.text()
             status = resp.status

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal
@@ -113,7 +113,8 @@ class WalletService:
     """Create, import, unlock and lock wallets, and keep the session's account in step.
 
     ``state`` emits after every change (unlock, lock, agent status) so the UI can redraw;
-    ``base_url`` is only used for the local venue's faucet.
+    ``base_url`` is only used for the local venue's faucet, with the token ``admin_token``
+    returns (asked at each deposit: a restarted venue has a new one).
     """
 
     def __init__(
@@ -123,11 +124,13 @@ class WalletService:
         network: NetworkName,
         *,
         base_url: str,
+        admin_token: Callable[[], str | None] | None = None,
     ) -> None:
         self.keystore = keystore
         self.session = session
         self.network = network
         self.base_url = base_url.rstrip("/")
+        self._admin_token = admin_token
         self.agents = AgentWallets(keystore, nonces=session.nonces)
         self.state: EventSource[str] = EventSource("wallet")
         self._wallet: UnlockedWallet | None = None
@@ -273,7 +276,8 @@ class WalletService:
         user = self.address
         if not user:
             raise WalletError("Unlock a wallet first.")
-        await demo_deposit(self.base_url, user, usd)
+        token = self._admin_token() if self._admin_token is not None else None
+        await demo_deposit(self.base_url, user, usd, admin_token=token)
 
     # ------------------------------------------------------------------ unlock and lock
 

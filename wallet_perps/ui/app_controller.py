@@ -163,6 +163,10 @@ class AppController(QObject):
         assert url is not None
         return url
 
+    def _venue_admin_token(self) -> str | None:
+        """The built-in venue's current admin token (its faucet needs it); None elsewhere."""
+        return self.venue.admin_token() if self.venue is not None else None
+
     async def start(self) -> bool:
         """Start (or restart) everything for ``self.network``; False if the venue is down.
 
@@ -191,7 +195,13 @@ class AppController(QObject):
             return False
         self.session = session
         self.adapter = SessionAdapter(session)
-        self.wallets = WalletService(self.keystore, session, self.network, base_url=self.base_url)
+        self.wallets = WalletService(
+            self.keystore,
+            session,
+            self.network,
+            base_url=self.base_url,
+            admin_token=self._venue_admin_token,
+        )
         self.adapter.before_trade = self.wallets.ensure_agent
         self.adapter.connection_changed.connect(self.window.set_connection)
         self._unsubscribe.append(self.wallets.state.subscribe(self._on_wallet_state))

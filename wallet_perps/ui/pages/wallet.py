@@ -863,7 +863,9 @@ class WalletPage(QWidget):
             return
         QGuiApplication.clipboard().setText(self._address)
         self.copy_button.setText("Copied")
-        QTimer.singleShot(1500, lambda: self.copy_button.setText("Copy address"))
+        # The button is the timer's context: a page closed meanwhile cancels it.
+        button = self.copy_button
+        QTimer.singleShot(1500, button, lambda: button.setText("Copy address"))
 
     def open_transfer(self, kind: TransferKind) -> TransferDialog | None:
         """Show the Withdraw or Send dialog (non-blocking); it starts the transfer on accept."""
