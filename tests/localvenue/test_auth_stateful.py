@@ -318,7 +318,7 @@ class AuthMachine(RuleBasedStateMachine):
         before = self.snapshot()
         venue, auth = pickle.loads(pickle.dumps((self.server.venue, self.server.auth)))
         self.server.venue, self.server.auth = venue, auth
-        venue.listeners.append(self.server._on_event)
+        venue.listeners.append(self.server.ws.on_event)
         assert self.snapshot() == before
 
     @rule()

@@ -34,13 +34,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from wallet_perps.core.numbers import check_price
 from wallet_perps.localvenue.auth import Authenticator, AuthError
-from wallet_perps.localvenue.candles import INTERVALS
 from wallet_perps.localvenue.clock import VenueClock
-from wallet_perps.localvenue.engine import Venue, VenueEvent, VenueReject
+from wallet_perps.localvenue.engine import Venue, VenueReject
 from wallet_perps.localvenue.files import (
     ADMIN_TOKEN_NAME,
     new_admin_token,
@@ -52,10 +51,6 @@ from wallet_perps.localvenue.files import (
 from wallet_perps.localvenue.flow import MarketFlow
 from wallet_perps.localvenue.guard import (
     DEFAULT_MAX_CONNECTIONS_PER_IP,
-    MAX_SUBSCRIPTIONS,
-    TOO_MANY_CONNECTIONS_TEXT,
-    TOO_MANY_SUBSCRIPTIONS_TEXT,
-    ConnectionLimit,
     guard_middleware,
 )
 from wallet_perps.localvenue.requests import (
@@ -69,19 +64,13 @@ from wallet_perps.localvenue.requests import (
     strict_decimal,
 )
 from wallet_perps.localvenue.store import DataDirLock, VenueStore
+from wallet_perps.localvenue.ws_hub import WsHub, is_address
 
 log = logging.getLogger(__name__)
 
-#: A WebSocket client that falls this far behind is disconnected, as the real venue does with
-#: slow consumers; it reconnects and gets fresh snapshots.
-MAX_WS_BACKLOG = 10_000
 SNAPSHOT_EVERY_S = 60.0
 SNAPSHOT_EVERY_ENTRIES = 20_000
 
-#: WebSocket channels whose subscription names a coin (which must be one the venue lists).
-_COIN_CHANNELS = frozenset(
-    ("l2Book", "bbo", "trades", "activeAssetCtx", "candle", "activeAssetData")
-)
 
 ActionHandler = Callable[[str, dict[str, Any], int], dict[str, Any]]
 
@@ -140,8 +129,6 @@ class VenueServer:
         self.admin_token_path: Path | None = None
         self._data_dir = data_dir
         self._temp_dir: Path | None = None
-        self._connections = ConnectionLimit(max_connections_per_ip)
-        self._coin_names: frozenset[str] | None = None
         self.with_flow = flow
         self.flow: MarketFlow | None = None
         self.tick_interval_s = tick_interval_s
@@ -157,9 +144,14 @@ class VenueServer:
         self._since_snapshot = 0
         self._failed_writes = 0  # consecutive failed commits (logged once per outage)
         self.clock, self.venue, self.auth = self._restore(seed, clock_speed, start_ms)
-        self.venue.listeners.append(self._on_event)
-        self._subs: dict[tuple[str, str | None], set[_WsClient]] = {}
-        self._clients: set[_WsClient] = set()
+        self.ws = WsHub(
+            lambda: self.venue,
+            self.clock,
+            info=self.info,
+            exchange=self.exchange_body,
+            max_connections_per_ip=max_connections_per_ip,
+        )
+        self.venue.listeners.append(self.ws.on_event)
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.url: str | None = None
@@ -500,203 +492,6 @@ class VenueServer:
 
     # -- WebSocket ---------------------------------------------------------------------------
 
-    async def handle_ws(self, request: web.Request) -> web.StreamResponse:
-        peer = self._connections.client_of(request)
-        if not self._connections.acquire(peer):
-            return web.Response(text=TOO_MANY_CONNECTIONS_TEXT, status=429)
-        try:
-            return await self._serve_ws(request)
-        finally:
-            self._connections.release(peer)
-
-    async def _serve_ws(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=None, max_msg_size=MAX_BODY_BYTES)
-        await ws.prepare(request)
-        client = _WsClient(ws)
-        self._clients.add(client)
-        client.send_text("Websocket connection established.")
-        writer = asyncio.create_task(client.run_writer())
-        try:
-            async for msg in ws:
-                if msg.type != WSMsgType.TEXT:
-                    continue
-                try:
-                    await self._ws_message(client, msg.data)
-                except Exception:  # a hostile or odd message must never end the connection
-                    log.exception("websocket message failed: %.200s", msg.data)
-                    client.send({"channel": "error", "data": f"Internal error: {msg.data[:200]}"})
-        finally:
-            self._drop(client)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-        return ws
-
-    async def _ws_message(self, client: _WsClient, text: str) -> None:
-        try:
-            message = json.loads(text, parse_float=str)
-        except (ValueError, RecursionError):  # RecursionError: nested too deeply
-            client.send(
-                {
-                    "channel": "error",
-                    "data": f"Error parsing JSON into valid websocket request: {text}",
-                }
-            )
-            return
-        method = message.get("method") if isinstance(message, dict) else None
-        if method == "ping":
-            client.send({"channel": "pong"})
-        elif method in ("subscribe", "unsubscribe"):
-            self._ws_subscription(client, method, message.get("subscription"))
-        elif method == "post":
-            await self._ws_post(client, message)
-        else:
-            client.send(
-                {
-                    "channel": "error",
-                    "data": f"Error parsing JSON into valid websocket request: {text}",
-                }
-            )
-
-    def _ws_subscription(self, client: _WsClient, method: str, sub: Any) -> None:
-        key = _subscription_key(sub)
-        if key is None:
-            client.send({"channel": "error", "data": f"Invalid subscription {json.dumps(sub)}"})
-            return
-        if method == "subscribe":
-            if key in client.subs:
-                client.send({"channel": "error", "data": f"Already subscribed: {json.dumps(sub)}"})
-                return
-            if len(client.subs) >= MAX_SUBSCRIPTIONS:
-                client.send({"channel": "error", "data": TOO_MANY_SUBSCRIPTIONS_TEXT})
-                return
-            if not self._known_coin(key[0], sub):
-                client.send({"channel": "error", "data": f"Invalid subscription {json.dumps(sub)}"})
-                return
-            client.subs[key] = sub
-            self._subs.setdefault(key, set()).add(client)
-            client.send(
-                {"channel": "subscriptionResponse", "data": {"method": method, "subscription": sub}}
-            )
-            for data in self._initial(key, sub):
-                client.send({"channel": key[0], "data": data})
-        else:
-            client.subs.pop(key, None)
-            self._subs.get(key, set()).discard(client)
-            client.send(
-                {"channel": "subscriptionResponse", "data": {"method": method, "subscription": sub}}
-            )
-
-    def _known_coin(self, channel: str, sub: dict[str, Any]) -> bool:
-        """A subscription naming a coin must name one the venue lists (else it would sit in
-        the routing table forever for nothing, and books for "ZZZ" would be rendered empty)."""
-        if channel not in _COIN_CHANNELS:
-            return True
-        coin = sub.get("coin")
-        if self._coin_names is None:  # markets are fixed for the life of a venue
-            perps = {m["name"] for m in self.venue.meta()["universe"]}
-            spots = {m["name"] for m in self.venue.spot_meta().get("universe", [])}
-            self._coin_names = frozenset(perps | spots)
-        return isinstance(coin, str) and coin in self._coin_names
-
-    def _initial(self, key: tuple[str, str | None], sub: dict[str, Any]) -> list[Any]:
-        """What a new subscriber gets at once: a snapshot, flagged isSnapshot for user feeds."""
-        v = self.venue
-        channel = key[0]
-        user = (sub.get("user") or "").lower()
-        coin = sub.get("coin") or ""
-        if channel == "allMids":
-            return [{"mids": v.all_mids()}]
-        if channel == "l2Book":
-            return [v.l2_book(coin, sub.get("nSigFigs"), sub.get("mantissa"))]
-        if channel == "activeAssetCtx":
-            return [_active_ctx(v, coin)]
-        if channel == "userFills":
-            return [{"isSnapshot": True, "user": user, "fills": v.user_fills(user)}]
-        if channel == "userFundings":
-            return [
-                {
-                    "isSnapshot": True,
-                    "user": user,
-                    "fundings": _ws_fundings(v.user_funding(user, 0)),
-                }
-            ]
-        if channel == "userNonFundingLedgerUpdates":
-            updates = v.user_non_funding_ledger_updates(user, 0)
-            return [{"isSnapshot": True, "user": user, "nonFundingLedgerUpdates": updates}]
-        if channel == "clearinghouseState":
-            return [{"dex": "", "user": user, "clearinghouseState": v.clearinghouse_state(user)}]
-        if channel == "activeAssetData":
-            return [v.active_asset_data(user, coin)]
-        if channel == "candle":
-            now = self.clock.now_ms()
-            candles = v.candle_snapshot(coin, sub.get("interval") or "1m", now - 3_600_000, now)
-            return candles[-1:]
-        return []
-
-    async def _ws_post(self, client: _WsClient, message: dict[str, Any]) -> None:
-        post_id = message.get("id")
-        request = message.get("request")
-        if not isinstance(request, dict):
-            client.send(
-                {"channel": "error", "data": "Error parsing JSON into valid websocket request"}
-            )
-            return
-        kind, payload = request.get("type"), request.get("payload")
-        try:
-            if kind == "info":
-                info_req = parse_info_request(payload)
-                data = self.info(info_req)
-                response = {"type": "info", "payload": {"type": info_req.type, "data": data}}
-            elif kind == "action":
-                response = {"type": "action", "payload": await self.exchange_body(payload)}
-            else:
-                raise BadRequest(422, "Failed to deserialize the JSON body into the target type")
-        except BadRequest as exc:
-            response = {"type": "error", "payload": f"{exc.status}: {exc.text}"}
-        except VenueReject as exc:
-            response = {"type": "error", "payload": f"422: {exc}"}
-        client.send({"channel": "post", "data": {"id": post_id, "response": response}})
-
-    def _on_event(self, event: VenueEvent) -> None:
-        """Fans one venue event out to its subscribers, serialising it only once.
-
-        Called by the engine in the middle of applying an input, so it must never raise: an
-        exception here would cut that input short live but not in replay (which has no
-        listeners), and the restarted venue would differ from the one clients saw.
-        """
-        try:
-            if event.channel == "l2Book":
-                self._fan_out_books(event)
-            subscribers = self._subs.get((event.channel, event.key))
-            if not subscribers:
-                return
-            text = json.dumps({"channel": event.channel, "data": event.data}, separators=(",", ":"))
-            for client in list(subscribers):
-                client.send_text(text)
-        except Exception:
-            log.exception("fanning out a %s event failed", event.channel)
-
-    def _fan_out_books(self, event: VenueEvent) -> None:
-        """Aggregated (nSigFigs) book subscribers get their own rendering of the new book."""
-        for (channel, key), clients in self._subs.items():
-            if channel != "l2Book" or key is None or not key.startswith(f"{event.key}:"):
-                continue
-            for client in list(clients):
-                sub = client.subs.get((channel, key), {})
-                try:
-                    coin = event.key or ""
-                    book = self.venue.l2_book(coin, sub.get("nSigFigs"), sub.get("mantissa"))
-                    client.send({"channel": "l2Book", "data": book})
-                except Exception:  # one odd subscription must not starve the others
-                    log.exception("rendering l2Book %s for a subscriber failed", key)
-
-    def _drop(self, client: _WsClient) -> None:
-        self._clients.discard(client)
-        for key in client.subs:
-            self._subs.get(key, set()).discard(client)
-        client.subs.clear()
-
     # -- lifecycle ---------------------------------------------------------------------------
 
     def app(self) -> web.Application:
@@ -705,7 +500,7 @@ class VenueServer:
         )
         app.router.add_post("/info", self.handle_info)
         app.router.add_post("/exchange", self.handle_exchange)
-        app.router.add_get("/ws", self.handle_ws)
+        app.router.add_get("/ws", self.ws.handle)
         if self.admin_token is not None:  # a paper venue only; never with mainnet signatures
             app.router.add_post("/sim/faucet", self.handle_faucet)
             app.router.add_post("/sim/oracle", self.handle_oracle)
@@ -769,8 +564,7 @@ class VenueServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
-        for client in list(self._clients):
-            await client.ws.close()
+        await self.ws.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
         self._flush()  # inputs still queued: committed and applied (their clients are gone)
@@ -783,102 +577,8 @@ class VenueServer:
             self._lock.release()
 
 
-class _WsClient:
-    """One WebSocket connection: its subscriptions and a bounded outbound queue."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self.ws = ws
-        self.subs: dict[tuple[str, str | None], dict[str, Any]] = {}
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
-
-    def send(self, data: Any) -> None:
-        self.send_text(json.dumps(data, separators=(",", ":")))
-
-    def send_text(self, text: str) -> None:
-        if self.queue.qsize() >= MAX_WS_BACKLOG:
-            log.warning("closing a WebSocket client that fell %d messages behind", MAX_WS_BACKLOG)
-            self.queue.put_nowait(None)
-            return
-        self.queue.put_nowait(text)
-
-    async def run_writer(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
-                await self.ws.close()
-                return
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
-
-
-def _subscription_key(sub: Any) -> tuple[str, str | None] | None:
-    """(channel, routing key) for a subscription, or None if it is not one the venue serves."""
-    if not isinstance(sub, dict) or not isinstance(sub.get("type"), str):
-        return None
-    kind = sub["type"]
-    coin, user = sub.get("coin"), sub.get("user")
-    if kind == "allMids":
-        return ("allMids", None)
-    if kind in ("l2Book", "bbo", "trades", "activeAssetCtx") and isinstance(coin, str):
-        if kind == "l2Book" and (
-            sub.get("nSigFigs") is not None or sub.get("mantissa") is not None
-        ):
-            if not _valid_book_args(sub.get("nSigFigs"), sub.get("mantissa")):
-                return None  # else every book update would fail to render for this client
-            return ("l2Book", f"{coin}:{sub.get('nSigFigs')}:{sub.get('mantissa')}")
-        return (kind, coin)
-    interval = sub.get("interval")
-    if (
-        kind == "candle"
-        and isinstance(coin, str)
-        and isinstance(interval, str)
-        and interval in INTERVALS
-    ):
-        return ("candle", f"{coin}:{sub['interval']}")
-    if not isinstance(user, str) or not _is_address(user):
-        return None
-    user = user.lower()
-    if kind == "userEvents":
-        return ("user", user)
-    if kind in (
-        "userFills",
-        "orderUpdates",
-        "userFundings",
-        "userNonFundingLedgerUpdates",
-        "clearinghouseState",
-        "notification",
-    ):
-        return (kind, user)
-    if kind == "activeAssetData" and isinstance(coin, str):
-        return ("activeAssetData", f"{user}:{coin}")
-    return None
-
-
-def _valid_book_args(n_sig_figs: Any, mantissa: Any) -> bool:
-    """What l2Book accepts: nSigFigs 2..5 or null; mantissa 1, 2 or 5, only with nSigFigs 5."""
-
-    def is_int(value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
-
-    if n_sig_figs is not None and not (is_int(n_sig_figs) and n_sig_figs in (2, 3, 4, 5)):
-        return False
-    return mantissa is None or (is_int(mantissa) and mantissa in (1, 2, 5) and n_sig_figs == 5)
-
-
-def _is_address(value: str) -> bool:
-    if len(value) != 42 or not value.startswith("0x"):
-        return False
-    try:
-        int(value[2:], 16)
-    except ValueError:
-        return False
-    return True
-
-
 def _address(value: Any) -> str:
-    if not isinstance(value, str) or not _is_address(value):
+    if not isinstance(value, str) or not is_address(value):
         raise ValueError("user must be a 0x address")
     return value.lower()
 
@@ -892,29 +592,3 @@ def _decimal(value: Any) -> Decimal:
     if number <= 0 or number > Decimal(10) ** 12:
         raise ValueError("amount must be a positive decimal string")
     return number
-
-
-def _active_ctx(venue: Venue, coin: str) -> dict[str, Any]:
-    meta, ctxs = venue.meta_and_asset_ctxs()
-    for market, ctx in zip(meta["universe"], ctxs, strict=False):
-        if market["name"] == coin:
-            return {"coin": coin, "ctx": ctx}
-    return {"coin": coin, "ctx": {}}
-
-
-def _ws_fundings(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """userFunding info rows -> the flatter shape of the userFundings WS channel."""
-    out = []
-    for row in rows:
-        delta = row.get("delta", {})
-        out.append(
-            {
-                "time": row.get("time"),
-                "coin": delta.get("coin"),
-                "usdc": delta.get("usdc"),
-                "szi": delta.get("szi"),
-                "fundingRate": delta.get("fundingRate"),
-                "nSamples": delta.get("nSamples"),
-            }
-        )
-    return out
