@@ -10,6 +10,8 @@ the controller is ready, unlocks the wallet and does what MODE says:
   and a log line, then raises in a Qt slot, in an asyncio callback, in an asyncio task nobody
   awaits and in a thread; the app keeps running and the driver closes the window.
 - ``segv``: a hard crash (SIGSEGV) while unlocked.
+- ``session``: a whole session (trade, CSV export, settings, lock, quit), see
+  ``tests/session_steps.py``.
 - ``close``: deposit paper USDC, open a position from the ticket, show the Positions page
   (its marks stream), close the window as a user would.
 
@@ -69,6 +71,10 @@ async def _drive(controller: AppController) -> None:
     elif MODE == "segv":
         await asyncio.sleep(0.5)
         faulthandler._sigsegv()
+    elif MODE == "session":  # tests/test_file_modes.py
+        from session_steps import run_session
+
+        await run_session(controller, _open_position, _until)
     elif MODE == "close":
         await _open_position(controller)
         controller.window.show_page("positions")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import wallet_perps
 from wallet_perps import diagnostics
-from wallet_perps.config import NETWORK_NAMES, NetworkName, Settings
+from wallet_perps.config import NETWORK_NAMES, NetworkName, Settings, secure_app_dirs
 
 
 def app_version() -> str:
@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test()
     # Logs (redacted, 0600, rotated), crash reports, and no core dumps: before anything else.
     diag = diagnostics.install(app_version())
+    # Folders an older version left 0755 (files 0644) become private before anything is read.
+    secure_app_dirs()
     # One app per data directory: a later launch asks the running one to raise its window and
     # exits here, before it could start a second venue on the same paper state.
     from wallet_perps.ui import single_instance

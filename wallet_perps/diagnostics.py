@@ -46,7 +46,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
 
-from wallet_perps.config import app_dirs
+from wallet_perps.config import app_dirs, private_dir
 from wallet_perps.redaction import RedactingFilter, redact
 
 __all__ = [
@@ -114,10 +114,7 @@ def disable_core_dumps() -> bool:
 
 
 def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if os.name == "posix":
-        os.chmod(path, 0o700)
-    return path
+    return private_dir(path)  # the log folder and any parent it needs: 0700
 
 
 def _open_private(path: Path, flags: int) -> int:

@@ -9,7 +9,11 @@ habit of printing r and s without zero left-padding, so the venue sees identical
 Recovery mirrors what the venue does: it never says "bad signature", it recovers an address
 and looks it up, so the same helpers serve the local simulated venue.
 
-Private keys never appear in exception messages or logs.
+Private keys never appear in exception messages or logs. A key held in a mutable buffer
+(``bytearray``, as the wallet layer holds every decrypted key) is signed with straight from that
+buffer through libsecp256k1, never copied into an immutable ``bytes``, parsed-key object or
+cache, so zeroing the buffer on lock leaves no copy behind (issue 15). Keys given as ``str`` or
+``bytes`` (tests, scripts) take the cached path, which :func:`forget_cached_keys` empties.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from typing import Any, Final, TypedDict
 
 import msgpack
 from coincurve import PrivateKey, PublicKey
+from coincurve._libsecp256k1 import ffi, lib
+from coincurve.context import GLOBAL_CONTEXT
+from coincurve.flags import EC_COMPRESSED, EC_UNCOMPRESSED
 from Crypto.Hash import keccak as _keccak_mod
 
 __all__ = [
@@ -30,8 +37,11 @@ __all__ = [
     "SignatureError",
     "UserStruct",
     "action_hash",
+    "add_tweak_in_place",
     "address_from_private_key",
+    "address_from_secret_buffer",
     "agent_digest",
+    "compressed_public_key",
     "forget_cached_keys",
     "keccak256",
     "l1_digest",
@@ -249,9 +259,66 @@ def forget_cached_keys() -> None:
 
 
 def _key(private_key: str | bytes) -> PrivateKey:
-    if isinstance(private_key, bytearray | memoryview):  # unhashable, so not cacheable as is
-        private_key = bytes(private_key)
     return _private_key(private_key)
+
+
+#: A private key the caller keeps in a buffer it will zero: used in place, never copied.
+SecretBuffer = bytearray | memoryview
+
+
+def _secret_pointer(secret: SecretBuffer) -> Any:
+    if len(secret) != 32:
+        raise SignatureError("private key must be 32 bytes")
+    return ffi.from_buffer("unsigned char[]", secret)
+
+
+def _public_key_from_buffer(secret: SecretBuffer) -> bytes:
+    """The uncompressed public key (65 bytes) of a key held in a mutable buffer, no copies."""
+    pubkey = ffi.new("secp256k1_pubkey *")
+    if not lib.secp256k1_ec_pubkey_create(GLOBAL_CONTEXT.ctx, pubkey, _secret_pointer(secret)):
+        raise SignatureError("private key is outside the secp256k1 range")
+    out = ffi.new("unsigned char[65]")
+    out_len = ffi.new("size_t *", 65)
+    lib.secp256k1_ec_pubkey_serialize(GLOBAL_CONTEXT.ctx, out, out_len, pubkey, EC_UNCOMPRESSED)
+    return bytes(ffi.buffer(out, 65))
+
+
+def add_tweak_in_place(secret: SecretBuffer, tweak: bytes) -> None:
+    """``secret = (secret + tweak) mod n`` inside the caller's buffer (a BIP32 child key step),
+    so the derived key is never an immutable ``bytes``; SignatureError if the result is invalid.
+    """
+    if len(tweak) != 32:
+        raise SignatureError("tweak must be 32 bytes")
+    if not lib.secp256k1_ec_seckey_tweak_add(GLOBAL_CONTEXT.ctx, _secret_pointer(secret), tweak):
+        raise SignatureError("the tweaked key is outside the secp256k1 range")
+
+
+def compressed_public_key(private_key: bytes | SecretBuffer) -> bytes:
+    """The 33-byte compressed public key (BIP32's ser_P(point(k))), with no parsed-key cache."""
+    if isinstance(private_key, bytes):
+        private_key = memoryview(private_key)
+    pubkey = ffi.new("secp256k1_pubkey *")
+    if not lib.secp256k1_ec_pubkey_create(GLOBAL_CONTEXT.ctx, pubkey, _secret_pointer(private_key)):
+        raise SignatureError("private key is outside the secp256k1 range")
+    out = ffi.new("unsigned char[33]")
+    out_len = ffi.new("size_t *", 33)
+    lib.secp256k1_ec_pubkey_serialize(GLOBAL_CONTEXT.ctx, out, out_len, pubkey, EC_COMPRESSED)
+    return bytes(ffi.buffer(out, 33))
+
+
+def _sign_from_buffer(secret: SecretBuffer, digest: bytes) -> bytes:
+    """65-byte r ‖ s ‖ recid, signed by libsecp256k1 reading the key where it lies."""
+    signature = ffi.new("secp256k1_ecdsa_recoverable_signature *")
+    if not lib.secp256k1_ecdsa_sign_recoverable(
+        GLOBAL_CONTEXT.ctx, signature, digest, _secret_pointer(secret), ffi.NULL, ffi.NULL
+    ):
+        raise SignatureError("private key is outside the secp256k1 range")
+    out = ffi.new("unsigned char[64]")
+    recid = ffi.new("int *")
+    lib.secp256k1_ecdsa_recoverable_signature_serialize_compact(
+        GLOBAL_CONTEXT.ctx, out, recid, signature
+    )
+    return bytes(ffi.buffer(out, 64)) + bytes([recid[0]])
 
 
 def to_checksum_address(address: bytes | str) -> str:
@@ -270,9 +337,16 @@ def _address_from_public_key(public_key: PublicKey) -> str:
     return to_checksum_address(keccak256(public_key.format(compressed=False)[1:])[-20:])
 
 
-def address_from_private_key(private_key: str | bytes) -> str:
+def address_from_private_key(private_key: str | bytes | SecretBuffer) -> str:
     """Checksummed address of a key: what the venue will recover from its signatures."""
+    if isinstance(private_key, bytearray | memoryview):
+        return address_from_secret_buffer(private_key)
     return _address_from_public_key(_key(private_key).public_key)
+
+
+def address_from_secret_buffer(secret: SecretBuffer) -> str:
+    """Checksummed address of a key held in a mutable buffer, without caching or copying it."""
+    return to_checksum_address(keccak256(_public_key_from_buffer(secret)[1:])[-20:])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,7 +505,7 @@ def user_action_digest(action: Mapping[str, Any]) -> bytes:
 # Sign and recover.
 
 
-def sign_digest(private_key: str | bytes, digest: bytes) -> Signature:
+def sign_digest(private_key: str | bytes | SecretBuffer, digest: bytes) -> Signature:
     """Sign a prepared 32-byte digest (RFC 6979, low-s), formatted like the official SDK.
 
     The SDK prints r and s as ``hex(int)``, i.e. without zero left-padding; we do the same so
@@ -439,7 +513,10 @@ def sign_digest(private_key: str | bytes, digest: bytes) -> Signature:
     """
     if not isinstance(digest, bytes) or len(digest) != 32:
         raise SignatureError("digest must be 32 bytes")
-    sig = _key(private_key).sign_recoverable(digest, hasher=None)
+    if isinstance(private_key, bytearray | memoryview):
+        sig = _sign_from_buffer(private_key, digest)
+    else:
+        sig = _key(private_key).sign_recoverable(digest, hasher=None)
     return {
         "r": hex(int.from_bytes(sig[:32], "big")),
         "s": hex(int.from_bytes(sig[32:64], "big")),
@@ -448,7 +525,7 @@ def sign_digest(private_key: str | bytes, digest: bytes) -> Signature:
 
 
 def sign_l1_action(
-    private_key: str | bytes,
+    private_key: str | bytes | SecretBuffer,
     action: Mapping[str, Any],
     nonce: int,
     *,
@@ -472,7 +549,9 @@ def sign_l1_action(
     )
 
 
-def sign_user_action(private_key: str | bytes, action: Mapping[str, Any]) -> Signature:
+def sign_user_action(
+    private_key: str | bytes | SecretBuffer, action: Mapping[str, Any]
+) -> Signature:
     """Sign a user-signed action (transfers, approveAgent, ...); needs the master key.
 
     The action must carry ``type``, ``signatureChainId`` and ``hyperliquidChain``; the type

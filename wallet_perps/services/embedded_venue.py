@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from wallet_perps.config import app_dirs
+from wallet_perps.config import app_dirs, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class EmbeddedVenue:
 
     def launch(self, port: int | None = None) -> None:
         """Start the process now (returns at once); :meth:`ready` waits for its URL."""
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(self.data_dir)  # and the app's data folder above it, if new
         self._stopping = False
         self.url = None
         # The venue tightens its directory itself; its log is private from the first byte.

@@ -15,6 +15,7 @@ worker thread, never by calling the keyring themselves.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -28,8 +29,19 @@ from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.wallet.agents import AgentWallets
-from wallet_perps.wallet.errors import FILE_KEYSTORE_CHOICE, AgentError, WalletError
-from wallet_perps.wallet.keystore import Keystore, UnlockedWallet, parse_private_key
+from wallet_perps.wallet.errors import (
+    FILE_KEYSTORE_CHOICE,
+    AgentError,
+    AgentNeedsDeposit,
+    NoRecoveryPhrase,
+    WalletError,
+)
+from wallet_perps.wallet.keystore import (
+    Keystore,
+    RevealedSecret,
+    UnlockedWallet,
+    parse_private_key,
+)
 from wallet_perps.wallet.metadata import WalletInfo
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 
@@ -37,6 +49,7 @@ __all__ = [
     "DEMO_DEPOSIT_USD",
     "FILE_KEYSTORE_CHOICE",
     "KeyStorage",
+    "RevealedSecret",
     "WalletLocation",
     "WalletService",
     "WalletSigner",
@@ -77,6 +90,9 @@ class WalletLocation:
     label: str
     storage: StorageKind
     where: str  # the keyring in words, or the file's path
+    backup_confirmed: bool = True  # False: the key-care row offers the backup check
+    has_phrase: bool = False  # False for wallets imported from a private key
+    network: NetworkName = "local"  # the network it was created on (mainnet: real money)
 
 
 class WalletSigner:
@@ -138,12 +154,24 @@ class WalletService:
         self._agent_problem: str | None = None
         #: The last answer of :meth:`probe_key_storage` (None until probed).
         self.key_storage: KeyStorage | None = None
+        # The loop the UI runs on: a lock from any thread is announced there.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):
+            self._loop = asyncio.get_running_loop()
+        self._opening = asyncio.Lock()  # an unlock in progress is not undone by a stale lock
+        self._lock_tasks: set[asyncio.Task[None]] = set()
         keystore.add_lock_listener(self._on_keystore_locked)
 
     # ------------------------------------------------------------------ queries
 
     def wallets(self) -> list[WalletInfo]:
         return self.keystore.wallets()
+
+    def last_used(self) -> str | None:
+        """The wallet unlocked most recently (remembered across restarts), for the unlock
+        strip to offer; None with no wallets."""
+        info = self.keystore.last_used()
+        return None if info is None else info.address
 
     @property
     def unlocked(self) -> UnlockedWallet | None:
@@ -194,7 +222,15 @@ class WalletService:
         """Where keys can go now, and where each stored wallet's key is."""
         status = await self.probe_key_storage()
         rows = [
-            WalletLocation(w.address, w.label, w.storage, self.keystore.location_of(w.address))
+            WalletLocation(
+                w.address,
+                w.label,
+                w.storage,
+                self.keystore.location_of(w.address),
+                w.backup_confirmed,
+                w.has_phrase,
+                w.network,
+            )
             for w in self.keystore.wallets()
         ]
         return status, rows
@@ -207,6 +243,80 @@ class WalletService:
         """
         await asyncio.to_thread(self.keystore.move_wallet, address, to)
         self.state.emit("storage")
+
+    # ------------------------------------------------------------------ key care (Settings)
+
+    def real_money(self, address: str) -> bool:
+        """Whether ``address`` guards real money: made for mainnet, or the app is on mainnet."""
+        return self.network == "mainnet" or self.keystore.get(address).network == "mainnet"
+
+    def _is_open(self, address: str) -> bool:
+        wallet = self.unlocked
+        return wallet is not None and wallet.address.lower() == address.lower()
+
+    async def change_password(self, address: str, old: str, new: str) -> bool:
+        """Re-encrypt ``address`` (and its agents) under ``new``; True if that locked it.
+
+        Only that wallet's open session is locked (its derived key belongs to the old
+        password); the lock is announced here on the loop, whichever thread the keystore
+        locked from. A wrong old password raises ``WrongPassword`` and changes nothing.
+        """
+        was_open = self._is_open(address)
+        await asyncio.to_thread(self.keystore.change_password, address, old, new)
+        wallet = self._wallet
+        if wallet is not None and wallet.locked:
+            await self._detach()
+        return was_open and self.unlocked is None
+
+    async def reveal(self, address: str, password: str) -> RevealedSecret:
+        """The wallet's recovery phrase, after the password (the caller wipes it when shown).
+
+        Raises ``NoRecoveryPhrase`` before asking anything for a wallet imported from a key:
+        its key is never handed out here.
+        """
+        if not self.keystore.get(address).has_phrase:
+            raise NoRecoveryPhrase(
+                "This wallet was imported from a private key, so it has no recovery phrase."
+            )
+        secret = await asyncio.to_thread(self.keystore.reveal, address, password)
+        secret.drop_key()  # the words are all Settings shows or checks
+        return secret
+
+    @staticmethod
+    def backup_positions(secret: RevealedSecret, count: int = 3) -> list[int]:
+        """Random word positions (1-based) to ask back, as onboarding does."""
+        phrase = RecoveryPhrase(secret.phrase_words())
+        try:
+            return phrase.backup_positions(count)
+        finally:
+            phrase.wipe()
+
+    async def confirm_backup(self, secret: RevealedSecret, answers: Mapping[int, str]) -> None:
+        """Check the typed words against the phrase; on success the wallet is backed up.
+
+        Raises ``BackupMismatch`` naming wrong positions (never words) otherwise.
+        """
+        phrase = RecoveryPhrase(secret.phrase_words())
+        try:
+            phrase.check_backup(answers)
+        finally:
+            phrase.wipe()
+        await asyncio.to_thread(self.keystore.confirm_backup, secret.address)
+        self.state.emit("wallets")
+
+    async def rename_wallet(self, address: str, label: str) -> str:
+        """Give the wallet a new name (what the unlock strip and Settings show)."""
+        info = await asyncio.to_thread(self.keystore.rename_wallet, address, label)
+        self.state.emit("wallets")
+        return info.label
+
+    async def remove_wallet(self, address: str) -> None:
+        """Delete the wallet's key entries, its agents' and its metadata (locking it first
+        if it is the open one). The UI asks first; without a backup the funds are lost."""
+        if self._is_open(address):
+            await self.lock()
+        await asyncio.to_thread(self.keystore.delete_wallet, address, confirmed=True)
+        self.state.emit("wallets")
 
     # ------------------------------------------------------------------ onboarding
 
@@ -228,7 +338,8 @@ class WalletService:
             if len(words) > 1:
                 RecoveryPhrase.parse(" ".join(words)).wipe()
             else:
-                parse_private_key(words[0])
+                key = parse_private_key(words[0])
+                key[:] = bytes(len(key))  # only checked here: zero it at once
         except WalletError as exc:
             return str(exc)
         return None
@@ -278,6 +389,9 @@ class WalletService:
             raise WalletError("Unlock a wallet first.")
         token = self._admin_token() if self._admin_token is not None else None
         await demo_deposit(self.base_url, user, usd, admin_token=token)
+        wallet = self.unlocked
+        if wallet is not None and wallet.agent_address(self.network) is None:
+            await self.approve_agent_if_possible()  # the first deposit approves the agent
 
     # ------------------------------------------------------------------ unlock and lock
 
@@ -286,11 +400,13 @@ class WalletService:
         await self._open(address, password)
 
     async def _open(self, address: str, password: str) -> None:
-        wallet = await asyncio.to_thread(self.keystore.unlock, address, password)
-        self._wallet = wallet
-        self._agent_checked = False
-        self._agent_problem = None
-        await self.session.open_account(WalletSigner(wallet, self.network), wallet.address)
+        self._loop = asyncio.get_running_loop()
+        async with self._opening:
+            wallet = await asyncio.to_thread(self.keystore.unlock, address, password)
+            self._wallet = wallet
+            self._agent_checked = False
+            self._agent_problem = None
+            await self.session.open_account(WalletSigner(wallet, self.network), wallet.address)
         self.state.emit("unlocked")
 
     async def lock(self) -> None:
@@ -299,13 +415,34 @@ class WalletService:
         await self._detach()
 
     def _on_keystore_locked(self) -> None:
-        # Called by the keystore (idle lock, or lock() above) possibly from a worker thread.
+        """The keystore locked (button, idle timer, password change, wallet switch...).
+
+        Called from whichever thread locked: a password change locks in a worker thread, where
+        there is no running loop. The detach is handed to the UI's loop either way, so the
+        unlock strip and the Lock button follow every lock.
+        """
+        loop, wallet = self._loop, self._wallet
+        if loop is None or wallet is None or loop.is_closed():
+            return
         try:
-            loop = asyncio.get_running_loop()
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None
-        if loop is not None:
-            loop.create_task(self._detach())
+            running = None
+        if running is loop:
+            self._detach_later(wallet)
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: app exiting
+                loop.call_soon_threadsafe(self._detach_later, wallet)
+
+    def _detach_later(self, wallet: UnlockedWallet) -> None:
+        task = asyncio.ensure_future(self._detach_if_locked(wallet))
+        self._lock_tasks.add(task)
+        task.add_done_callback(self._lock_tasks.discard)
+
+    async def _detach_if_locked(self, wallet: UnlockedWallet) -> None:
+        async with self._opening:  # after a wallet switch the new wallet stays attached
+            if self._wallet is wallet and wallet.locked:
+                await self._detach()
 
     async def _detach(self) -> None:
         if self._wallet is None:
@@ -333,7 +470,12 @@ class WalletService:
                 self.network,
                 http.exchange,
                 list_agents=None if self._agent_checked else http.extra_agents,
+                may_approve=self._has_deposited,
             )
+        except AgentNeedsDeposit as exc:
+            self._agent_problem = None
+            self.state.emit("agent")
+            raise WalletError(str(exc)) from exc
         except (VenueError, WalletError) as exc:
             self._agent_problem = str(exc)
             self.state.emit("agent")
@@ -345,6 +487,22 @@ class WalletService:
         self._agent_problem = None
         if changed:
             self.state.emit("agent")
+
+    async def _has_deposited(self, user: str) -> bool:
+        """The venue approves agents only for accounts it knows (that have deposited)."""
+        role = await self.session.http.user_role(user)
+        return role.role != "missing"
+
+    async def approve_agent_if_possible(self) -> None:
+        """Approve the agent now if the account can have one; quiet when it cannot yet.
+
+        Called after unlock (local venue) and after a deposit, so the first order is not
+        slowed by the approval; an account that never deposited gets no agent key.
+        """
+        try:
+            await self.ensure_agent()
+        except WalletError as exc:  # the wallet page's agent status shows the reason
+            log.info("agent not approved yet: %s", exc)
 
     async def rotate_agent(self) -> None:
         wallet = self.unlocked

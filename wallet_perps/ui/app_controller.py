@@ -35,6 +35,7 @@ from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.ui.theme import style_sheet
+from wallet_perps.ui.widgets.key_care_dialogs import ACTIONS, KeyCareDialog, open_key_care
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
 from wallet_perps.ui.window_state import restore_placement, saved_placement
 from wallet_perps.wallet.keystore import Keystore
@@ -129,6 +130,7 @@ class AppController(QObject):
         self.adapter: SessionAdapter | None = None
         self.wallets: WalletService | None = None
         self.onboarding: OnboardingPage | None = None
+        self.key_dialog: KeyCareDialog | None = None  # Settings' key care, while open
         self.pages: dict[str, QWidget] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._idle_task: asyncio.Task[None] | None = None
@@ -226,6 +228,8 @@ class AppController(QObject):
 
     async def stop(self) -> None:
         """Undo :meth:`start`: pages, session, venue (the venue snapshots its state)."""
+        if self.key_dialog is not None:  # a shown phrase is wiped before the service goes
+            self.key_dialog.close()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -320,6 +324,7 @@ class AppController(QObject):
         settings.agent_revoke_requested.connect(lambda: self._agent_action("revoke"))
         settings.idle_lock_changed.connect(self._set_idle_lock)
         settings.key_move_requested.connect(self._move_wallet)
+        settings.key_care_requested.connect(self._key_care)
         return settings
 
     def _show_wallet_identity(self) -> None:
@@ -348,6 +353,26 @@ class AppController(QObject):
         status, rows = await wallets.wallet_locations()
         if self.pages.get("settings") is page:
             page.set_key_storage(status.keyring, status.file_dir, rows)
+
+    def _key_care(self, action: str, address: str) -> None:
+        """Open Settings' key-care dialog for one wallet (it works through the service)."""
+        wallets = self.wallets
+        page = self.pages.get("settings")
+        if wallets is None or not isinstance(page, SettingsPage):
+            return
+        row = page.wallet_rows.get(address)
+        if row is None or action not in ACTIONS:
+            return
+        if self.key_dialog is not None:
+            self.key_dialog.close()
+        dialog = open_key_care(action, wallets, row, self.window)
+        dialog.message.connect(page.show_key_message)
+        dialog.finished.connect(lambda _result: self._key_dialog_gone(dialog))
+        self.key_dialog = dialog
+
+    def _key_dialog_gone(self, dialog: KeyCareDialog) -> None:
+        if self.key_dialog is dialog:
+            self.key_dialog = None
 
     def _move_wallet(self, address: str, to: str) -> None:
         wallets = self.wallets
@@ -445,7 +470,10 @@ class AppController(QObject):
             self._show_onboarding(can_cancel=False)
             return
         self.window.set_gate(None)
-        self.unlock_bar.set_wallets([(w.address, w.label) for w in wallets], wallets[-1].address)
+        # Offer the wallet that was in use (remembered across restarts), not the newest.
+        self.unlock_bar.set_wallets(
+            [(w.address, w.label) for w in wallets], self.wallets.last_used()
+        )
         self.unlock_bar.reset()
         self.unlock_bar.show()
 
@@ -506,11 +534,14 @@ class AppController(QObject):
             if address:
                 self.unlock_bar.hide()
                 if self.network == "local":
-                    # Approve the agent now, so the first order is not slowed by it.
-                    self._spawn(self._quiet(wallets.ensure_agent()))
+                    # Approve the agent now, so the first order is not slowed by it; an
+                    # account that never deposited gets none until its first deposit.
+                    self._spawn(wallets.approve_agent_if_possible())
             else:
                 self._show_wallet_gate()
             self.wallet_changed.emit(address)
+        elif what == "wallets" and not address:  # renamed or removed: the strip's list
+            self._show_wallet_gate()
 
     # ------------------------------------------------------------------ venue
 

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wallet_perps.config import app_dirs
+from wallet_perps.config import app_dirs, private_dir
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -95,8 +95,10 @@ class InstanceLock:
 
         The descriptor is close-on-exec, so the venue child never inherits the lock.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # a lock file an older version left 0644
         if sys.platform != "win32":
             import fcntl
 

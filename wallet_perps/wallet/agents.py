@@ -38,7 +38,7 @@ from wallet_perps.core.models import ExtraAgent
 from wallet_perps.hyperliquid.actions import approve_agent_action
 from wallet_perps.hyperliquid.errors import RejectedAction, VenueError
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.wallet.errors import AgentError
+from wallet_perps.wallet.errors import AgentError, AgentNeedsDeposit
 from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
 from wallet_perps.wallet.metadata import AgentRecord
 from wallet_perps.wallet.secret_storage import key_address
@@ -49,6 +49,7 @@ __all__ = [
     "RENEW_WITHIN_MS",
     "AgentWallets",
     "ListAgents",
+    "MayApprove",
     "PostAction",
 ]
 
@@ -68,6 +69,9 @@ _REVOKE_STUB_VALIDITY_MS: Final = 3_600_000
 PostAction = Callable[[dict[str, Any]], Awaitable[Mapping[str, Any]]]
 #: Lists a user's named agents (``HyperliquidHttp.extra_agents``).
 ListAgents = Callable[[str], Awaitable[Sequence[ExtraAgent]]]
+#: Whether the venue would approve an agent for this user now (it has deposited); asked
+#: before a new agent key is made.
+MayApprove = Callable[[str], Awaitable[bool]]
 
 
 def _now_ms() -> int:
@@ -102,12 +106,15 @@ class AgentWallets:
         post_action: PostAction,
         *,
         list_agents: ListAgents | None = None,
+        may_approve: MayApprove | None = None,
     ) -> str:
         """The agent address to trade with on ``network``, approving one first if needed.
 
         Re-approves a pending agent left by an earlier unanswered approval; replaces an agent
         that is missing, near expiry, or (when ``list_agents`` is given) unknown to the venue
-        (pruned, expired, or a fresh local venue).
+        (pruned, expired, or a fresh local venue). Before a new key is made, ``may_approve``
+        (if given) is asked whether the venue would take it; if not, :class:`AgentNeedsDeposit`
+        is raised and nothing is generated or stored.
         """
         async with self._busy:
             info = session.info
@@ -125,6 +132,8 @@ class AgentWallets:
                 if list_agents is None or await self._listed(active, session, list_agents):
                     return active.address
                 log.info("agent %s is unknown to the venue; approving a new one", active.address)
+            if may_approve is not None and not await may_approve(session.address):
+                raise AgentNeedsDeposit()
             return (await self._rotate(session, network, post_action)).address
 
     async def rotate(

@@ -30,6 +30,7 @@ from typing import Final, Protocol
 import keyring
 import keyring.errors
 
+from wallet_perps.config import private_dir
 from wallet_perps.wallet.errors import (
     KeyringUnavailable,
     KeyringWriteFailed,
@@ -177,8 +178,7 @@ class EncryptedFileStore:
     def set(self, name: str, value: str) -> None:
         path = self._path(name)
         try:
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            os.chmod(self.directory, 0o700)  # also when it existed (mkdir's mode meets umask)
+            private_dir(self.directory)  # 0700 also when it existed, and new parents too
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -17,6 +17,7 @@ __all__ = [
     "KEYRING_GONE_MESSAGE",
     "NO_KEYRING_MESSAGE",
     "AgentError",
+    "AgentNeedsDeposit",
     "AgentRequired",
     "BackupMismatch",
     "CorruptEntry",
@@ -138,3 +139,18 @@ class AgentError(WalletError):
 
 class AgentRequired(AgentError):
     """An L1 action needs an approved, unexpired agent on this network; approve one first."""
+
+
+class AgentNeedsDeposit(AgentError):
+    """The venue approves agents only for accounts that have deposited; none was made.
+
+    Raised before any agent key is generated, so an account that never deposited leaves no
+    agent entry behind; the first deposit or trade after one approves the agent.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "Deposit USDC into this account first: the exchange approves the agent wallet "
+            "that signs your orders only for an account that has deposited."
+        )

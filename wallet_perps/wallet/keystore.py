@@ -10,10 +10,13 @@ moved between the two (:meth:`Keystore.move_wallet`). Only public metadata
 
 In use, decrypted keys exist only inside an :class:`UnlockedWallet`, as bytearrays, and only
 between :meth:`Keystore.unlock` and :meth:`Keystore.lock` (called on demand, on idle timeout,
-on wallet switch and on delete). Locking zeroes those buffers and clears the signing module's
-parsed-key cache. Python cannot promise that no other copy of a secret exists in memory (the
-interpreter copies bytes freely); what this layer guarantees is that it keeps no reference
-after lock, and that nothing it writes, logs, raises or reprs contains a secret.
+on wallet switch, on delete and on a password change). Locking zeroes those buffers. On the
+unlock-and-sign path no key ever sits in an immutable ``bytes`` (which cannot be zeroed and
+stays readable in freed memory): blobs decrypt straight into bytearrays, agent keys are
+generated in one, and signing reads the buffer in place (``hyperliquid.signing``), so after
+Lock neither the main key nor an agent key is left in the process (tests/wallet/
+test_lock_memory.py reads ``/proc/PID/mem`` to check). Nothing this layer writes, logs,
+raises or reprs contains a secret.
 
 Everything here is blocking (scrypt takes about half a second; keyring calls go over D-Bus),
 so the app calls it through ``asyncio.to_thread``; a lock serialises concurrent callers.
@@ -92,19 +95,34 @@ MAX_IDLE_LOCK_MINUTES: Final = 24 * 60
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 
 
-def _wipe(buffer: bytearray) -> None:
-    for i in range(len(buffer)):
-        buffer[i] = 0
+def _wipe(buffer: bytearray | None) -> None:
+    """Zero a secret in place (same length: no reallocation leaves a copy behind)."""
+    if buffer:
+        buffer[:] = bytes(len(buffer))
+
+
+def _random_key() -> bytearray:
+    """32 random bytes built in a bytearray one byte at a time.
+
+    ``secrets.token_bytes`` would return the key as an immutable ``bytes`` that cannot be
+    zeroed and lingers in freed memory after lock; small ints 0..255 are shared singletons,
+    so filling byte by byte leaves no other copy of the key.
+    """
+    key = bytearray(32)
+    for i in range(32):
+        key[i] = secrets.randbelow(256)
+    return key
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def parse_private_key(text: str) -> bytes:
+def parse_private_key(text: str) -> bytearray:
     """A hex private key as typed or pasted (with or without 0x) -> 32 bytes.
 
-    Each mistake has its own message, none of which repeats the input.
+    Each mistake has its own message, none of which repeats the input. The key comes back in
+    a bytearray (never an immutable ``bytes``) so the caller can zero it when done.
     """
     if not isinstance(text, str):
         raise InvalidPrivateKey("The private key must be text.")
@@ -119,10 +137,11 @@ def parse_private_key(text: str) -> bytes:
         )
     if len(body) != 64:
         raise InvalidPrivateKey(f"A private key is 64 hex digits; this one has {len(body)}.")
-    raw = bytes.fromhex(body)
+    raw = bytearray.fromhex(body)
     try:
         key_address(raw)
     except ValueError:
+        _wipe(raw)
         raise InvalidPrivateKey(
             "This is not a valid Ethereum private key (it is zero or beyond the secp256k1 "
             "curve order)."
@@ -146,7 +165,9 @@ class RevealedSecret:
 
     __slots__ = ("_key", "_phrase", "address")
 
-    def __init__(self, address: str, key: bytes, phrase: bytes | None) -> None:
+    def __init__(
+        self, address: str, key: bytes | bytearray, phrase: bytes | bytearray | None
+    ) -> None:
         self.address = address
         self._key = bytearray(key)
         self._phrase = bytearray(phrase) if phrase is not None else None
@@ -168,6 +189,12 @@ class RevealedSecret:
         if not self._key:
             raise WalletLocked("This secret was already wiped.")
         return "0x" + self._key.hex()
+
+    def drop_key(self) -> None:
+        """Wipe the private key but keep the phrase (showing or checking words needs only
+        the phrase, so the UI never holds the key)."""
+        _wipe(self._key)
+        self._key = bytearray()
 
     def wipe(self) -> None:
         _wipe(self._key)
@@ -198,11 +225,11 @@ class UnlockedWallet:
     __slots__ = ("__weakref__", "_agents", "_derived", "_keystore", "_main", "address")
 
     def __init__(
-        self, keystore: Keystore, address: str, main_key: bytes, derived: DerivedKey
+        self, keystore: Keystore, address: str, main_key: bytes | bytearray, derived: DerivedKey
     ) -> None:
         self._keystore = keystore
         self.address = address
-        self._main = bytearray(main_key)
+        self._main = bytearray(main_key)  # own copy; the caller zeroes its buffer
         self._derived = derived
         # network -> (lowercase agent address, key); pending agents are kept under
         # "pending:<network>" so a retried approval can reuse the same key.
@@ -218,10 +245,11 @@ class UnlockedWallet:
     def info(self) -> WalletInfo:
         return self._keystore.get(self.address)
 
-    def _main_key(self) -> bytes:
+    def _main_key(self) -> bytearray:
+        """The key buffer itself: signing reads it in place, so no copy outlives a lock."""
         if not self._main:
             raise WalletLocked()
-        return bytes(self._main)
+        return self._main
 
     def agent_address(self, network: NetworkName) -> str | None:
         """The active agent this session can sign with on ``network`` (lowercase), if any."""
@@ -264,7 +292,7 @@ class UnlockedWallet:
         """Sign an L1 action with ``network``'s agent key (testnet-style unless mainnet)."""
         _, key = self._agent(network)
         return signing.sign_l1_action(
-            bytes(key),
+            key,
             action,
             nonce,
             vault_address=vault_address,
@@ -277,7 +305,7 @@ class UnlockedWallet:
     def _pending_key(self, network: str) -> tuple[str, bytearray] | None:
         return self._agents.get(f"pending:{network}")
 
-    def _hold(self, slot: str, address: str, key: bytes) -> None:
+    def _hold(self, slot: str, address: str, key: bytes | bytearray) -> None:
         self._drop(slot)
         self._agents[slot] = (address.lower(), bytearray(key))
 
@@ -387,6 +415,14 @@ class Keystore:
             raise UnknownWallet(f"No wallet {address} is stored in this app.")
         return info
 
+    def last_used(self) -> WalletInfo | None:
+        """The wallet unlocked most recently (the newest if none ever was); None if empty."""
+        with self._lock:
+            wallets = list(self._wallets.values())
+        if not wallets:
+            return None
+        return max(wallets, key=lambda w: (w.last_unlocked_ms, w.created_at_ms))
+
     @property
     def session(self) -> UnlockedWallet | None:
         """The unlocked wallet, or None when locked."""
@@ -412,16 +448,21 @@ class Keystore:
         """
         _check_password(password)
         key = phrase.derive_private_key(account_index)
-        return self._add(
-            key,
-            password,
-            phrase=phrase.as_bytes(),
-            account_index=account_index,
-            label=label,
-            network=network,
-            source=source,
-            backup_confirmed=phrase.backup_confirmed or source == "phrase",
-        )
+        words = phrase.as_bytes()
+        try:
+            return self._add(
+                key,
+                password,
+                phrase=words,
+                account_index=account_index,
+                label=label,
+                network=network,
+                source=source,
+                backup_confirmed=phrase.backup_confirmed or source == "phrase",
+            )
+        finally:
+            _wipe(key)
+            _wipe(words)
 
     def import_phrase(
         self,
@@ -458,16 +499,19 @@ class Keystore:
         """Import a hex private key (with or without 0x)."""
         _check_password(password)
         key = parse_private_key(text)
-        return self._add(
-            key,
-            password,
-            phrase=None,
-            account_index=None,
-            label=label,
-            network=network,
-            source="key",
-            backup_confirmed=True,
-        )
+        try:
+            return self._add(
+                key,
+                password,
+                phrase=None,
+                account_index=None,
+                label=label,
+                network=network,
+                source="key",
+                backup_confirmed=True,
+            )
+        finally:
+            _wipe(key)
 
     def create_demo_wallet(
         self, password: str, *, label: str = "Demo (local venue)"
@@ -484,10 +528,10 @@ class Keystore:
 
     def _add(
         self,
-        key: bytes,
+        key: bytes | bytearray,
         password: str,
         *,
-        phrase: bytes | None,
+        phrase: bytes | bytearray | None,
         account_index: int | None,
         label: str,
         network: NetworkName,
@@ -627,7 +671,9 @@ class Keystore:
             ) from None
         return blob
 
-    def _open(self, info: WalletInfo, blob: SealedBlob, derived: DerivedKey) -> tuple[bytes, Any]:
+    def _open(
+        self, info: WalletInfo, blob: SealedBlob, derived: DerivedKey
+    ) -> tuple[bytearray, bytearray | None]:
         try:
             return open_blob(blob, derived)
         except CorruptEntry as exc:
@@ -652,31 +698,46 @@ class Keystore:
         except BaseException:
             derived.wipe()
             raise
-        del _phrase
+        _wipe(_phrase)
         session = UnlockedWallet(self, info.address, key, derived)
-        del key
+        _wipe(key)
         for slot, records in (("", info.agents), ("pending:", info.pending_agents)):
             for network, record in records.items():
                 agent_key = self._load_agent(info, record, derived)
                 if agent_key is not None:
                     session._hold(slot + network, record.address, agent_key)
+                    _wipe(agent_key)
         with self._lock:
             previous, self._session = self._session, session
             self._last_activity = self._clock()
         if previous is not None:
             self._lock_session(previous)
+        self._note_unlocked(info.address)
         log.info("unlocked wallet %s", info.address)
         return session
 
+    def _note_unlocked(self, address: str) -> None:
+        """Remember the wallet in use for the unlock strip; a failed write only costs that."""
+        with self._lock:
+            info = self._wallets.get(address.lower())
+            if info is None:
+                return
+            updated = replace(info, last_unlocked_ms=_now_ms())
+            try:
+                self._save({**self._wallets, address.lower(): updated})
+            except WalletError as exc:
+                log.warning("could not remember the last used wallet: %s", exc)
+
     def _load_agent(
         self, info: WalletInfo, record: AgentRecord, derived: DerivedKey
-    ) -> bytes | None:
+    ) -> bytearray | None:
         """An agent's key, or None (logged) if its entry is gone or damaged: a new agent will
         be approved on the next trade, so one bad agent entry must not block unlocking."""
         try:
             blob = self._read_blob(info, f"agent:{record.address}", "agent", info.address)
             if derived.matches(blob.salt, blob.params):
-                key, _ = open_blob(blob, derived)
+                key, phrase = open_blob(blob, derived)
+                _wipe(phrase)
             else:  # sealed under an older password's salt (should not happen): skip
                 raise CorruptEntry("sealed under a different password")
         except WalletError as exc:
@@ -765,7 +826,11 @@ class Keystore:
         finally:
             derived.wipe()
         log.info("revealed backup of %s", info.address)
-        return RevealedSecret(info.address, key, phrase)
+        try:
+            return RevealedSecret(info.address, key, phrase)
+        finally:
+            _wipe(key)
+            _wipe(phrase)
 
     def delete_wallet(self, address: str, *, confirmed: bool = False) -> None:
         """Remove a wallet's keyring entries and metadata. ``confirmed`` must be True: the UI
@@ -781,13 +846,24 @@ class Keystore:
             wallets = dict(self._wallets)
             del wallets[info.address.lower()]
             self._save(wallets)
+        # Active and pending agents, and retired ones whose deletion may have failed then
+        # (deleting an entry that is already gone is a no-op).
         agents = {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
+        agents |= set(info.retired_agents) - {info.address.lower()}
         for agent in agents:
             try:
                 store.delete(f"agent:{agent}")
             except WalletError as exc:
                 log.warning("could not delete agent entry %s: %s", agent, exc)
         log.info("deleted wallet %s", info.address)
+
+    def confirm_backup(self, address: str) -> WalletInfo:
+        """Record that the user passed the backup check (typed back words of the phrase)."""
+        with self._lock:
+            info = replace(self.get(address), backup_confirmed=True)
+            self._save({**self._wallets, info.address.lower(): info})
+        log.info("backup of %s confirmed", info.address)
+        return info
 
     def rename_wallet(self, address: str, label: str) -> WalletInfo:
         with self._lock:
@@ -807,6 +883,8 @@ class Keystore:
         blob = self._read_blob(info, info.entry_name, "wallet", None)
         old = DerivedKey.derive(str(old_password), blob.params, blob.salt)
         new = DerivedKey.derive(new_password, self._scrypt)
+        key: bytearray | None = None
+        phrase: bytearray | None = None
         try:
             key, phrase = self._open(info, blob, old)
             store = self._store(info.storage)
@@ -817,13 +895,18 @@ class Keystore:
             for record in (*info.agents.values(), *info.pending_agents.values()):
                 agent_key = self._load_agent(info, record, old)
                 if agent_key is not None:
-                    store.set(
-                        f"agent:{record.address}",
-                        seal(agent_key, new, kind="agent", owner=info.address),
-                    )
+                    try:
+                        store.set(
+                            f"agent:{record.address}",
+                            seal(agent_key, new, kind="agent", owner=info.address),
+                        )
+                    finally:
+                        _wipe(agent_key)
         finally:
             old.wipe()
             new.wipe()
+            _wipe(key)
+            _wipe(phrase)
         with self._lock:
             if self._session is not None and self._session.address == info.address:
                 self.lock()  # the session's derived key belongs to the old password
@@ -849,13 +932,14 @@ class Keystore:
             retired = {*info.retired_agents, info.address.lower()}
             retired |= {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
             while True:
-                key = secrets.token_bytes(32)
+                key = _random_key()
                 try:
                     address = key_address(key).lower()
                 except ValueError:
                     continue
                 if address not in retired:
                     break
+                _wipe(key)
             store = self._store(info.storage)
             store.set(
                 f"agent:{address}", seal(key, session._derived, kind="agent", owner=info.address)
@@ -875,8 +959,10 @@ class Keystore:
                 self._save({**self._wallets, info.address.lower(): updated})
             except WalletError:
                 self._delete_quietly(store, address)
+                _wipe(key)
                 raise
             session._hold(f"pending:{network}", address, key)
+            _wipe(key)
             if old_pending is not None:
                 self._delete_quietly(store, old_pending.address)
             log.info("staged agent %s for %s on %s", address, info.address, network)
@@ -904,7 +990,7 @@ class Keystore:
                 retired_agents=(*info.retired_agents, old.address) if old else info.retired_agents,
             )
             self._save({**self._wallets, info.address.lower(): updated})
-            session._hold(network, record.address, bytes(held[1]))
+            session._hold(network, record.address, held[1])
             session._drop(f"pending:{network}")
             if old is not None and old.address != record.address:
                 self._delete_quietly(self._store(info.storage), old.address)

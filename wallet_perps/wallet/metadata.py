@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs
+from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs, private_dir
 
 __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES",
@@ -91,6 +91,9 @@ class WalletInfo:
     agents: dict[str, AgentRecord] = field(default_factory=dict)  # network -> active agent
     pending_agents: dict[str, AgentRecord] = field(default_factory=dict)
     retired_agents: tuple[str, ...] = ()
+    #: When it was last unlocked (0: never): the unlock strip offers the latest, also after
+    #: a restart, so the next unlock opens the wallet that was in use.
+    last_unlocked_ms: int = 0
 
     @property
     def has_phrase(self) -> bool:
@@ -118,6 +121,7 @@ class WalletInfo:
             "agents": {k: v.to_json() for k, v in self.agents.items()},
             "pending_agents": {k: v.to_json() for k, v in self.pending_agents.items()},
             "retired_agents": list(self.retired_agents),
+            "last_unlocked_ms": self.last_unlocked_ms,
         }
 
     @classmethod
@@ -142,6 +146,7 @@ class WalletInfo:
             return out
 
         retired = raw.get("retired_agents")
+        last = raw.get("last_unlocked_ms")
         return cls(
             address=address,
             label=str(raw.get("label") or "Wallet"),
@@ -158,6 +163,7 @@ class WalletInfo:
             )
             if isinstance(retired, list)
             else (),
+            last_unlocked_ms=last if isinstance(last, int) and not isinstance(last, bool) else 0,
         )
 
 
@@ -217,7 +223,7 @@ class MetadataFile:
             "allow_file_fallback": allow_file_fallback,
             "wallets": [w.to_json() for w in wallets.values()],
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)  # mkstemp makes the file itself 0600
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".wallets-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -13,12 +13,18 @@ phrase that happens to be valid in two languages would otherwise be ambiguous.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Final, NoReturn
 
+from wallet_perps.hyperliquid.signing import (
+    SignatureError,
+    add_tweak_in_place,
+    compressed_public_key,
+)
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
 
 __all__ = [
@@ -143,20 +149,40 @@ class RecoveryPhrase:
             raise InvalidPhrase("This recovery phrase was wiped from memory.")
         return self._data.decode("utf-8").split(" ")
 
-    def as_bytes(self) -> bytes:
-        """UTF-8 of the space-joined words (what is encrypted at rest)."""
-        return bytes(self._data)
+    def as_bytes(self) -> bytearray:
+        """UTF-8 of the space-joined words (what is encrypted at rest): a copy the caller
+        zeroes when done."""
+        return bytearray(self._data)
 
-    def derive_private_key(self, account_index: int = 0) -> bytes:
-        """The 32-byte key at ``m/44'/60'/0'/0/<index>``, the address MetaMask shows."""
+    def derive_private_key(self, account_index: int = 0) -> bytearray:
+        """The 32-byte key at ``m/44'/60'/0'/0/<index>``, the address MetaMask shows.
+
+        BIP32 as eth-account does it (its ``derive_child_key`` for every level but the last),
+        except that the last step adds the tweak inside a bytearray: the wallet's key itself
+        never exists as an immutable ``bytes``, which could not be zeroed on lock.
+        """
         path = derivation_path(account_index)
         if not self._data:
             raise InvalidPhrase("This recovery phrase was wiped from memory.")
-        from eth_account.hdaccount import key_from_seed
+        from eth_account.hdaccount.deterministic import HardNode, Node, derive_child_key
         from eth_account.hdaccount.mnemonic import Mnemonic
 
         seed = Mnemonic.to_seed(self._data.decode("utf-8"))
-        return bytes(key_from_seed(seed, path))
+        master = hmac.new(b"Bitcoin seed", seed, hashlib.sha512).digest()
+        key, chain = master[:32], master[32:]
+        *parents, last = (Node.decode(part) for part in path.split("/")[1:])
+        for node in parents:
+            key, chain = derive_child_key(key, chain, node)
+        head = b"\x00" + key if isinstance(last, HardNode) else compressed_public_key(key)
+        tweak = hmac.new(chain, head + last.serialize(), hashlib.sha512).digest()[:32]
+        child = bytearray(key)
+        try:
+            add_tweak_in_place(child, tweak)
+        except SignatureError:  # probability below 2**-127; BIP32 would skip the index
+            raise InvalidPhrase(
+                "This account index gives no valid key; choose the next one."
+            ) from None
+        return child
 
     def backup_positions(self, count: int = 3) -> list[int]:
         """Random distinct 1-based word positions the UI asks the user to type back."""

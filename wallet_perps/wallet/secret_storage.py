@@ -38,7 +38,13 @@ from Crypto.Cipher import AES
 from Crypto.Protocol.KDF import scrypt as _scrypt
 from Crypto.Util import Counter
 
-from wallet_perps.hyperliquid.signing import SECP256K1_N, keccak256, to_checksum_address
+from wallet_perps.hyperliquid.signing import (
+    SECP256K1_N,
+    SignatureError,
+    address_from_secret_buffer,
+    keccak256,
+    to_checksum_address,
+)
 from wallet_perps.wallet.errors import CorruptEntry, WrongPassword
 
 __all__ = [
@@ -131,21 +137,41 @@ class DerivedKey:
         raise TypeError("a DerivedKey cannot be pickled")
 
 
-def key_address(private_key: bytes) -> str:
+def key_address(private_key: bytes | bytearray) -> str:
     """Checksummed address of a raw key, computed without touching signing's key cache.
 
     ``signing.address_from_private_key`` caches the parsed key for fast signing; a key that
-    is only being checked (wrong-password paths, reveal) must not linger there.
+    is only being checked (wrong-password paths, reveal) must not linger there. A key in a
+    ``bytearray`` is read in place (no immutable copy, no parsed-key object).
     """
-    if len(private_key) != 32 or not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
+    if len(private_key) != 32:
+        raise ValueError("not a secp256k1 private key")
+    if isinstance(private_key, bytearray):
+        try:
+            return address_from_secret_buffer(private_key)
+        except SignatureError:
+            raise ValueError("not a secp256k1 private key") from None
+    if not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
         raise ValueError("not a secp256k1 private key")
     public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
     return to_checksum_address(keccak256(public)[-20:])
 
 
-def _ctr(key: bytes, iv: bytes, data: bytes) -> bytes:
+def _cipher(key: bytes, iv: bytes) -> Any:
     counter = Counter.new(128, initial_value=int.from_bytes(iv, "big"), allow_wraparound=True)
-    return bytes(AES.new(key, AES.MODE_CTR, counter=counter).encrypt(data))
+    return AES.new(key, AES.MODE_CTR, counter=counter)
+
+
+def _ctr(key: bytes, iv: bytes, data: bytes | bytearray) -> bytes:
+    """Encrypt (a ciphertext may be immutable: it is public)."""
+    return bytes(_cipher(key, iv).encrypt(data))
+
+
+def _ctr_plain(key: bytes, iv: bytes, data: bytes) -> bytearray:
+    """Decrypt straight into a new bytearray, so the plaintext never sits in a ``bytes``."""
+    out = bytearray(len(data))
+    _cipher(key, iv).decrypt(data, output=out)
+    return out
 
 
 def _phrase_keys(derived: bytes) -> tuple[bytes, bytes]:
@@ -168,12 +194,12 @@ class SealedBlob:
 
 
 def seal(
-    private_key: bytes,
+    private_key: bytes | bytearray,
     derived: DerivedKey,
     *,
     kind: str,
     owner: str | None = None,
-    phrase: bytes | None = None,
+    phrase: bytes | bytearray | None = None,
     account_index: int | None = None,
 ) -> str:
     """Encrypt ``private_key`` (and optionally a recovery phrase) into a v3 keystore JSON."""
@@ -295,8 +321,11 @@ def parse_blob(text: str | None) -> SealedBlob:
     )
 
 
-def open_blob(blob: SealedBlob, derived: DerivedKey) -> tuple[bytes, bytes | None]:
+def open_blob(blob: SealedBlob, derived: DerivedKey) -> tuple[bytearray, bytearray | None]:
     """Decrypt (private key, phrase or None). Wrong password -> :class:`WrongPassword`.
+
+    Both come back as bytearrays decrypted in place: the caller owns them and zeroes them
+    when done (the keystore does), and no immutable copy was ever made.
 
     The MAC is checked (constant time) before anything is decrypted, as v3 prescribes; a MAC
     mismatch cannot tell a wrong password from a damaged ciphertext, and the first is far
@@ -307,14 +336,16 @@ def open_blob(blob: SealedBlob, derived: DerivedKey) -> tuple[bytes, bytes | Non
     ciphertext = _hex(crypto["ciphertext"], 32, "ciphertext")
     if not hmac.compare_digest(keccak256(dk[16:32] + ciphertext), _hex(crypto["mac"], 32, "mac")):
         raise WrongPassword()
-    key = _ctr(dk[:16], _hex(crypto["cipherparams"]["iv"], 16, "iv"), ciphertext)
+    key = _ctr_plain(dk[:16], _hex(crypto["cipherparams"]["iv"], 16, "iv"), ciphertext)
     try:
         address = key_address(key)
     except ValueError:
+        _zero(key)
         raise CorruptEntry("the entry decrypts to an invalid key") from None
     if address.lower() != blob.address:
+        _zero(key)
         raise CorruptEntry("the entry decrypts to a key for a different address")
-    phrase: bytes | None = None
+    phrase: bytearray | None = None
     extra = blob.raw[FORMAT_TAG]
     if extra.get("phrase") is not None:
         enc_key, mac_key = _phrase_keys(dk)
@@ -323,6 +354,11 @@ def open_blob(blob: SealedBlob, derived: DerivedKey) -> tuple[bytes, bytes | Non
         if not hmac.compare_digest(
             keccak256(mac_key + phrase_ct), _hex(sealed["mac"], 32, "phrase mac")
         ):
+            _zero(key)
             raise CorruptEntry("the entry's recovery phrase is damaged")
-        phrase = _ctr(enc_key, _hex(sealed["iv"], 16, "phrase iv"), phrase_ct)
+        phrase = _ctr_plain(enc_key, _hex(sealed["iv"], 16, "phrase iv"), phrase_ct)
     return key, phrase
+
+
+def _zero(buffer: bytearray) -> None:
+    buffer[:] = bytes(len(buffer))

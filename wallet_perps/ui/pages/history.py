@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.config import write_private_file
 from wallet_perps.core.csv_export import (
     Cell,
     Column,
@@ -495,7 +496,9 @@ class HistoryPage(QWidget):
         if path.suffix.lower() != ".csv":
             path = path.with_name(path.name + ".csv")
         try:
-            path.write_text(to_csv(sheet), encoding="utf-8", newline="")
+            # The user picked the folder, but the file is their trading history: readable by
+            # them only (0600), like everything else the app writes.
+            write_private_file(path, to_csv(sheet))
         except OSError as exc:
             self.status_label.setText(f"Could not save the file: {exc.strerror or exc}")
             return None

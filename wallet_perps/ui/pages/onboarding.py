@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -33,12 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.config import NETWORKS
 from wallet_perps.services.wallet_service import (
     DEMO_DEPOSIT_USD,
     FILE_KEYSTORE_CHOICE,
     KeyStorage,
     WalletService,
 )
+from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
+from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
 if TYPE_CHECKING:
     from wallet_perps.wallet.mnemonic import RecoveryPhrase
@@ -173,7 +175,6 @@ class OnboardingPage(QWidget):
         self.service = service
         self._flow = ""  # "demo", "create" or "import"
         self._phrase: RecoveryPhrase | None = None
-        self._quiz_positions: list[int] = []
         self._task: asyncio.Future[Any] | None = None
 
         outer = QVBoxLayout(self)
@@ -273,16 +274,9 @@ class OnboardingPage(QWidget):
                 "lost funds. They are shown only now."
             )
         )
-        grid_box = QFrame()
-        self.phrase_grid = QGridLayout(grid_box)
-        self.phrase_labels: list[QLabel] = []
-        for index in range(12):
-            label = QLabel("")
-            label.setProperty("mono", True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
-            self.phrase_grid.addWidget(label, index // 3, index % 3)
-            self.phrase_labels.append(label)
-        layout.addWidget(grid_box)
+        self.phrase_grid = PhraseGrid(12)
+        self.phrase_labels = self.phrase_grid.labels
+        layout.addWidget(self.phrase_grid)
         _, self.phrase_next = _button_row(
             layout, ("Back", self._back_to_choose), ("I have written them down", self._to_quiz)
         )
@@ -295,19 +289,10 @@ class OnboardingPage(QWidget):
         layout.setSpacing(12)
         layout.addWidget(_title("Check your backup"))
         layout.addWidget(_muted("Type these words from your recovery phrase."))
-        self.quiz_fields: list[tuple[QLabel, QLineEdit]] = []
-        form = QGridLayout()
-        for row in range(3):
-            label = QLabel("")
-            edit = QLineEdit()
-            edit.setAutoFillBackground(False)
-            edit.returnPressed.connect(self._check_quiz)
-            form.addWidget(label, row, 0)
-            form.addWidget(edit, row, 1)
-            self.quiz_fields.append((label, edit))
-        layout.addLayout(form)
-        self.quiz_error = _error_label()
-        layout.addWidget(self.quiz_error)
+        self.quiz = BackupQuiz(3)  # shared with Settings' backup check
+        self.quiz.submitted.connect(self._check_quiz)
+        self.quiz_fields, self.quiz_error = self.quiz.fields, self.quiz.error
+        layout.addWidget(self.quiz)
         _, self.quiz_next = _button_row(
             layout,
             ("Show the words again", lambda: self.steps.setCurrentWidget(self.phrase_step)),
@@ -355,7 +340,11 @@ class OnboardingPage(QWidget):
         self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.confirm_edit.setPlaceholderText("Repeat the password")
         self.confirm_edit.returnPressed.connect(self._submit)
+        # The strength as the user types (zxcvbn): weak ones are refused for real money.
+        self.password_strength = PasswordStrength()
+        self.password_edit.textChanged.connect(self._update_strength)
         layout.addWidget(self.password_edit)
+        layout.addWidget(self.password_strength)
         layout.addWidget(self.confirm_edit)
         self.password_error = _error_label()
         layout.addWidget(self.password_error)
@@ -447,10 +436,7 @@ class OnboardingPage(QWidget):
         elif flow == "create":
             self._forget_phrase()
             self._phrase = self.service.new_phrase()
-            for label, (index, word) in zip(
-                self.phrase_labels, enumerate(self._phrase.words(), 1), strict=True
-            ):
-                label.setText(f"{index:>2}. {word}")
+            self.phrase_grid.show_words(self._phrase.words())
             self.steps.setCurrentWidget(self.phrase_step)
         else:
             self.import_edit.clear()
@@ -469,9 +455,18 @@ class OnboardingPage(QWidget):
         }.get(self._flow, self.choose_step)
         self.steps.setCurrentWidget(target)
 
+    @property
+    def real_money(self) -> bool:
+        """Whether the wallet made here is used on mainnet (then a weak password is refused)."""
+        return NETWORKS[self.service.network].is_mainnet
+
+    def _update_strength(self, password: str) -> None:
+        self.password_strength.update_for(password, real_money=self.real_money)
+
     def _show_password(self) -> None:
         self.password_edit.clear()
         self.confirm_edit.clear()
+        self._update_strength("")
         self.password_error.hide()
         self.steps.setCurrentWidget(self.password_step)
         self.password_edit.setFocus()
@@ -479,23 +474,14 @@ class OnboardingPage(QWidget):
     def _to_quiz(self) -> None:
         if self._phrase is None:
             return
-        self._quiz_positions = self._phrase.backup_positions(3)
-        for (label, edit), position in zip(self.quiz_fields, self._quiz_positions, strict=True):
-            label.setText(f"Word #{position}")
-            edit.clear()
-        self.quiz_error.hide()
         self.steps.setCurrentWidget(self.quiz_step)
-        self.quiz_fields[0][1].setFocus()
+        self.quiz.ask(self._phrase.backup_positions(3))
 
     def _check_quiz(self) -> None:
         if self._phrase is None:
             return
-        answers = {
-            position: edit.text()
-            for (_, edit), position in zip(self.quiz_fields, self._quiz_positions, strict=True)
-        }
         try:
-            self._phrase.check_backup(answers)
+            self._phrase.check_backup(self.quiz.answers())
         except Exception as exc:  # BackupMismatch: names the positions, never the words
             self._show_error(self.quiz_error, str(exc))
             return
@@ -521,6 +507,14 @@ class OnboardingPage(QWidget):
         if len(password) < MIN_PASSWORD:
             self._show_error(
                 self.password_error, f"Use at least {MIN_PASSWORD} characters for the password."
+            )
+            return
+        self._update_strength(password)
+        if not self.password_strength.acceptable:
+            # The strength line above says why and what would help; this says what it means.
+            self._show_error(
+                self.password_error,
+                "This wallet will hold real money: choose a password that is harder to guess.",
             )
             return
         if password != self.confirm_edit.text():
@@ -575,8 +569,7 @@ class OnboardingPage(QWidget):
         if self._phrase is not None:
             self._phrase.wipe()
             self._phrase = None
-        for label in self.phrase_labels:
-            label.setText("")
+        self.phrase_grid.clear()
 
     def _cancel(self) -> None:
         self._back_to_choose()

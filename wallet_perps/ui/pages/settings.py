@@ -15,6 +15,8 @@ UX.md "Settings". Why it behaves as it does:
   encrypted file with its path) and, when a keyring exists, offers to move it to the other
   store (``key_move_requested``); moving to a file asks first, since the password alone then
   protects it. The app does the move off the UI thread and pushes the new list back.
+  Each row also asks for key care (``key_care_requested``: back up, show the phrase, change
+  the password, rename, remove; the app opens ``key_care_dialogs``); unbacked rows say so.
 """
 
 from __future__ import annotations
@@ -160,6 +162,8 @@ class SettingsPage(QWidget):
     idle_lock_changed = Signal(int)
     #: (address, "keyring" or "file"): move that wallet's encrypted key to the other store.
     key_move_requested = Signal(str, str)
+    #: (action, address): key care for that wallet; action is one of key_care_dialogs.ACTIONS.
+    key_care_requested = Signal(str, str)
 
     def __init__(
         self,
@@ -354,6 +358,8 @@ class SettingsPage(QWidget):
         self._key_rows_box.setSpacing(10)
         layout.addLayout(self._key_rows_box)
         self.key_rows: dict[str, tuple[QLabel, QPushButton]] = {}
+        self.wallet_rows: dict[str, WalletLocation] = {}
+        self.care_buttons: dict[tuple[str, str], QPushButton] = {}  # (address, action)
         self.keys_message = QLabel("")
         self.keys_message.setWordWrap(True)
         self.keys_message.hide()
@@ -406,6 +412,7 @@ class SettingsPage(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.key_rows.clear()
+        self.wallet_rows, self.care_buttons = {row.address: row for row in rows}, {}
         for row in rows:
             self._key_rows_box.addWidget(self._key_row(row))
 
@@ -420,6 +427,9 @@ class SettingsPage(QWidget):
         name.setStyleSheet("font-weight: 600;")
         name.setToolTip(row.address)
         layout.addWidget(name)
+        if not row.backup_confirmed:  # the reminder stays until the backup check passes
+            name.setText(f"{name.text()} · not backed up")
+            name.setProperty("role", "error")
         where = QLabel(
             f"Encrypted file: {row.where}" if row.storage == "file" else "System keyring"
         )
@@ -433,7 +443,21 @@ class SettingsPage(QWidget):
         )
         button.setVisible(self._keyring)
         button.clicked.connect(lambda: self._on_move(row, to))
-        layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+        care = [("backup", "Back up now")] if not row.backup_confirmed else []
+        care += [("reveal", "Show recovery phrase"), ("password", "Change password")]
+        for actions in (care, [("rename", "Rename"), ("remove", "Remove")]):
+            line = QHBoxLayout()
+            for action, text in actions:
+                act = QPushButton(text)
+                act.setProperty("kind", "primary" if action == "backup" else "")
+                act.clicked.connect(
+                    lambda _=0, a=action: self.key_care_requested.emit(a, row.address)
+                )
+                line.addWidget(act)
+                self.care_buttons[(row.address, action)] = act
+            line.addStretch(1)
+            layout.addLayout(line)
+        line.insertWidget(2, button)
         self.key_rows[row.address] = (where, button)
         return box
 
