@@ -63,6 +63,14 @@ async def _drive(controller: AppController) -> None:
     print("driver: unlocked", flush=True)
     _report_core_settings()
     if MODE == "errors":
+        # A deposit approves the agent, so its key is held too when things go wrong; the test
+        # gets the agent keys through a pipe (never printed) and scans for them as well.
+        from session_steps import hand_over_secrets, held_agent_keys
+
+        await wallets.deposit_demo(Decimal(1000))
+        await _until(lambda: held_agent_keys(controller), "the agent approved at the deposit")
+        if "WALLET_PERPS_TEST_SECRETS_FD" in os.environ:
+            hand_over_secrets(held_agent_keys(controller))
         # The secrets a careless bug could leak, as the app's backup screen would reveal them.
         secret = await asyncio.to_thread(controller.keystore.reveal, ADDRESS, PASSWORD)
         await _raise_everywhere(secret.private_key_hex(), secret.phrase_words())

@@ -32,8 +32,8 @@ def file_keystore_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     import keyring
     from keyring.backends import fail
 
+    previous = keyring.get_keyring()  # before the variable: it would choose "fail" here too
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
     yield
     keyring.set_keyring(previous)

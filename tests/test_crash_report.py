@@ -17,7 +17,7 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,8 @@ class Wallet:
     address: str
     key_hex: str  # without 0x, lower case
     words: list[str]
+    #: The agent keys the app held (hex, lower case), handed over by the driver.
+    agent_keys_hex: list[str] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -60,16 +62,30 @@ def _allow_core_files() -> None:
 def run_driver(
     mode: str, wallet: Wallet, cwd: Path, timeout_s: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHON_KEYRING_BACKEND": NO_KEYRING}
-    return subprocess.run(
-        [sys.executable, str(DRIVER), mode, wallet.address, PASSWORD],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        preexec_fn=_allow_core_files,
-    )
+    """Runs the driver; the agent keys it hands over (``errors`` mode) join ``wallet``."""
+    read_end, write_end = os.pipe()
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHON_KEYRING_BACKEND": NO_KEYRING,
+        "WALLET_PERPS_TEST_SECRETS_FD": str(write_end),
+    }
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(DRIVER), mode, wallet.address, PASSWORD],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            preexec_fn=_allow_core_files,
+            pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, encoding="ascii") as pipe:
+        wallet.agent_keys_hex.extend(line.lower() for line in pipe.read().split())
+    return proc
 
 
 def leaks(text: str, wallet: Wallet) -> list[str]:
@@ -77,6 +93,7 @@ def leaks(text: str, wallet: Wallet) -> list[str]:
     found = []
     if wallet.key_hex.lower() in text.lower():
         found.append("the private key in hex")
+    found += [f"agent key {i}" for i, k in enumerate(wallet.agent_keys_hex) if k in text.lower()]
     tokens = [t.lower() for t in re.findall(r"[A-Za-z]+", text)]
     words = [w.lower() for w in wallet.words]
     for i in range(len(words) - 3):
@@ -108,6 +125,7 @@ def test_exceptions_while_unlocked_leave_redacted_reports(
     assert proc.returncode == 0, output[-4000:]
     assert "driver: raised" in proc.stdout
     assert "DUMPABLE=0 CORE=0,0" in proc.stdout
+    assert len(wallet.agent_keys_hex) == 1 and len(wallet.agent_keys_hex[0]) == 64
 
     log_dir = _isolated_app_home / "log"
     reports = sorted(log_dir.glob("crash-*.txt"))
