@@ -29,6 +29,7 @@ from tests.ui.test_no_keyring import (
 )
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.pages.settings import SettingsPage
+from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.ui.widgets.key_care_dialogs import (
     ChangePasswordDialog,
     KeyCareDialog,
@@ -190,6 +191,13 @@ def test_backup_check_and_reveal_show_the_phrase_of_this_address(
         assert controller.keystore.get(address).backup_confirmed is False
         assert (address, "backup") in settings.care_buttons  # and the row says so:
         assert any("not backed up" in label.text() for label in settings.findChildren(QLabel))
+        # The Wallet page reminds too, and its button opens the same check.
+        wallet_page = controller.pages["wallet"]
+        assert isinstance(wallet_page, WalletPage)
+        assert not wallet_page.backup_reminder.isHidden()
+        wallet_page.backup_button.click()
+        assert isinstance(controller.key_dialog, PhraseDialog) and controller.key_dialog.check
+        controller.key_dialog.close()
 
         dialog = await open_dialog(controller, settings, address, "backup")
         assert isinstance(dialog, PhraseDialog) and dialog.check
@@ -230,6 +238,7 @@ def test_backup_check_and_reveal_show_the_phrase_of_this_address(
         assert controller.keystore.get(address).backup_confirmed is True
         dialog.close_button.click()
         await until(lambda: (address, "backup") not in settings.care_buttons, "the reminder gone")
+        await until(wallet_page.backup_reminder.isHidden, "the Wallet page's reminder gone")
         await until(lambda: "backed up" in settings.keys_message.text(), "the message")
 
         # Reveal: password, then the same words; closing blanks them and wipes the secret.

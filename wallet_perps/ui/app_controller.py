@@ -299,7 +299,7 @@ class AppController(QObject):
         from wallet_perps.ui.pages.pulse import PulsePage
 
         builders: dict[str, Callable[[], QWidget]] = {
-            "wallet": lambda: WalletPage(adapter),
+            "wallet": lambda: self._build_wallet_page(adapter),
             "positions": lambda: PositionsPage(adapter),
             "funding": lambda: FundingPage(adapter),
             "pulse": lambda: PulsePage(adapter),
@@ -313,6 +313,19 @@ class AppController(QObject):
             self.pages[key] = page
             self.window.set_page(key, page)
             await asyncio.sleep(0)
+
+    def _build_wallet_page(self, adapter: SessionAdapter) -> WalletPage:
+        page = WalletPage(adapter)
+        page.backup_requested.connect(self._back_up_unlocked_wallet)
+        return page
+
+    def _back_up_unlocked_wallet(self) -> None:
+        """The Wallet page's reminder: the backup check of the wallet in use, from Settings."""
+        wallets = self.wallets
+        if wallets is None or not wallets.address:
+            return
+        self.window.show_page("settings")
+        self._key_care("backup", wallets.address)
 
     def _build_settings_page(self) -> SettingsPage:
         settings = SettingsPage(self.settings)
@@ -337,7 +350,10 @@ class AppController(QObject):
         if isinstance(wallet_page, WalletPage):
             unlocked = wallets.unlocked
             label = unlocked.info.label if unlocked is not None else ""
-            wallet_page.set_wallet(wallets.address, label, self.network, status)
+            backed_up = unlocked is None or unlocked.info.backup_confirmed
+            wallet_page.set_wallet(
+                wallets.address, label, self.network, status, backed_up=backed_up
+            )
             deposit = wallets.deposit_demo if self.network == "local" else None
             wallet_page.set_transfers(wallets.transfers(), deposit if unlocked else None)
         settings_page = self.pages.get("settings")

@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -522,13 +522,20 @@ class DepositDialog(QDialog):
 
 
 class WalletPage(QWidget):
-    """Balances, Deposit / Withdraw / Send, address with QR, agent status (UX.md 2)."""
+    """Balances, Deposit / Withdraw / Send, address with QR, agent status (UX.md 2).
+
+    ``backup_requested`` asks for the recovery-phrase backup of the shown wallet (the
+    reminder above the balances stays until that wallet's backup is confirmed).
+    """
+
+    backup_requested = Signal()
 
     def __init__(self, adapter: SessionAdapter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.adapter = adapter
         self._address = ""
         self._label = ""
+        self._backed_up = True
         self._network: NetworkName = "local"
         self._transfers: Transfers | None = None
         self._deposit: Deposit | None = None
@@ -553,6 +560,24 @@ class WalletPage(QWidget):
         self.locked_label = QLabel("Unlock your wallet to see your balance and move funds.")
         self.locked_label.setProperty("muted", True)
         root.addWidget(self.locked_label)
+
+        # Until the recovery phrase is backed up, losing this computer loses the wallet.
+        self.backup_reminder = QFrame()
+        self.backup_reminder.setObjectName("BackupReminder")
+        reminder = QHBoxLayout(self.backup_reminder)
+        reminder.setContentsMargins(0, 0, 0, 0)
+        self.backup_reminder_label = QLabel(
+            "This wallet's recovery phrase is not backed up yet: if this computer is lost or "
+            "its keyring is reset, the wallet is gone. Write the 12 words down now."
+        )
+        self.backup_reminder_label.setWordWrap(True)
+        self.backup_reminder_label.setProperty("role", "warning")
+        reminder.addWidget(self.backup_reminder_label, 1)
+        self.backup_button = QPushButton("Back up now")
+        self.backup_button.clicked.connect(self.backup_requested.emit)
+        reminder.addWidget(self.backup_button)
+        self.backup_reminder.hide()
+        root.addWidget(self.backup_reminder)
 
         root.addWidget(self._build_balance_card())
         root.addLayout(self._build_actions())
@@ -711,11 +736,21 @@ class WalletPage(QWidget):
 
     # -- setters the app calls -------------------------------------------------------------
 
-    def set_wallet(self, address: str, label: str, network: NetworkName, agent_status: str) -> None:
-        """Which wallet is shown (its address may be known while it is locked) and where."""
+    def set_wallet(
+        self,
+        address: str,
+        label: str,
+        network: NetworkName,
+        agent_status: str,
+        *,
+        backed_up: bool = True,
+    ) -> None:
+        """Which wallet is shown (its address may be known while it is locked) and where;
+        ``backed_up`` False shows the backup reminder while that wallet is unlocked."""
         self._address = address
         self._label = label
         self._network = network
+        self._backed_up = backed_up
         self.set_agent_status(agent_status)
         self.redraw()
 
@@ -740,6 +775,7 @@ class WalletPage(QWidget):
         self.wallet_label.setText(" · ".join(t for t in (self._label, network) if t))
         self.address_label.setText(self._address or "No wallet unlocked.")
         self.copy_button.setEnabled(bool(self._address))
+        self.backup_reminder.setVisible(bool(self._address) and not self._backed_up)
         self.qr.set_text(self._address)
         self.qr.setVisible(bool(self._address))
 
