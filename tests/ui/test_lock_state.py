@@ -13,8 +13,9 @@ from pytestqt.qtbot import QtBot
 from tests.ui.qasync_helpers import until
 from tests.ui.test_app import PASSWORD, onboard_demo, run_app
 from wallet_perps.ui.app_controller import AppController
-from wallet_perps.wallet.keystore import Keystore, _random_key
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
+from wallet_perps.wallet.unlocked import random_key
 
 NEW_PASSWORD = "another paper trader"
 
@@ -50,8 +51,8 @@ def test_a_lock_off_the_event_loop_shows_the_unlock_strip(qtbot: QtBot) -> None:
 
 def test_the_unlock_strip_offers_the_last_used_wallet_also_after_a_restart(qtbot: QtBot) -> None:
     keystore = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)
-    older = keystore.import_private_key(_random_key().hex(), PASSWORD, label="Older")
-    newer = keystore.import_private_key(_random_key().hex(), PASSWORD, label="Newer")
+    older = keystore.import_private_key(random_key().hex(), PASSWORD, label="Older")
+    newer = keystore.import_private_key(random_key().hex(), PASSWORD, label="Newer")
     assert keystore.last_used() == newer  # never unlocked: the newest
 
     async def unlock_older_then_lock(controller: AppController) -> None:

@@ -20,8 +20,9 @@ from tests.wallet.conftest import PASSWORD, keyring_entries
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.wallet.errors import WalletError
-from wallet_perps.wallet.keystore import Keystore, _random_key
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
+from wallet_perps.wallet.unlocked import random_key
 
 
 def agent_entries() -> list[str]:
@@ -30,8 +31,8 @@ def agent_entries() -> list[str]:
 
 async def _scenario(venue: VenueProcess) -> None:
     keystore = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)
-    demo = keystore.import_private_key(_random_key().hex(), PASSWORD, label="Demo")
-    other = keystore.import_private_key(_random_key().hex(), PASSWORD, label="Funded elsewhere")
+    demo = keystore.import_private_key(random_key().hex(), PASSWORD, label="Demo")
+    other = keystore.import_private_key(random_key().hex(), PASSWORD, label="Funded elsewhere")
     session = TradingSession(venue.url, contexts_poll_s=0)
     await session.start()
     wallets = WalletService(

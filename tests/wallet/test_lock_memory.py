@@ -20,9 +20,10 @@ import pytest
 
 from tests.venue_process import REPO, VenueProcess
 from tests.wallet.conftest import PASSWORD
-from wallet_perps.wallet.keystore import Keystore, _random_key
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT, key_address
+from wallet_perps.wallet.unlocked import random_key
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/mem").exists(), reason="reads another process's memory via /proc"
@@ -93,7 +94,7 @@ def test_lock_leaves_no_copy_of_the_main_or_agent_key_in_memory(tmp_path: Path, 
     """``unlock``: a stored wallet is unlocked; ``import phrase``: the driver itself imports
     a recovery phrase first (BIP32 derivation and sealing run in the scanned process)."""
     if path == "unlock":
-        main_key = _random_key()
+        main_key = random_key()
         info = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT).import_private_key(main_key.hex(), PASSWORD)
         address = info.address
     else:

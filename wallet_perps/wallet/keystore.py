@@ -8,15 +8,15 @@ the same blobs as 0600 files in a 0700 directory under the data directory. A wal
 moved between the two (:meth:`Keystore.move_wallet`). Only public metadata
 (``metadata.WalletInfo``) is written to the config directory.
 
-In use, decrypted keys exist only inside an :class:`UnlockedWallet`, as bytearrays, and only
-between :meth:`Keystore.unlock` and :meth:`Keystore.lock` (called on demand, on idle timeout,
-on wallet switch, on delete and on a password change). Locking zeroes those buffers. On the
-unlock-and-sign path no key ever sits in an immutable ``bytes`` (which cannot be zeroed and
-stays readable in freed memory): blobs decrypt straight into bytearrays, agent keys are
-generated in one, and signing reads the buffer in place (``hyperliquid.signing``), so after
-Lock neither the main key nor an agent key is left in the process (tests/wallet/
-test_lock_memory.py reads ``/proc/PID/mem`` to check). Nothing this layer writes, logs,
-raises or reprs contains a secret.
+In use, decrypted keys exist only inside an :class:`UnlockedWallet` (module ``unlocked``), as
+bytearrays, and only between :meth:`Keystore.unlock` and :meth:`Keystore.lock` (called on
+demand, on idle timeout, on wallet switch, on delete and on a password change). Locking zeroes
+those buffers. On the unlock-and-sign path no key ever sits in an immutable ``bytes`` (which
+cannot be zeroed and stays readable in freed memory): blobs decrypt straight into bytearrays,
+agent keys are generated in one, and signing reads the buffer in place
+(``hyperliquid.signing``), so after Lock neither the main key nor an agent key is left in the
+process (tests/wallet/test_lock_memory.py reads ``/proc/PID/mem`` to check). Nothing this layer
+writes, logs, raises or reprs contains a secret.
 
 Everything here is blocking (scrypt takes about half a second; keyring calls go over D-Bus),
 so the app calls it through ``asyncio.to_thread``; a lock serialises concurrent callers.
@@ -26,17 +26,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from wallet_perps.config import NETWORKS, NetworkName, app_dirs
 from wallet_perps.hyperliquid import signing
-from wallet_perps.hyperliquid.signing import Signature
 from wallet_perps.wallet.backends import (
     EncryptedFileStore,
     KeyringStore,
@@ -49,10 +47,8 @@ from wallet_perps.wallet.errors import (
     KEYRING_GONE_MESSAGE,
     AgentRequired,
     CorruptEntry,
-    InvalidPrivateKey,
     KeyringUnavailable,
     KeyringWriteFailed,
-    NoRecoveryPhrase,
     NotConfirmed,
     UnknownWallet,
     WalletError,
@@ -78,6 +74,14 @@ from wallet_perps.wallet.secret_storage import (
     parse_blob,
     seal,
 )
+from wallet_perps.wallet.unlocked import (
+    RevealedSecret,
+    UnlockedWallet,
+    now_millis,
+    parse_private_key,
+    random_key,
+    wipe,
+)
 
 __all__ = [
     "MAX_IDLE_LOCK_MINUTES",
@@ -92,61 +96,6 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH: Final = 8
 MAX_IDLE_LOCK_MINUTES: Final = 24 * 60
-_HEX: Final = frozenset("0123456789abcdefABCDEF")
-
-
-def _wipe(buffer: bytearray | None) -> None:
-    """Zero a secret in place (same length: no reallocation leaves a copy behind)."""
-    if buffer:
-        buffer[:] = bytes(len(buffer))
-
-
-def _random_key() -> bytearray:
-    """32 random bytes built in a bytearray one byte at a time.
-
-    ``secrets.token_bytes`` would return the key as an immutable ``bytes`` that cannot be
-    zeroed and lingers in freed memory after lock; small ints 0..255 are shared singletons,
-    so filling byte by byte leaves no other copy of the key.
-    """
-    key = bytearray(32)
-    for i in range(32):
-        key[i] = secrets.randbelow(256)
-    return key
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def parse_private_key(text: str) -> bytearray:
-    """A hex private key as typed or pasted (with or without 0x) -> 32 bytes.
-
-    Each mistake has its own message, none of which repeats the input. The key comes back in
-    a bytearray (never an immutable ``bytes``) so the caller can zero it when done.
-    """
-    if not isinstance(text, str):
-        raise InvalidPrivateKey("The private key must be text.")
-    body = text.strip()
-    if body[:2] in ("0x", "0X"):
-        body = body[2:]
-    if not body:
-        raise InvalidPrivateKey("Enter a private key: 64 hex digits, optionally after 0x.")
-    if any(ch not in _HEX for ch in body):
-        raise InvalidPrivateKey(
-            "A private key contains only the hex digits 0-9 and a-f (optionally after 0x)."
-        )
-    if len(body) != 64:
-        raise InvalidPrivateKey(f"A private key is 64 hex digits; this one has {len(body)}.")
-    raw = bytearray.fromhex(body)
-    try:
-        key_address(raw)
-    except ValueError:
-        _wipe(raw)
-        raise InvalidPrivateKey(
-            "This is not a valid Ethereum private key (it is zero or beyond the secp256k1 "
-            "curve order)."
-        ) from None
-    return raw
 
 
 def _check_password(password: str) -> None:
@@ -155,180 +104,6 @@ def _check_password(password: str) -> None:
             f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters; it is what "
             "protects your key on this computer."
         )
-
-
-class RevealedSecret:
-    """A wallet's backup material, produced only by :meth:`Keystore.reveal` (password again).
-
-    Show it, then call :meth:`wipe`. ``repr`` says what it is, never what it holds.
-    """
-
-    __slots__ = ("_key", "_phrase", "address")
-
-    def __init__(
-        self, address: str, key: bytes | bytearray, phrase: bytes | bytearray | None
-    ) -> None:
-        self.address = address
-        self._key = bytearray(key)
-        self._phrase = bytearray(phrase) if phrase is not None else None
-
-    @property
-    def has_phrase(self) -> bool:
-        return self._phrase is not None
-
-    def phrase_words(self) -> list[str]:
-        if self._phrase is None:
-            raise NoRecoveryPhrase(
-                "This wallet was imported from a private key, so it has no recovery phrase."
-            )
-        if not self._phrase:
-            raise WalletLocked("This secret was already wiped.")
-        return self._phrase.decode("utf-8").split(" ")
-
-    def private_key_hex(self) -> str:
-        if not self._key:
-            raise WalletLocked("This secret was already wiped.")
-        return "0x" + self._key.hex()
-
-    def drop_key(self) -> None:
-        """Wipe the private key but keep the phrase (showing or checking words needs only
-        the phrase, so the UI never holds the key)."""
-        _wipe(self._key)
-        self._key = bytearray()
-
-    def wipe(self) -> None:
-        _wipe(self._key)
-        self._key = bytearray()
-        if self._phrase is not None:
-            _wipe(self._phrase)
-            self._phrase = bytearray()
-
-    def __repr__(self) -> str:
-        return f"RevealedSecret({self.address}, phrase={self.has_phrase})"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a RevealedSecret cannot be pickled")
-
-
-class UnlockedWallet:
-    """The only object that holds decrypted keys; signs with the right one for each action.
-
-    * User-signed actions (transfers, withdrawals, approveAgent) use the main key.
-    * L1 actions (orders, cancels, leverage...) use the network's agent key; with no approved,
-      unexpired agent they raise :class:`AgentRequired` rather than fall back to the main key,
-      so the main key signs as little as possible (PROTOCOL §4.2, §5).
-    * Account queries must use :attr:`address`, never the agent's (§13.5).
-    """
-
-    __slots__ = ("__weakref__", "_agents", "_derived", "_keystore", "_main", "address")
-
-    def __init__(
-        self, keystore: Keystore, address: str, main_key: bytes | bytearray, derived: DerivedKey
-    ) -> None:
-        self._keystore = keystore
-        self.address = address
-        self._main = bytearray(main_key)  # own copy; the caller zeroes its buffer
-        self._derived = derived
-        # network -> (lowercase agent address, key); pending agents are kept under
-        # "pending:<network>" so a retried approval can reuse the same key.
-        self._agents: dict[str, tuple[str, bytearray]] = {}
-
-    # ------------------------------------------------------------------ state
-
-    @property
-    def locked(self) -> bool:
-        return not self._main
-
-    @property
-    def info(self) -> WalletInfo:
-        return self._keystore.get(self.address)
-
-    def _main_key(self) -> bytearray:
-        """The key buffer itself: signing reads it in place, so no copy outlives a lock."""
-        if not self._main:
-            raise WalletLocked()
-        return self._main
-
-    def agent_address(self, network: NetworkName) -> str | None:
-        """The active agent this session can sign with on ``network`` (lowercase), if any."""
-        held = self._agents.get(network)
-        return None if held is None else held[0]
-
-    def signer_address(self, network: NetworkName, *, now_ms: int | None = None) -> str:
-        """The address that signs L1 actions on ``network``: the nonce key (§5)."""
-        return self._agent(network, now_ms)[0]
-
-    def _agent(self, network: str, now_ms: int | None = None) -> tuple[str, bytearray]:
-        if self.locked:
-            raise WalletLocked()
-        held = self._agents.get(network)
-        record = self.info.agents.get(network)
-        if held is None or record is None or record.address != held[0]:
-            raise AgentRequired(
-                f"No approved agent wallet for {network} yet; approve one before trading."
-            )
-        now = _now_ms() if now_ms is None else now_ms
-        if now >= record.valid_until_ms:
-            raise AgentRequired(f"The agent wallet for {network} has expired; approve a new one.")
-        return held
-
-    # ------------------------------------------------------------------ signing
-
-    def sign_user_action(self, action: Mapping[str, Any]) -> Signature:
-        """Sign a user-signed action (approveAgent, usdSend, withdraw3...) with the main key."""
-        return signing.sign_user_action(self._main_key(), action)
-
-    def sign_l1_action(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        network: NetworkName,
-        vault_address: str | None = None,
-        expires_after: int | None = None,
-    ) -> Signature:
-        """Sign an L1 action with ``network``'s agent key (testnet-style unless mainnet)."""
-        _, key = self._agent(network)
-        return signing.sign_l1_action(
-            key,
-            action,
-            nonce,
-            vault_address=vault_address,
-            expires_after=expires_after,
-            is_mainnet=NETWORKS[network].is_mainnet,
-        )
-
-    # ------------------------------------------------------------------ internals for agents
-
-    def _pending_key(self, network: str) -> tuple[str, bytearray] | None:
-        return self._agents.get(f"pending:{network}")
-
-    def _hold(self, slot: str, address: str, key: bytes | bytearray) -> None:
-        self._drop(slot)
-        self._agents[slot] = (address.lower(), bytearray(key))
-
-    def _drop(self, slot: str) -> None:
-        held = self._agents.pop(slot, None)
-        if held is not None:
-            _wipe(held[1])
-
-    def _wipe(self) -> None:
-        _wipe(self._main)
-        self._main = bytearray()
-        for slot in list(self._agents):
-            self._drop(slot)
-        self._derived.wipe()
-
-    def __repr__(self) -> str:
-        state = "locked" if self.locked else "unlocked"
-        return f"UnlockedWallet({self.address}, {state}, agents={sorted(self._agents)})"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("an UnlockedWallet cannot be pickled")
 
 
 class Keystore:
@@ -461,8 +236,8 @@ class Keystore:
                 backup_confirmed=phrase.backup_confirmed or source == "phrase",
             )
         finally:
-            _wipe(key)
-            _wipe(words)
+            wipe(key)
+            wipe(words)
 
     def import_phrase(
         self,
@@ -511,7 +286,7 @@ class Keystore:
                 backup_confirmed=True,
             )
         finally:
-            _wipe(key)
+            wipe(key)
 
     def create_demo_wallet(
         self, password: str, *, label: str = "Demo (local venue)"
@@ -556,7 +331,7 @@ class Keystore:
                 network=network,
                 source=source,
                 account_index=account_index,
-                created_at_ms=_now_ms(),
+                created_at_ms=now_millis(),
                 backup_confirmed=backup_confirmed,
                 storage=storage,
             )
@@ -698,15 +473,15 @@ class Keystore:
         except BaseException:
             derived.wipe()
             raise
-        _wipe(_phrase)
+        wipe(_phrase)
         session = UnlockedWallet(self, info.address, key, derived)
-        _wipe(key)
+        wipe(key)
         for slot, records in (("", info.agents), ("pending:", info.pending_agents)):
             for network, record in records.items():
                 agent_key = self._load_agent(info, record, derived)
                 if agent_key is not None:
                     session._hold(slot + network, record.address, agent_key)
-                    _wipe(agent_key)
+                    wipe(agent_key)
         with self._lock:
             previous, self._session = self._session, session
             self._last_activity = self._clock()
@@ -722,7 +497,7 @@ class Keystore:
             info = self._wallets.get(address.lower())
             if info is None:
                 return
-            updated = replace(info, last_unlocked_ms=_now_ms())
+            updated = replace(info, last_unlocked_ms=now_millis())
             try:
                 self._save({**self._wallets, address.lower(): updated})
             except WalletError as exc:
@@ -737,7 +512,7 @@ class Keystore:
             blob = self._read_blob(info, f"agent:{record.address}", "agent", info.address)
             if derived.matches(blob.salt, blob.params):
                 key, phrase = open_blob(blob, derived)
-                _wipe(phrase)
+                wipe(phrase)
             else:  # sealed under an older password's salt (should not happen): skip
                 raise CorruptEntry("sealed under a different password")
         except WalletError as exc:
@@ -829,8 +604,8 @@ class Keystore:
         try:
             return RevealedSecret(info.address, key, phrase)
         finally:
-            _wipe(key)
-            _wipe(phrase)
+            wipe(key)
+            wipe(phrase)
 
     def delete_wallet(self, address: str, *, confirmed: bool = False) -> None:
         """Remove a wallet's keyring entries and metadata. ``confirmed`` must be True: the UI
@@ -901,12 +676,12 @@ class Keystore:
                             seal(agent_key, new, kind="agent", owner=info.address),
                         )
                     finally:
-                        _wipe(agent_key)
+                        wipe(agent_key)
         finally:
             old.wipe()
             new.wipe()
-            _wipe(key)
-            _wipe(phrase)
+            wipe(key)
+            wipe(phrase)
         with self._lock:
             if self._session is not None and self._session.address == info.address:
                 self.lock()  # the session's derived key belongs to the old password
@@ -932,14 +707,14 @@ class Keystore:
             retired = {*info.retired_agents, info.address.lower()}
             retired |= {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
             while True:
-                key = _random_key()
+                key = random_key()
                 try:
                     address = key_address(key).lower()
                 except ValueError:
                     continue
                 if address not in retired:
                     break
-                _wipe(key)
+                wipe(key)
             store = self._store(info.storage)
             store.set(
                 f"agent:{address}", seal(key, session._derived, kind="agent", owner=info.address)
@@ -959,10 +734,10 @@ class Keystore:
                 self._save({**self._wallets, info.address.lower(): updated})
             except WalletError:
                 self._delete_quietly(store, address)
-                _wipe(key)
+                wipe(key)
                 raise
             session._hold(f"pending:{network}", address, key)
-            _wipe(key)
+            wipe(key)
             if old_pending is not None:
                 self._delete_quietly(store, old_pending.address)
             log.info("staged agent %s for %s on %s", address, info.address, network)
