@@ -121,6 +121,9 @@ def test_numbers_are_the_venues_margin_summary_and_appear_on_unlock(
             await until(lambda: page.account_value_label.text() == "$1,000.00", "the balance")
             assert not page.locked_label.isVisible()
             assert page.withdrawable_stat.value.text() == "$1,000.00"
+            # A paper wallet is not sold as a real account to send funds to.
+            assert "paper account" in page.address_note.text()
+            assert "Arbitrum" not in page.address_note.text()
             assert page.margin_bar.value() == 0
 
             # A $300 long at 10x: margin in use, unrealized PnL, less withdrawable.
@@ -250,6 +253,7 @@ def test_send_refuses_a_bad_address_inline_then_sends_to_a_good_one(
 
             # On testnet there is no faucet: Deposit explains Arbitrum instead.
             page.set_wallet(wallet.address, "Demo", "testnet", "No agent wallet yet.")
+            assert "Hyperliquid testnet" in page.address_note.text()
             assert page.deposit_button.isEnabled()
             page.deposit_button.click()
             testnet_dialog = page.dialog

@@ -164,7 +164,7 @@ _FILL_COLUMNS: Final = (
     Column(
         "Closed PnL",
         ColumnKind.USD,
-        "Profit or loss realised by the part of the fill that closed a position (before fee).",
+        "Profit or loss realized by the part of the fill that closed a position (before fee).",
     ),
     Column("Order ID", ColumnKind.ID),
     Column("Trade ID", ColumnKind.ID),
@@ -173,7 +173,7 @@ _FILL_COLUMNS: Final = (
 
 
 def fill_sheet(fills: Iterable[Fill]) -> Sheet:
-    """The user's fills (taker and maker) with fee and realised PnL."""
+    """The user's fills (taker and maker) with fee and realized PnL."""
     records = tuple(
         Record(
             f.time,

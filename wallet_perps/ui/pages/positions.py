@@ -133,7 +133,7 @@ class PositionsPage(QWidget):
         self.summary_label = QLabel("")
         self.summary_label.setProperty("muted", True)
         self.summary_label.setToolTip(
-            "Unrealised PnL: the sum over your positions at the current mark prices. "
+            "Unrealized PnL: the sum over your positions at the current mark prices. "
             "Margin in use: collateral locked by them. Account value: what the account is "
             "worth if every position were closed at mark."
         )
@@ -256,7 +256,7 @@ class PositionsPage(QWidget):
             value = state.margin_summary.account_value
             count = len(views)
             self.summary_label.setText(
-                f"{count} position{'s' if count != 1 else ''} · Unrealised PnL "
+                f"{count} position{'s' if count != 1 else ''} · Unrealized PnL "
                 f"{format_usd(pnl)} · Margin in use {format_usd(margin)} · Account value "
                 f"{format_usd(value)}"
             )

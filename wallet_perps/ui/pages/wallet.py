@@ -518,6 +518,21 @@ class DepositDialog(QDialog):
         self.accept()
 
 
+def _address_note(network: NetworkName) -> str:
+    """What the shown address is: a paper account on the local venue is nobody's to pay."""
+    if network == "local":
+        return (
+            "Your paper account on the built-in local venue: it holds no real funds, so send "
+            "nothing real to it. The same key is a real Ethereum address elsewhere: never share "
+            "your recovery phrase or password."
+        )
+    where = "Hyperliquid testnet" if network == "testnet" else "Hyperliquid and on Arbitrum"
+    return (
+        f"This is your account on {where}. Share it to receive USDC; never share your "
+        "recovery phrase or password."
+    )
+
+
 # ---------------------------------------------------------------------------------- the page
 
 
@@ -682,13 +697,10 @@ class WalletPage(QWidget):
         self.copy_button = QPushButton("Copy address")
         self.copy_button.clicked.connect(self.copy_address)
         side.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignLeft)
-        note = QLabel(
-            "This is your account on Hyperliquid and on Arbitrum. Share it to receive USDC; "
-            "never share your recovery phrase or password."
-        )
-        note.setWordWrap(True)
-        note.setProperty("muted", True)
-        side.addWidget(note)
+        self.address_note = QLabel("")  # what the address is, on this network (see redraw)
+        self.address_note.setWordWrap(True)
+        self.address_note.setProperty("muted", True)
+        side.addWidget(self.address_note)
         side.addStretch(1)
         body.addLayout(side, 1)
         layout.addLayout(body)
@@ -776,6 +788,7 @@ class WalletPage(QWidget):
         self.address_label.setText(self._address or "No wallet unlocked.")
         self.copy_button.setEnabled(bool(self._address))
         self.backup_reminder.setVisible(bool(self._address) and not self._backed_up)
+        self.address_note.setText(_address_note(self._network))
         self.qr.set_text(self._address)
         self.qr.setVisible(bool(self._address))
 

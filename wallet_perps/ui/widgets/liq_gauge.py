@@ -275,7 +275,7 @@ class WhatIfPanel(QFrame):
         self.pnl_label = QLabel("—")
         self.pnl_label.setProperty("num", True)
         self.pnl_label.setMinimumWidth(170)
-        self.pnl_label.setToolTip("Unrealised PnL and ROE at the tested price, before fees.")
+        self.pnl_label.setToolTip("Unrealized PnL and ROE at the tested price, before fees.")
         row.addWidget(self.pnl_label)
         self.ratio_label = QLabel("—")
         self.ratio_label.setProperty("num", True)

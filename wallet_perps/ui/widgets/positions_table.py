@@ -56,7 +56,7 @@ _TIPS: Final[Mapping[str, str]] = {
     "entry": "Average price at which the position was opened.",
     "mark": "The price the venue uses for profit and loss and for liquidations.",
     "pnl": (
-        "Unrealised profit or loss if you closed at the mark price now, before fees. "
+        "Unrealized profit or loss if you closed at the mark price now, before fees. "
         "ROE is that result over the margin the position needed when opened."
     ),
     "liquidation": (
