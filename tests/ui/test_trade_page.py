@@ -116,6 +116,12 @@ async def check_page(session: TradingSession, page: TradePage) -> None:
     position = venue_state.position("BTC")
     assert position is not None and position.liquidation_px is not None
     assert position.szi == sent[0].size
+
+    # The result belongs to the wallet that sent it: a lock takes it off the screen.
+    ticket.set_locked("Unlock your wallet to trade")
+    assert ticket.result_label.isHidden()
+    assert not ticket.action_button.isEnabled()
+    ticket.set_locked(None)
     assert position.leverage.value == 10
     error = abs(estimate - position.liquidation_px) / position.liquidation_px
     assert error < D("0.005"), (estimate, position.liquidation_px)

@@ -520,6 +520,9 @@ class OrderTicket(QFrame):
         if reason == self._locked_reason:
             return
         self._locked_reason = reason
+        # A result ("Filled…", "resting…") belongs to the wallet that sent it: it goes when
+        # the wallet locks or another one unlocks.
+        self.result_label.hide()
         self._update_room_texts()
         self.refresh()
 
