@@ -225,6 +225,8 @@ def test_adding_isolated_margin_moves_the_liquidation_price_away(
             QTest.mouseClick(row.margin_button, LEFT)
             dialog = page.dialog
             assert isinstance(dialog, MarginDialog) and dialog.adding
+            # As on the card: 6 significant figures, not the venue's 8 decimals.
+            assert dialog.liq_label.text() == format_price(significant(before.liquidation_px))
             QTest.keyClicks(dialog.amount_edit, "5")
             estimate = dialog.estimated_liquidation(D(5))
             assert estimate is not None and estimate > before.liquidation_px

@@ -238,7 +238,7 @@ class TpslDialog(_Dialog):
         facts = (
             ("Entry", format_price(view.entry)),
             ("Mark now", format_price(view.mark)),
-            ("Liquidation", format_price(view.liquidation) if view.liquidation else "none"),
+            ("Liquidation", format_price(_sig(view.liquidation)) if view.liquidation else "none"),
         )
         for row, (caption, value) in enumerate(facts):
             grid.addWidget(self._muted(caption), row, 0)
@@ -307,8 +307,8 @@ class TpslDialog(_Dialog):
             if beyond:
                 return (
                     f"Stop-loss at {format_price(price)} is past the liquidation price "
-                    f"{format_price(liq)}: the position would be liquidated first. Choose a "
-                    f"price between {format_price(liq)} and {format_price(view.mark)}."
+                    f"{format_price(_sig(liq))}: the position would be liquidated first. Choose "
+                    f"a price between {format_price(_sig(liq))} and {format_price(view.mark)}."
                 )
         return None
 
@@ -366,7 +366,10 @@ class MarginDialog(_Dialog):
         self.margin_label = QLabel(format_usd(view.margin))
         grid.addWidget(self.margin_label, 0, 1)
         grid.addWidget(self._muted("Liquidation now"), 1, 0)
-        self.liq_label = QLabel(format_price(view.liquidation) if view.liquidation else "none")
+        # 6 significant figures as on the position card (the venue's value has up to 8 decimals).
+        self.liq_label = QLabel(
+            format_price(_sig(view.liquidation)) if view.liquidation else "none"
+        )
         grid.addWidget(self.liq_label, 1, 1)
         liq_caption = self._muted("Liquidation after")
         liq_caption.setToolTip(
