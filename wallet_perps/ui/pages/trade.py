@@ -209,7 +209,7 @@ class TradePage(QWidget):
         # CHART_FALLBACK_MS if no price comes: the price is what a person looks for first.
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
-        self._chart_timer.timeout.connect(self.chart.materialize)
+        self._chart_timer.timeout.connect(self.chart.materialize_when_shown)
         self._chart_timer.start(CHART_FALLBACK_MS)
 
         side = QVBoxLayout()

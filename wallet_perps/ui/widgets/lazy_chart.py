@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from wallet_perps.core.models import Candle, OpenOrder, Position
@@ -61,6 +62,7 @@ class LazyCandleChart(QFrame):
         self._position: Position | None = None
         self._orders: Sequence[OpenOrder] = ()
         self._chart: CandleChart | None = None
+        self._wanted = False  # materialize at the next show
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._placeholder = QLabel("Loading chart…")
@@ -75,6 +77,25 @@ class LazyCandleChart(QFrame):
     @property
     def materialized(self) -> bool:
         return self._chart is not None
+
+    def materialize_when_shown(self) -> None:
+        """Build the chart now if it is on screen, else the next time it is shown.
+
+        A page closed before its timer fired must not build pyqtgraph widgets on its way to
+        deletion (pyqtgraph objects made in a dying parent are a classic teardown crash).
+        """
+        if self._chart is not None:
+            return
+        if self.isVisible():
+            self.materialize()
+        else:
+            self._wanted = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._wanted and self._chart is None:
+            self._wanted = False
+            self.materialize()
 
     def materialize(self) -> CandleChart:
         """Build the real chart (once) and give it everything it was told so far."""
