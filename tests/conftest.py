@@ -22,6 +22,25 @@ FIXTURES_DIR = SHARED_DIR / "hyperliquid" / "fixtures"
 
 
 @pytest.fixture
+def real_keyring() -> Iterator[object]:
+    """The real Secret Service backend, our entries cleared before and after; the backend is
+    put back afterwards (a test may swap it). tests/wallet has an autouse variant."""
+    import keyring
+
+    from tests.keyring_helpers import clear_keyring_entries
+    from wallet_perps.wallet.backends import keyring_problem
+
+    problem = keyring_problem()
+    if problem is not None:
+        pytest.fail(f"this test needs the real Secret Service keyring ({problem})")
+    backend = keyring.get_keyring()
+    clear_keyring_entries()
+    yield backend
+    keyring.set_keyring(backend)
+    clear_keyring_entries()
+
+
+@pytest.fixture
 def file_keystore_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No OS keyring, in this process and in the app processes a test starts.
 

@@ -19,14 +19,11 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
-import secretstorage
 
-from wallet_perps.wallet.backends import SERVICE, keyring_problem
+from tests.keyring_helpers import keyring_items
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
@@ -36,41 +33,6 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="POSIX modes, Se
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "tests" / "app_driver.py"
 PASSWORD = "file-modes-session-7"
-
-
-def keyring_items() -> dict[str, bytes]:
-    """Every item of our service in the test's private keyring (attributes and secret)."""
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        return {
-            repr(sorted(item.get_attributes().items())) + item.get_label(): item.get_secret()
-            for item in collection.search_items({"service": SERVICE})
-        }
-    finally:
-        connection.close()
-
-
-def clear_keyring() -> None:
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        for item in collection.search_items({"service": SERVICE}):
-            item.delete()
-    finally:
-        connection.close()
-
-
-@pytest.fixture
-def real_keyring() -> Iterator[None]:
-    problem = keyring_problem()
-    if problem is not None:
-        pytest.fail(f"this test needs the real Secret Service keyring ({problem})")
-    backend = keyring.get_keyring()
-    clear_keyring()
-    yield
-    keyring.set_keyring(backend)
-    clear_keyring()
 
 
 def needles(key: bytes) -> list[bytes]:

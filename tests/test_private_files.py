@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from wallet_perps.config import (
-    Settings,
+from wallet_perps.config import Settings, secure_app_dirs
+from wallet_perps.core.private_files import (
     private_dir,
-    secure_app_dirs,
     tighten_tree,
     write_private,
     write_private_file,

@@ -7,16 +7,15 @@ recovery phrases never pass through this module (they live in the OS keyring, se
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import PlatformDirs
+
+from wallet_perps.core.private_files import tighten_tree, write_private
 
 APP_NAME = "wallet-perps"
 NetworkName = Literal["local", "testnet", "mainnet"]
@@ -162,60 +161,8 @@ class Settings:
 # ---------------------------------------------------------------------------- private files
 # Settings, wallet metadata, window state, trading history and logs are nobody else's business
 # on a shared machine: everything the app writes under its folders is 0600 in 0700 folders.
-# (The venue has its own copy of these rules in ``localvenue/files.py``: it imports nothing of
-# the app's.)
-
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` and any missing parents 0700 (as the XDG spec asks for base folders);
-    ``path`` itself becomes 0700 even when it already existed with a wider mode."""
-    missing = []
-    for parent in (path, *path.parents):
-        if parent.exists():
-            break
-        missing.append(parent)
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(mode=0o700)
-    if os.name == "posix":
-        os.chmod(path, 0o700)
-    return path
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace ``path`` (in one of the app's folders, made 0700) atomically with ``text``."""
-    private_dir(path.parent)
-    write_private_file(path, text)
-
-
-def write_private_file(path: Path, text: str) -> None:
-    """Replace ``path`` atomically with ``text``, the file 0600 from its first byte (mkstemp
-    creates it so); a crash mid-write leaves the previous file intact. The folder is left as
-    it is: it may be one the user chose, such as Documents."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def tighten_tree(root: Path) -> None:
-    """Remove group and other access from ``root`` and everything under it (symlinks are left
-    alone): folders and files an older version created 0755/0644 become 0700/0600."""
-    if os.name != "posix" or not root.is_dir() or root.is_symlink():
-        return
-    for folder, dirnames, filenames in os.walk(root):
-        for name in (folder, *(os.path.join(folder, n) for n in (*dirnames, *filenames))):
-            with contextlib.suppress(OSError):
-                mode = os.lstat(name).st_mode
-                if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
-                    os.chmod(name, stat.S_IMODE(mode) & 0o700)
+# The helpers live in ``core.private_files``, shared with the local venue (which imports no
+# app module).
 
 
 def secure_app_dirs() -> None:

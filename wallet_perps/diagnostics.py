@@ -46,7 +46,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
 
-from wallet_perps.config import app_dirs, private_dir
+from wallet_perps.config import app_dirs
+from wallet_perps.core.private_files import private_dir
 from wallet_perps.redaction import RedactingFilter, redact
 
 __all__ = [
@@ -111,10 +112,6 @@ def disable_core_dumps() -> bool:
 
 
 # ---------------------------------------------------------------------------------- files
-
-
-def _private_dir(path: Path) -> Path:
-    return private_dir(path)  # the log folder and any parent it needs: 0700
 
 
 def _open_private(path: Path, flags: int) -> int:
@@ -437,7 +434,7 @@ def install(app_version: str, *, log_dir: Path | None = None) -> Diagnostics:
     if _installed is not None:
         return _installed
     core_off = disable_core_dumps()
-    directory = _private_dir(log_dir or Path(app_dirs().user_log_dir))
+    directory = private_dir(log_dir or Path(app_dirs().user_log_dir))  # and new parents
     diag = Diagnostics(directory, app_version, core_off)
 
     redacting = RedactingFilter()

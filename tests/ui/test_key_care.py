@@ -9,20 +9,17 @@ the wallet row's buttons in Settings and filled in as a user types.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import keyring
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
+from tests.keyring_helpers import keyring_entries
 from tests.ui.qasync_helpers import until
 from tests.ui.test_no_keyring import (
     PASSWORD,
-    clear_keyring_entries,
-    keyring_entries,
     onboarding,
     run_app,
     unlock_with_bar,
@@ -37,7 +34,6 @@ from wallet_perps.ui.widgets.key_care_dialogs import (
     RemoveDialog,
     RenameDialog,
 )
-from wallet_perps.wallet.backends import keyring_problem
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 from wallet_perps.wallet.secret_storage import key_address
 
@@ -45,18 +41,6 @@ NEW_PASSWORD = "copper-lantern-harbour-91"
 #: A throwaway key (never funded anywhere) for the "imported from a private key" wallet.
 IMPORTED_KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 SECOND_KEY = "0x" + "0123456789012345678901234567890123456789012345678901234567890123"
-
-
-@pytest.fixture
-def real_keyring() -> Iterator[None]:
-    problem = keyring_problem()
-    if problem is not None:
-        pytest.fail(f"these tests need the real Secret Service keyring ({problem})")
-    backend = keyring.get_keyring()
-    clear_keyring_entries()
-    yield
-    keyring.set_keyring(backend)
-    clear_keyring_entries()
 
 
 async def start_demo(controller: AppController) -> str:

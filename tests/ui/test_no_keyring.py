@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -19,59 +19,22 @@ import keyring
 import keyring.backends.fail
 import pytest
 import qasync
-import secretstorage
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.keyring_helpers import keyring_entries
 from tests.ui.qasync_helpers import FAST_WS, until
 from wallet_perps.config import Settings
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.settings import SettingsPage
-from wallet_perps.wallet.backends import SERVICE, keyring_problem
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
 PASSWORD = "file-keeper-12"
-
-
-def keyring_entries() -> dict[str, str]:
-    """Our service's entries in the real Secret Service, by name (what a move must empty)."""
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        return {
-            item.get_attributes()["username"]: item.get_secret().decode()
-            for item in collection.search_items({"service": SERVICE})
-        }
-    finally:
-        connection.close()
-
-
-def clear_keyring_entries() -> None:
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        for item in collection.search_items({"service": SERVICE}):
-            item.delete()
-    finally:
-        connection.close()
-
-
-@pytest.fixture
-def real_keyring() -> Iterator[object]:
-    """The real Secret Service backend (cleared before and after); restored after the test."""
-    problem = keyring_problem()
-    if problem is not None:
-        pytest.fail(f"these tests need the real Secret Service keyring ({problem})")
-    backend = keyring.get_keyring()
-    clear_keyring_entries()
-    yield backend
-    keyring.set_keyring(backend)
-    clear_keyring_entries()
 
 
 @pytest.fixture

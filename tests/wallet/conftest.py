@@ -15,36 +15,13 @@ import keyring.backend
 import keyring.backends.SecretService
 import keyring.errors
 import pytest
-import secretstorage
 
-from wallet_perps.wallet.backends import SERVICE, keyring_problem
+from tests.keyring_helpers import clear_keyring_entries
+from wallet_perps.wallet.backends import keyring_problem
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
 PASSWORD = "correct horse battery"
-
-
-def keyring_entries() -> dict[str, str]:
-    """Every secret filed under our service in the real Secret Service, by entry name."""
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        out = {}
-        for item in collection.search_items({"service": SERVICE}):
-            out[item.get_attributes()["username"]] = item.get_secret().decode()
-        return out
-    finally:
-        connection.close()
-
-
-def _clear_entries() -> None:
-    connection = secretstorage.dbus_init()
-    try:
-        collection = secretstorage.get_default_collection(connection)
-        for item in collection.search_items({"service": SERVICE}):
-            item.delete()
-    finally:
-        connection.close()
 
 
 class RefusingKeyring(keyring.backends.SecretService.Keyring):
@@ -72,10 +49,10 @@ def real_keyring() -> Iterator[None]:
         )
     backend = keyring.get_keyring()
     assert type(backend).__module__ == "keyring.backends.SecretService", backend
-    _clear_entries()
+    clear_keyring_entries()
     yield
     keyring.set_keyring(backend)
-    _clear_entries()
+    clear_keyring_entries()
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.keyring_helpers import keyring_entries
 from tests.venue_process import VenueProcess
-from tests.wallet.conftest import PASSWORD, keyring_entries
+from tests.wallet.conftest import PASSWORD
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.wallet.errors import WalletError

@@ -16,8 +16,9 @@ import aiohttp
 import keyring
 import pytest
 
+from tests.keyring_helpers import keyring_entries
 from tests.venue_process import VenueProcess, admin_headers
-from tests.wallet.conftest import PASSWORD, RefusingKeyring, keyring_entries
+from tests.wallet.conftest import PASSWORD, RefusingKeyring
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
 from wallet_perps.hyperliquid.errors import RejectedAction, VenueUnavailable

@@ -9,7 +9,8 @@ import time
 
 import keyring
 
-from tests.wallet.conftest import PASSWORD, keyring_entries
+from tests.keyring_helpers import keyring_entries
+from tests.wallet.conftest import PASSWORD
 from wallet_perps.wallet.backends import SERVICE
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.mnemonic import RecoveryPhrase

@@ -19,7 +19,8 @@ import keyring.errors
 import pytest
 from eth_account import Account
 
-from tests.wallet.conftest import PASSWORD, RefusingKeyring, keyring_entries
+from tests.keyring_helpers import keyring_entries
+from tests.wallet.conftest import PASSWORD, RefusingKeyring
 from wallet_perps.config import app_dirs
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.actions import usd_send_action

@@ -18,7 +18,8 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from tests.wallet.conftest import PASSWORD, RefusingKeyring, keyring_entries
+from tests.keyring_helpers import keyring_entries
+from tests.wallet.conftest import PASSWORD, RefusingKeyring
 from wallet_perps.config import app_dirs
 from wallet_perps.wallet.errors import (
     KeyringUnavailable,

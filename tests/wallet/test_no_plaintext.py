@@ -19,8 +19,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.keyring_helpers import keyring_entries
 from tests.venue_process import VenueProcess, admin_headers
-from tests.wallet.conftest import PASSWORD, keyring_entries
+from tests.wallet.conftest import PASSWORD
 from wallet_perps.config import app_dirs
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
 from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, single_outcome

@@ -272,15 +272,17 @@ def _secret_pointer(secret: SecretBuffer) -> Any:
     return ffi.from_buffer("unsigned char[]", secret)
 
 
-def _public_key_from_buffer(secret: SecretBuffer) -> bytes:
-    """The uncompressed public key (65 bytes) of a key held in a mutable buffer, no copies."""
+def _public_key_from_buffer(secret: SecretBuffer, *, compressed: bool = False) -> bytes:
+    """The public key (65 bytes, or 33 compressed) of a key read where it lies, no copies."""
     pubkey = ffi.new("secp256k1_pubkey *")
     if not lib.secp256k1_ec_pubkey_create(GLOBAL_CONTEXT.ctx, pubkey, _secret_pointer(secret)):
         raise SignatureError("private key is outside the secp256k1 range")
-    out = ffi.new("unsigned char[65]")
-    out_len = ffi.new("size_t *", 65)
-    lib.secp256k1_ec_pubkey_serialize(GLOBAL_CONTEXT.ctx, out, out_len, pubkey, EC_UNCOMPRESSED)
-    return bytes(ffi.buffer(out, 65))
+    size = 33 if compressed else 65
+    out = ffi.new(f"unsigned char[{size}]")
+    out_len = ffi.new("size_t *", size)
+    flag = EC_COMPRESSED if compressed else EC_UNCOMPRESSED
+    lib.secp256k1_ec_pubkey_serialize(GLOBAL_CONTEXT.ctx, out, out_len, pubkey, flag)
+    return bytes(ffi.buffer(out, size))
 
 
 def add_tweak_in_place(secret: SecretBuffer, tweak: bytes) -> None:
@@ -297,13 +299,7 @@ def compressed_public_key(private_key: bytes | SecretBuffer) -> bytes:
     """The 33-byte compressed public key (BIP32's ser_P(point(k))), with no parsed-key cache."""
     if isinstance(private_key, bytes):
         private_key = memoryview(private_key)
-    pubkey = ffi.new("secp256k1_pubkey *")
-    if not lib.secp256k1_ec_pubkey_create(GLOBAL_CONTEXT.ctx, pubkey, _secret_pointer(private_key)):
-        raise SignatureError("private key is outside the secp256k1 range")
-    out = ffi.new("unsigned char[33]")
-    out_len = ffi.new("size_t *", 33)
-    lib.secp256k1_ec_pubkey_serialize(GLOBAL_CONTEXT.ctx, out, out_len, pubkey, EC_COMPRESSED)
-    return bytes(ffi.buffer(out, 33))
+    return _public_key_from_buffer(private_key, compressed=True)
 
 
 def _sign_from_buffer(secret: SecretBuffer, digest: bytes) -> bytes:

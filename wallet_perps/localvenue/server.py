@@ -37,17 +37,11 @@ from typing import Any
 from aiohttp import web
 
 from wallet_perps.core.numbers import check_price
+from wallet_perps.core.private_files import private_dir, tighten_tree, write_private_file
 from wallet_perps.localvenue.auth import Authenticator, AuthError
 from wallet_perps.localvenue.clock import VenueClock
 from wallet_perps.localvenue.engine import Venue, VenueReject
-from wallet_perps.localvenue.files import (
-    ADMIN_TOKEN_NAME,
-    new_admin_token,
-    private_dir,
-    private_temp_dir,
-    tighten_files,
-    write_private_text,
-)
+from wallet_perps.localvenue.files import ADMIN_TOKEN_NAME, new_admin_token, private_temp_dir
 from wallet_perps.localvenue.flow import MarketFlow
 from wallet_perps.localvenue.guard import (
     DEFAULT_MAX_CONNECTIONS_PER_IP,
@@ -138,7 +132,7 @@ class VenueServer:
             private_dir(data_dir)
             self._lock = DataDirLock(data_dir)
             self._lock.acquire()
-            tighten_files(data_dir)  # files left world-readable by an older version
+            tighten_tree(data_dir)  # files left world-readable by an older version
             self.store = VenueStore(data_dir / "venue.sqlite3", before_commit=before_commit)
         self._pending: list[_Pending] = []
         self._since_snapshot = 0
@@ -515,7 +509,7 @@ class VenueServer:
         directory = self._data_dir if self._data_dir is not None else self._temp_dir
         assert directory is not None
         self.admin_token_path = directory / ADMIN_TOKEN_NAME
-        write_private_text(self.admin_token_path, self.admin_token + "\n")
+        write_private_file(self.admin_token_path, self.admin_token + "\n")
 
     def _remove_admin_token(self) -> None:
         if self.admin_token_path is not None:

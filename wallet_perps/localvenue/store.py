@@ -74,7 +74,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from wallet_perps.localvenue.files import private_dir, private_file
+from wallet_perps.core.private_files import private_dir, private_file
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -18,7 +18,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from wallet_perps.config import app_dirs, private_dir
+from wallet_perps.config import app_dirs
+from wallet_perps.core.private_files import private_dir
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wallet_perps.config import app_dirs, private_dir
+from wallet_perps.config import app_dirs
+from wallet_perps.core.private_files import private_dir
 
 if TYPE_CHECKING:
     from PySide6.QtNetwork import QLocalServer, QLocalSocket

@@ -30,7 +30,7 @@ from typing import Final, Protocol
 import keyring
 import keyring.errors
 
-from wallet_perps.config import private_dir
+from wallet_perps.core.private_files import private_dir
 from wallet_perps.wallet.errors import (
     KeyringUnavailable,
     KeyringWriteFailed,

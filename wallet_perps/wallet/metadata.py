@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs, private_dir
+from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs
+from wallet_perps.core.private_files import private_dir
 
 __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES",

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.config import write_private_file
 from wallet_perps.core.csv_export import (
     Cell,
     Column,
@@ -54,6 +53,7 @@ from wallet_perps.core.csv_export import (
     to_csv,
 )
 from wallet_perps.core.models import OrderStatus
+from wallet_perps.core.private_files import write_private_file
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.widgets.order_ticket import format_funding_rate, format_price, format_size
 from wallet_perps.ui.widgets.record_table import (
