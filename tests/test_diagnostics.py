@@ -19,10 +19,10 @@ import pytest
 from eth_account import Account
 from pytestqt.qtbot import QtBot
 
+from wallet_perps.core.private_files import private_dir
 from wallet_perps.diagnostics import (
     CORE_DUMPS_SENTENCE,
     Diagnostics,
-    _private_dir,
     _PrivateRotatingFileHandler,
 )
 from wallet_perps.redaction import MIN_PHRASE_WORDS, RedactingFilter, redact
@@ -142,7 +142,7 @@ def test_a_message_whose_arguments_do_not_fit_does_not_leak_them() -> None:
 
 
 def test_log_files_are_private_and_rotate(tmp_path: Path) -> None:
-    log_dir = _private_dir(tmp_path / "log")
+    log_dir = private_dir(tmp_path / "log")
     assert stat.S_IMODE(log_dir.stat().st_mode) == 0o700
     handler = _PrivateRotatingFileHandler(log_dir / "app.log", maxBytes=2_000, backupCount=2)
     handler.addFilter(RedactingFilter())
@@ -165,7 +165,7 @@ def test_log_files_are_private_and_rotate(tmp_path: Path) -> None:
 
 
 def test_an_unhandled_loop_exception_writes_a_redacted_private_report(tmp_path: Path) -> None:
-    diag = Diagnostics(_private_dir(tmp_path / "log"), "9.9.9", core_dumps_disabled=True)
+    diag = Diagnostics(private_dir(tmp_path / "log"), "9.9.9", core_dumps_disabled=True)
     loop = asyncio.new_event_loop()
     try:
         exc = RuntimeError(f"oops 0x{KEY}")
@@ -252,7 +252,7 @@ def test_a_running_window_gets_a_non_modal_box_that_copies_the_path(
 ) -> None:
     from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
-    diag = Diagnostics(_private_dir(tmp_path / "log"), "1", core_dumps_disabled=True)
+    diag = Diagnostics(private_dir(tmp_path / "log"), "1", core_dumps_disabled=True)
     path = tmp_path / "log" / "crash-x.txt"
     diag._show_box("Wallet Perps", "Wallet Perps hit an unexpected error.", path)
     qtbot.waitUntil(lambda: bool(diag._dialogs), timeout=10_000)
