@@ -42,9 +42,12 @@ def venue() -> Iterator[VenueProcess]:
     process.kill()
 
 
-async def open_page(session: TradingSession, qtbot: QtBot) -> tuple[SessionAdapter, PositionsPage]:
+async def open_page(
+    session: TradingSession, qtbot: QtBot, *, reviews: bool = False
+) -> tuple[SessionAdapter, PositionsPage]:
+    """The page; with ``reviews`` as Settings' "Review every order" (off: actions send at once)."""
     adapter = SessionAdapter(session)
-    page = PositionsPage(adapter)
+    page = PositionsPage(adapter, confirm_orders=lambda: reviews)
     qtbot.addWidget(page)
     page.resize(1150, 800)
     page.show()
@@ -322,6 +325,73 @@ def test_without_a_wallet_the_page_asks_to_unlock(qtbot: QtBot, venue: VenueProc
             assert not page.locked_label.isVisible()
             await session.close_account()
             await until(lambda: page.stack.currentIndex() == 0, "the locked view again")
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_with_reviews_on_close_and_cancel_all_ask_first_and_the_toast_moves_nothing(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot, reviews=True)
+        try:
+            page.toast_ms = 300
+            await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(100), leverage=5))
+            await place(adapter, session, Ticket("ETH", TicketSide.SHORT, D(60), leverage=5))
+            before = await venue_position(session, "BTC")
+            assert before is not None
+            row = await shown_row(page, "BTC")
+            eth = await shown_row(page, "ETH")
+            await until(eth.close_button.isVisible, "the ETH card's buttons")
+
+            # Close opens the review (the same sheet as the ticket's); Esc sends nothing.
+            QTest.mouseClick(row.close_button, LEFT)
+            assert page.sheet.isVisible()
+            assert page.sheet.confirm_button.text() == f"Close Long {format_size(before.size)} BTC"
+            assert "Market" in page.sheet.summary_label.text()
+            assert page.sheet.values["reduce_only"].isVisible()
+            assert row.close_button.text() == "Close"  # nothing in flight yet
+            QTest.keyClick(page.sheet, Qt.Key.Key_Escape)
+            assert not page.sheet.isVisible()
+            still = await venue_position(session, "BTC")
+            assert still is not None and still.szi == before.szi
+
+            # Confirm closes it; the success toast floats: the ETH card's Close stays put.
+            eth_close_at = eth.close_button.mapTo(page, eth.close_button.rect().topLeft())
+            QTest.mouseClick(row.close_button, LEFT)
+            QTest.keyClick(page.sheet, Qt.Key.Key_Return)
+            await until(lambda: "BTC" not in page.positions_table.rows, "the BTC card to go", 15)
+            assert await venue_position(session, "BTC") is None
+            assert page.toast.isVisible()
+            assert page.toast.parentWidget() is page  # over the page, not in its layout
+            await until(lambda: eth.close_button.isVisible(), "the ETH card after the redraw")
+            moved_to = eth.close_button.mapTo(page, eth.close_button.rect().topLeft())
+            assert moved_to.y() <= eth_close_at.y()  # the BTC card went; nothing pushed it down
+
+            # Cancel all is reviewed too: Cancel on the sheet leaves every order in place.
+            mid = adapter.mid("ETH")
+            assert mid is not None
+            px = (mid * D("0.8")).quantize(D("0.1"))
+            await place(
+                adapter,
+                session,
+                Ticket("ETH", TicketSide.LONG, D(20), kind=OrderKind.LIMIT, limit_px=px),
+            )
+            table = page.orders_table
+            await until(lambda: len(table.cancel_buttons) == 1, "the order row")
+            QTest.mouseClick(table.cancel_all_button, LEFT)
+            assert page.sheet.isVisible() and page.sheet.confirm_button.text() == "Cancel 1 order"
+            QTest.mouseClick(page.sheet.cancel_button, LEFT)
+            assert len(await session.http.open_orders(session.user)) == 1
+            QTest.mouseClick(table.cancel_all_button, LEFT)
+            QTest.mouseClick(page.sheet.confirm_button, LEFT)
+            await until(lambda: not table.cancel_buttons, "the order to go")
+            assert await session.http.open_orders(session.user) == []
         finally:
             page.release()
             await adapter.aclose()

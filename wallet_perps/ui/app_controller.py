@@ -300,7 +300,9 @@ class AppController(QObject):
 
         builders: dict[str, Callable[[], QWidget]] = {
             "wallet": lambda: self._build_wallet_page(adapter),
-            "positions": lambda: PositionsPage(adapter),
+            "positions": lambda: PositionsPage(
+                adapter, confirm_orders=lambda: self.settings.confirm_orders
+            ),
             "funding": lambda: FundingPage(adapter),
             "pulse": lambda: PulsePage(adapter),
             "history": lambda: HistoryPage(adapter),

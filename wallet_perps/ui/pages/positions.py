@@ -10,6 +10,11 @@ Why it is built this way (UX.md "Positions", "Liquidation price, everywhere it m
   ``action_done``. The page remembers which labels it started, so it reports only its own
   actions: success as a short toast at the top that fades away, failure inline next to the
   position or the orders in red, in the venue's words plus what to do about it.
+* With "Review every order" on (Settings), every action that sends or cancels orders (Close,
+  Close part, TP/SL, Cancel all) is reviewed on the same sheet as the ticket's orders first.
+  A close is reviewed as the reduce-only market order it is, with the ticket's own estimates.
+* The success toast floats over the top of the page: it never pushes the cards down, so
+  no button moves under the pointer when it appears or fades.
 * Redraws are coalesced by a single-shot timer: mids and contexts arrive many times a second,
   the page redraws at most every ``_REDRAW_MS``, and only labels whose text changed are set.
 * With no wallet unlocked the page says so and shows nothing else; ``account_opened`` brings
@@ -23,7 +28,7 @@ from decimal import Decimal
 from typing import Final
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -37,11 +42,13 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.models import Position
-from wallet_perps.services.trader import ActionResult, OrderResult
+from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
+from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.liq_gauge import WhatIfPanel
 from wallet_perps.ui.widgets.open_orders_table import OpenOrdersTable
-from wallet_perps.ui.widgets.order_ticket import format_usd
+from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
 from wallet_perps.ui.widgets.positions_table import (
     PositionsTable,
@@ -82,9 +89,16 @@ def _failure_text(result: ActionResult | OrderResult, advice: str) -> str:
 class PositionsPage(QWidget):
     """Position cards with actions, a what-if panel and the open orders table."""
 
-    def __init__(self, adapter: SessionAdapter, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        adapter: SessionAdapter,
+        parent: QWidget | None = None,
+        *,
+        confirm_orders: Callable[[], bool] = lambda: True,
+    ) -> None:
         super().__init__(parent)
         self.adapter = adapter
+        self._confirm_orders = confirm_orders
         self._watched: set[str] = set()
         # label -> (coin, row action) for every action this page has in flight.
         self._pending: dict[str, list[tuple[str, str]]] = {}
@@ -141,7 +155,8 @@ class PositionsPage(QWidget):
         head.addStretch(1)
         layout.addLayout(head)
 
-        self.toast = QLabel("")
+        # Floats over the top of the page (not in the layout): see the module docstring.
+        self.toast = QLabel("", self)
         self.toast.setObjectName("Toast")
         self.toast.setProperty("role", "long")
         self.toast.setWordWrap(True)
@@ -160,7 +175,6 @@ class PositionsPage(QWidget):
         #: How long a success toast stays, in ms (tests shorten it).
         self.toast_ms = TOAST_MS
         self._toast_timer.timeout.connect(self._toast_fade.start)
-        layout.addWidget(self.toast)
 
         self.error_label = QLabel("")
         self.error_label.setObjectName("ErrorText")
@@ -183,6 +197,10 @@ class PositionsPage(QWidget):
         layout.addStretch(1)
         scroll.setWidget(content)
         self.stack.addWidget(scroll)
+        self.sheet = ConfirmSheet(self)
+        self.sheet.confirmed.connect(self._close_reviewed)
+        self.sheet.cancelled.connect(self._review_cancelled)
+        self._reviewing: tuple[str, Decimal] | None = None
 
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -221,6 +239,20 @@ class PositionsPage(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.redraw()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_toast()
+
+    def _place_toast(self) -> None:
+        """Over the top of the page, the width of the cards, above everything but the sheet."""
+        width = max(0, self.width() - 40 - 16)  # the content's margins and a scrollbar
+        self.toast.setFixedWidth(width)
+        self.toast.adjustSize()
+        self.toast.move(20, 52)
+        self.toast.raise_()
+        if self.sheet.isVisible():
+            self.sheet.raise_()
 
     def redraw(self) -> None:
         """Positions, summary, what-if and orders from the adapter's latest data."""
@@ -286,6 +318,7 @@ class PositionsPage(QWidget):
         self._toast_fade.stop()
         self._toast_effect.setOpacity(1.0)
         self.toast.setText(text)
+        self._place_toast()
         self.toast.show()
         self._toast_timer.start(self.toast_ms)
 
@@ -317,7 +350,7 @@ class PositionsPage(QWidget):
         row.show_error("")
         self.error_label.hide()
         if action == "close":
-            self.close_position(coin)
+            self.review_close(coin)
         elif action == "close_part":
             sz_decimals = self.adapter.market(coin).sz_decimals
             part = ClosePartDialog(view, sz_decimals, self)
@@ -355,13 +388,79 @@ class PositionsPage(QWidget):
             f"close {coin}", coin, action, lambda: self.adapter.close_position(coin, fraction)
         )
 
+    def review_close(self, coin: str, fraction: Decimal = Decimal(1)) -> None:
+        """Close ``fraction`` of ``coin``: reviewed first when reviews are on.
+
+        The review shows the close as the ticket would: a reduce-only market order of the
+        position's size (or the part) at the live book, bounded by the close's own slippage.
+        """
+        if not self._confirm_orders():
+            self.close_position(coin, fraction)
+            return
+        view = self._views.get(coin)
+        if view is None:
+            return
+        market = self.adapter.market(coin)
+        size = view.size if fraction == 1 else view.size * fraction
+        size = size.quantize(Decimal(1).scaleb(-market.sz_decimals), rounding="ROUND_DOWN")
+        ticket = Ticket(
+            coin=coin,
+            side=TicketSide.SHORT if view.is_long else TicketSide.LONG,
+            amount=size,
+            unit=AmountUnit.COIN,
+            leverage=view.leverage,
+            margin_mode=view.margin_mode,
+            kind=OrderKind.MARKET,
+            slippage_pct=CLOSE_SLIPPAGE_PCT,
+            reduce_only=True,
+        )
+        plan = self.adapter.plan(ticket)
+        if isinstance(plan, TicketError):
+            self._show_failure(coin, f"Nothing was sent: {plan.message}")
+            return
+        self._reviewing = (coin, fraction)
+        self.sheet.open(plan, account_known=True)
+
+    def _review_cancelled(self) -> None:
+        self._reviewing = None
+
+    def _close_reviewed(self, _plan: object) -> None:
+        reviewing, self._reviewing = self._reviewing, None
+        if reviewing is not None:
+            self.close_position(*reviewing)
+
     def _close_part(self, coin: str, dialog: ClosePartDialog) -> None:
         fraction = dialog.fraction
         if fraction is not None:
-            self.close_position(coin, fraction)
+            self.review_close(coin, fraction)
 
     def _set_tpsl(self, coin: str, dialog: TpslDialog) -> None:
         tp, sl = dialog.take_profit, dialog.stop_loss
+        if not self._confirm_orders():
+            self._send_tpsl(coin, tp, sl)
+            return
+        view = self._views.get(coin)
+        side = ("long" if view.is_long else "short") if view is not None else ""
+        rows: list[tuple[str, str]] = []
+        if tp is not None:
+            rows.append(("Take-profit trigger", format_price(tp)))
+        if sl is not None:
+            rows.append(("Stop-loss trigger", format_price(sl)))
+        if view is not None:
+            rows.append(("Size", f"whole position ({format_size(view.size)} {coin})"))
+            if view.liquidation is not None:
+                rows.append(("Liquidation price", format_price(view.liquidation)))
+        self.sheet.open_action(
+            "Review TP/SL",
+            f"Attach to your {coin} {side} position: when the mark reaches a trigger, a "
+            "reduce-only market order closes the position. They resize with it.",
+            rows,
+            "Set TP/SL",
+            lambda: self._send_tpsl(coin, tp, sl),
+            note="Existing TP/SL of the same kind are replaced once these are placed.",
+        )
+
+    def _send_tpsl(self, coin: str, tp: Decimal | None, sl: Decimal | None) -> None:
         row = self.positions_table.rows.get(coin)
         if row is not None:
             row.set_busy("tpsl", True, "Setting…")
@@ -387,6 +486,23 @@ class PositionsPage(QWidget):
         self._start(f"cancel {oid}", coin, "", lambda: self.adapter.cancel(oid, coin))
 
     def _cancel_all(self) -> None:
+        orders = self.adapter.open_orders()
+        if not self._confirm_orders() or not orders:
+            self._send_cancel_all()
+            return
+        coins = sorted({o.coin for o in orders})
+        count = len(orders)
+        self.sheet.open_action(
+            "Review cancel all",
+            f"Cancel {count} open order{'s' if count != 1 else ''}, TP/SL triggers included.",
+            [("Orders", str(count)), ("Markets", ", ".join(coins))],
+            f"Cancel {count} order{'s' if count != 1 else ''}",
+            self._send_cancel_all,
+            note="Positions stay open; any TP/SL protecting them is cancelled too.",
+            kind="short",
+        )
+
+    def _send_cancel_all(self) -> None:
         self.orders_table.show_error("")
         self.orders_table.set_cancelling_all(True)
         self._start("cancel all", "", "", self.adapter.cancel_all)

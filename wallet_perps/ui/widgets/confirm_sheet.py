@@ -11,6 +11,8 @@ what is signed is exactly what was read.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -46,7 +48,10 @@ def _repolish(widget: QWidget) -> None:
 class ConfirmSheet(QWidget):
     """Covers its parent while open; ``confirmed(plan)`` or ``cancelled()`` closes it.
 
-    Enter confirms, Esc cancels; Tab only moves between the sheet's two buttons.
+    Enter confirms, Esc cancels; Tab only moves between the sheet's two buttons. Besides an
+    order plan (:meth:`open`), it reviews any other action that sends or cancels orders
+    (:meth:`open_action`: setting TP/SL, cancelling every order), so "Review every order"
+    means one review, the same everywhere.
     """
 
     confirmed = Signal(object)
@@ -55,6 +60,7 @@ class ConfirmSheet(QWidget):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self._plan: OrderPlan | None = None
+        self._on_confirm: Callable[[], None] | None = None
         self.setObjectName("ConfirmSheet")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -116,6 +122,13 @@ class ConfirmSheet(QWidget):
             self.values[key] = value
             self._captions[key] = name
         layout.addLayout(grid)
+        # The rows of an action review (open_action): built per review, shown instead of the
+        # plan's estimates.
+        self.action_grid = QGridLayout()
+        self.action_grid.setHorizontalSpacing(16)
+        self.action_grid.setVerticalSpacing(6)
+        layout.addLayout(self.action_grid)
+        self._action_labels: list[QLabel] = []
 
         self.warning_label = QLabel()
         self.warning_label.setProperty("muted", True)
@@ -155,9 +168,14 @@ class ConfirmSheet(QWidget):
     def open(self, plan: OrderPlan, *, account_known: bool = True) -> None:
         """Show ``plan``'s numbers over the parent and take the keyboard."""
         self._plan = plan
+        self._on_confirm = None
+        self._set_action_rows(())
+        self.title_label.setText("Review order")
         texts = estimate_texts(plan, account_known=account_known)
         for key, _caption, _tip in ESTIMATES:
             self.values[key].setText(texts[key])
+            self.values[key].show()
+            self._captions[key].show()
         side = "Long" if plan.is_buy else "Short"
         kind = "Market" if plan.is_market else f"Limit at {format_price(plan.price)}"
         self.summary_label.setText(
@@ -181,8 +199,59 @@ class ConfirmSheet(QWidget):
         self.warning_label.setText("\n".join(notes))
         self.warning_label.setVisible(bool(notes))
         self.confirm_button.setText(plan.action_label)
+        self.confirm_button.setToolTip("Sign and send this order (Enter)")
         self.confirm_button.setProperty("kind", "long" if plan.is_buy else "short")
         _repolish(self.confirm_button)
+        self._show_over_parent()
+
+    def open_action(
+        self,
+        title: str,
+        summary: str,
+        rows: Sequence[tuple[str, str]],
+        confirm_text: str,
+        on_confirm: Callable[[], None],
+        *,
+        note: str = "",
+        kind: str = "",
+    ) -> None:
+        """Review an action that is not a single new order: ``rows`` of (caption, value).
+
+        ``on_confirm`` runs when the user confirms (and never otherwise); ``kind`` colours the
+        confirm button ("long", "short", or "" for the neutral style).
+        """
+        self._plan = None
+        self._on_confirm = on_confirm
+        self.title_label.setText(title)
+        self.summary_label.setText(summary)
+        for key in self.values:
+            self.values[key].hide()
+            self._captions[key].hide()
+        self._set_action_rows(rows)
+        self.warning_label.setText(note)
+        self.warning_label.setVisible(bool(note))
+        self.confirm_button.setText(confirm_text)
+        self.confirm_button.setToolTip(f"{confirm_text} (Enter)")
+        self.confirm_button.setProperty("kind", kind)
+        _repolish(self.confirm_button)
+        self._show_over_parent()
+
+    def _set_action_rows(self, rows: Sequence[tuple[str, str]]) -> None:
+        for label in self._action_labels:
+            self.action_grid.removeWidget(label)
+            label.deleteLater()
+        self._action_labels = []
+        for index, (caption, value) in enumerate(rows):
+            name = QLabel(caption)
+            name.setProperty("muted", True)
+            shown = QLabel(value)
+            shown.setAlignment(Qt.AlignmentFlag.AlignRight)
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.action_grid.addWidget(name, index, 0)
+            self.action_grid.addWidget(shown, index, 1)
+            self._action_labels += [name, shown]
+
+    def _show_over_parent(self) -> None:
         parent = self.parentWidget()
         if parent is not None:
             self.setGeometry(parent.rect())
@@ -191,12 +260,17 @@ class ConfirmSheet(QWidget):
         self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def confirm(self) -> None:
-        """Close and hand the plan on to be sent."""
-        plan = self._plan
-        if plan is None or not self.isVisible():
+        """Close and hand the plan on to be sent (or run the reviewed action)."""
+        if not self.isVisible():
+            return
+        plan, on_confirm = self._plan, self._on_confirm
+        if plan is None and on_confirm is None:
             return
         self._close()
-        self.confirmed.emit(plan)
+        if plan is not None:
+            self.confirmed.emit(plan)
+        elif on_confirm is not None:
+            on_confirm()
 
     def cancel(self) -> None:
         """Close; nothing is sent."""
@@ -210,6 +284,7 @@ class ConfirmSheet(QWidget):
     def _close(self) -> None:
         self.hide()
         self._plan = None
+        self._on_confirm = None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Enter confirms, Esc cancels; every other key stops here (no L/S behind the sheet)."""
