@@ -143,6 +143,10 @@ class MarketPopup(QFrame):
             star.setCheckable(True)
             star.setChecked(starred)
             star.setAutoRaise(True)
+            # The keyboard stays in the search: a focusable star in the row the search selects
+            # took the focus after the first letter typed, and the next keys and Return were
+            # lost until the popup was reopened.
+            star.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             star.setCursor(Qt.CursorShape.PointingHandCursor)
             star.setToolTip(
                 f"Remove {coin} from favourites" if starred else f"Add {coin} to favourites"
