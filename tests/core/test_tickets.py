@@ -308,3 +308,55 @@ def test_no_liquidity_within_slippage_is_refused() -> None:
         validate_ticket(Ticket("BTC", TicketSide.LONG, D(100)), BTC, ctx(), empty, account())
     )
     assert "liquidity" in error.message
+
+
+def _btc_long(leverage: int) -> Position:
+    return Position(
+        coin="BTC",
+        szi=D("0.01"),
+        entry_px=D(100000),
+        leverage=Leverage(LeverageType.CROSS, leverage),
+        liquidation_px=None,
+        margin_used=D(100),
+        position_value=D(1000),
+        return_on_equity=D(0),
+        unrealized_pnl=D(0),
+        max_leverage=40,
+    )
+
+
+def test_an_order_that_changes_an_open_positions_leverage_says_so_before_sending() -> None:
+    acct = account("5000", (_btc_long(10),))
+    deep = book(sz="1")
+    at_40 = plan_of(
+        validate_ticket(Ticket("BTC", TicketSide.LONG, D(100), leverage=40), BTC, ctx(), deep, acct)
+    )
+    assert len(at_40.confirm_reasons) == 1
+    reason = at_40.confirm_reasons[0]
+    assert "leverage from 10x to 40x" in reason and reason in at_40.warnings
+    same = plan_of(
+        validate_ticket(Ticket("BTC", TicketSide.LONG, D(100), leverage=10), BTC, ctx(), deep, acct)
+    )
+    assert same.confirm_reasons == ()
+    # Reducing the position does not re-set its leverage.
+    reduce = Ticket(
+        "BTC", TicketSide.SHORT, D("0.005"), unit=AmountUnit.COIN, leverage=40, reduce_only=True
+    )
+    assert plan_of(validate_ticket(reduce, BTC, ctx(), deep, acct)).confirm_reasons == ()
+    # No position: nothing to change.
+    fresh = Ticket("BTC", TicketSide.LONG, D(100), leverage=40)
+    assert plan_of(validate_ticket(fresh, BTC, ctx(), deep, account("5000"))).confirm_reasons == ()
+
+
+def test_a_take_profit_far_from_the_mark_is_asked_about() -> None:
+    far = Ticket("BTC", TicketSide.LONG, D(100), take_profit_px=D(9000099000))
+    plan = plan_of(validate_ticket(far, BTC, ctx(), book(sz="1"), account("5000")))
+    assert plan.confirm_reasons == (
+        "Take-profit $9,000,099,000 is 8,999,999% above the mark price $100,000: check it is "
+        "the price you meant.",
+    )
+    near = Ticket("BTC", TicketSide.LONG, D(100), take_profit_px=D(150000), stop_loss_px=D(90000))
+    assert (
+        plan_of(validate_ticket(near, BTC, ctx(), book(sz="1"), account("5000"))).confirm_reasons
+        == ()
+    )

@@ -199,6 +199,10 @@ class OrderPlan:
     take_profit: TpslLeg | None = None
     stop_loss: TpslLeg | None = None
     warnings: tuple[str, ...] = field(default=())
+    #: Surprises the user must see before this is sent, even with reviews turned off: the
+    #: order re-sets an open position's leverage, or a TP/SL trigger is far from the mark.
+    #: Each is also among ``warnings``.
+    confirm_reasons: tuple[str, ...] = field(default=())
 
     @property
     def coin(self) -> str:
@@ -623,6 +627,28 @@ def validate_ticket(
                 "amount",
             )
 
+    # Surprises that are asked about before sending, whatever the review setting.
+    confirm_reasons: list[str] = []
+    if (
+        position is not None
+        and before != 0
+        and not ticket.reduce_only
+        and position.leverage.value != lev
+    ):
+        confirm_reasons.append(
+            f"This order also changes your open {coin} position's leverage from "
+            f"{position.leverage.value}x to {lev}x: the whole position is re-margined and its "
+            "liquidation price moves."
+        )
+    for name, trigger in (
+        ("Take-profit", ticket.take_profit_px),
+        ("Stop-loss", ticket.stop_loss_px),
+    ):
+        far = far_from_mark(name, trigger, ctx.mark_px)
+        if far is not None:
+            confirm_reasons.append(far)
+    warnings.extend(confirm_reasons)
+
     # Take-profit and stop-loss, judged against the expected entry.
     take_profit = stop_loss = None
     direction = "a long" if is_buy else "a short"
@@ -687,6 +713,26 @@ def validate_ticket(
         take_profit=take_profit,
         stop_loss=stop_loss,
         warnings=tuple(warnings),
+        confirm_reasons=tuple(confirm_reasons),
+    )
+
+
+#: A TP/SL trigger more than this factor away from the mark (above, or below by the inverse)
+#: is asked about before sending: 9,000,099,000 for a $97,000 market is a typo, not a plan.
+FAR_TRIGGER_FACTOR: Final = Decimal(2)
+
+
+def far_from_mark(name: str, trigger: Decimal | None, mark: Decimal | None) -> str | None:
+    """Why ``trigger`` looks like a typo (too far from the mark), or None if it looks sane."""
+    if trigger is None or mark is None or mark <= 0 or trigger <= 0:
+        return None
+    if mark / FAR_TRIGGER_FACTOR <= trigger <= mark * FAR_TRIGGER_FACTOR:
+        return None
+    pct = (trigger / mark - 1) * 100
+    where = "above" if pct > 0 else "below"
+    return (
+        f"{name} ${trigger.normalize():,f} is {abs(pct):,.0f}% {where} the mark price "
+        f"${mark.normalize():,f}: check it is the price you meant."
     )
 
 

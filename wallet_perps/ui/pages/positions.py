@@ -436,7 +436,8 @@ class PositionsPage(QWidget):
 
     def _set_tpsl(self, coin: str, dialog: TpslDialog) -> None:
         tp, sl = dialog.take_profit, dialog.stop_loss
-        if not self._confirm_orders():
+        far = dialog.far_notes()  # a likely typo is asked about even with reviews off
+        if not self._confirm_orders() and not far:
             self._send_tpsl(coin, tp, sl)
             return
         view = self._views.get(coin)
@@ -457,7 +458,9 @@ class PositionsPage(QWidget):
             rows,
             "Set TP/SL",
             lambda: self._send_tpsl(coin, tp, sl),
-            note="Existing TP/SL of the same kind are replaced once these are placed.",
+            note="\n".join(
+                [*far, "Existing TP/SL of the same kind are replaced once these are placed."]
+            ),
         )
 
     def _send_tpsl(self, coin: str, tp: Decimal | None, sl: Decimal | None) -> None:

@@ -471,8 +471,12 @@ class TradePage(QWidget):
             super().keyPressEvent(event)
 
     def _submit(self, plan: OrderPlan) -> None:
-        """The ticket's button or Enter: review first, unless confirmations are off."""
-        if self._confirm_orders():
+        """The ticket's button or Enter: review first, unless confirmations are off.
+
+        A plan with ``confirm_reasons`` (it re-sets an open position's leverage, or a TP/SL is
+        far from the mark) is always reviewed: those are surprises, not routine.
+        """
+        if self._confirm_orders() or plan.confirm_reasons:
             self.sheet.open(plan, account_known=self.adapter.has_account)
         else:
             self._send(plan)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QPalette
@@ -44,6 +44,7 @@ from wallet_perps.core.tickets import (
     TicketError,
     TicketSide,
 )
+from wallet_perps.core.typed_numbers import TYPED_NUMBER_HINT, parse_typed_number
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.theme import DARK, LIGHT
 
@@ -131,12 +132,7 @@ def significant(value: Decimal, digits: int = 6) -> Decimal:
 
 def _parse_number(text: str) -> Decimal | None:
     """What a person typed as a number ("$1,234.5" included), or None if it is not one."""
-    cleaned = text.strip().replace(",", "").lstrip("$")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    return parse_typed_number(text)
 
 
 # ---------------------------------------------------------------------- the estimates, in words
@@ -541,7 +537,7 @@ class OrderTicket(QFrame):
             return TicketError("Enter an amount.", "amount")
         amount = _parse_number(text)
         if amount is None:
-            return TicketError("The amount must be a number.", "amount")
+            return TicketError(f"The amount is not a number. {TYPED_NUMBER_HINT}", "amount")
         if amount <= 0:
             return TicketError("The amount must be greater than zero.", "amount")
         kind = self.kind
@@ -552,7 +548,9 @@ class OrderTicket(QFrame):
                 return TicketError("Enter a limit price.", "limit_px")
             limit_px = _parse_number(px_text)
             if limit_px is None:
-                return TicketError("The limit price must be a number.", "limit_px")
+                return TicketError(
+                    f"The limit price is not a number. {TYPED_NUMBER_HINT}", "limit_px"
+                )
         take_profit: Decimal | None = None
         stop_loss: Decimal | None = None
         if self.tpsl_box.isChecked():
@@ -564,7 +562,9 @@ class OrderTicket(QFrame):
                     continue
                 value = _parse_number(edit.text())
                 if value is None:
-                    return TicketError(f"The {name} price must be a number.", field)
+                    return TicketError(
+                        f"The {name} price is not a number. {TYPED_NUMBER_HINT}", field
+                    )
                 if field == "take_profit":
                     take_profit = value
                 else:

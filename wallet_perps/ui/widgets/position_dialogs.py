@@ -12,7 +12,7 @@ result (``fraction``, ``take_profit``/``stop_loss``, ``delta``) in the ``accepte
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
 from PySide6.QtCore import Qt
@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.risk import TierSchedule
+from wallet_perps.core.tickets import far_from_mark
+from wallet_perps.core.typed_numbers import parse_typed_number
 from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
 from wallet_perps.ui.widgets.positions_table import PositionView, set_style_flag
 
@@ -39,15 +41,9 @@ _USD_QUANTUM: Final = Decimal("0.000001")
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """What a person typed as a number (``1,234.5``, ``$90000``), or None if it is not one."""
-    cleaned = text.strip().replace(",", "").replace("$", "").replace("%", "").strip()
-    if not cleaned:
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+    """What a person typed as a number (``1,234.5``, ``$90000``, ``25%``), or None if it is
+    not one (``1e3``, ``NaN``... are refused: :mod:`wallet_perps.core.typed_numbers`)."""
+    return parse_typed_number(text, percent=True)
 
 
 class _Dialog(QDialog):
@@ -311,6 +307,14 @@ class TpslDialog(_Dialog):
                     f"a price between {format_price(_sig(liq))} and {format_price(view.mark)}."
                 )
         return None
+
+    def far_notes(self) -> list[str]:
+        """Triggers so far from the mark that they look like typos (asked about before sending)."""
+        notes = [
+            far_from_mark(name, price, self._view.mark)
+            for name, price in (("Take-profit", self.take_profit), ("Stop-loss", self.stop_loss))
+        ]
+        return [note for note in notes if note is not None]
 
     def validate(self) -> str | None:
         tp_text, sl_text = self.tp_edit.text(), self.sl_edit.text()
