@@ -129,3 +129,44 @@ def test_bad_inputs_are_refused_where_typed_and_surprises_are_asked_first(
             await session.stop()
 
     run_on_qasync(qtbot, scenario)
+
+
+def test_a_resting_result_line_goes_when_its_order_is_cancelled(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter = SessionAdapter(session)
+        page = TradePage(adapter, confirm_orders=lambda: False)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        ticket = page.ticket
+        results: list[OrderResult] = []
+        adapter.order_result.connect(results.append)
+        try:
+            mid = await until(lambda: adapter.mid("BTC"), "a BTC price")
+            ticket.kind_box.setCurrentIndex(ticket.kind_box.findText("Limit"))
+            ticket.limit_edit.clear()  # switching to Limit fills in the mid
+            QTest.keyClicks(ticket.limit_edit, f"{(mid * D('0.8')).quantize(D(1)):,}")
+            QTest.keyClicks(ticket.amount_edit, "50")
+            await until(lambda: isinstance(ticket.plan, OrderPlan), "a limit plan")
+            ticket.action_button.click()
+            await until(lambda: results, "the order's answer", 15)
+            result = results[0]
+            assert result.state is OrderState.RESTING and result.oid is not None, result
+            assert ticket.result_label.isVisible()
+            await until(
+                lambda: any(o.oid == result.oid for o in adapter.open_orders()),
+                "the order in the account stream",
+            )
+            await asyncio.sleep(0.3)  # redraws while it rests keep the line
+            assert ticket.result_label.isVisible()
+            cancelled = await session.trader.cancel(result.oid, "BTC")
+            assert cancelled.ok, cancelled
+            await until(lambda: not ticket.result_label.isVisible(), "the line to go", 10)
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)

@@ -266,6 +266,9 @@ class TradePage(QWidget):
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(lambda _user: self._schedule())
         adapter.order_result.connect(self._on_result)
+        adapter.connection_changed.connect(
+            lambda connected, _latency: self.ticket.connection_restored() if connected else None
+        )
         self._load_coins()
         self._tick()
 
@@ -418,6 +421,7 @@ class TradePage(QWidget):
             return
         self.ticket.set_locked(None)
         orders = self.adapter.open_orders()
+        self.ticket.follow_orders({o.oid for o in orders})
         self.ticket.set_room(
             available_to_trade(state, orders, coin, self.ticket.leverage_slider.value()),
             reference,

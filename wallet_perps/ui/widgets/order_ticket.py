@@ -13,7 +13,7 @@ be sent that the estimates did not describe.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import ROUND_DOWN, Decimal
 
 from PySide6.QtCore import Qt, Signal
@@ -45,7 +45,7 @@ from wallet_perps.core.tickets import (
     TicketSide,
 )
 from wallet_perps.core.typed_numbers import TYPED_NUMBER_HINT, parse_typed_number
-from wallet_perps.services.trader import OrderResult
+from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.theme import DARK, LIGHT
 
 __all__ = [
@@ -438,6 +438,8 @@ class OrderTicket(QFrame):
         self.action_button.setToolTip("Review and send the order (Enter)")
         self.action_button.clicked.connect(self.submit)
         layout.addWidget(self.action_button)
+        self._resting_oid: int | None = None  # the order a "resting" result line is about
+        self._resting_seen = False
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -624,6 +626,9 @@ class OrderTicket(QFrame):
     def show_result(self, result: OrderResult) -> None:
         """The venue's answer inline: green when it worked, red with its words when not."""
         self._busy = False
+        # A "resting" line describes an order on the book: it goes when the order leaves it.
+        self._resting_oid = result.oid if result.state is OrderState.RESTING else None
+        self._resting_seen = False
         text = result.message
         if not result.ok and result.venue_text and result.venue_text not in text:
             text = f"{text} Venue says: {result.venue_text}"
@@ -636,6 +641,27 @@ class OrderTicket(QFrame):
             self._set_percent_silently(0)
             self._amount_from_slider = False
         self.refresh()
+
+    def follow_orders(self, open_oids: Collection[int]) -> None:
+        """Clear a "resting" result line once its order has left the book.
+
+        Messages belong to a moment: "Order placed… resting" must not stay on screen after
+        that order was cancelled (or filled) elsewhere. The line goes only after the order
+        was once seen open, so an answer that outruns the account stream is not cleared.
+        """
+        oid = self._resting_oid
+        if oid is None:
+            return
+        if oid in open_oids:
+            self._resting_seen = True
+        elif self._resting_seen:
+            self._resting_oid = None
+            self.result_label.hide()
+
+    def connection_restored(self) -> None:
+        """A refusal shown while the venue was unreachable is about a moment that has passed."""
+        if self.result_label.isVisible() and self.result_label.property("role") == "short":
+            self.result_label.hide()
 
     # ------------------------------------------------------------------ % of available
 
