@@ -53,3 +53,47 @@ def test_both_themes_fill_every_colour_token() -> None:
         qss = style_sheet(theme)
         body = "\n".join(line for line in qss.splitlines() if not line.lstrip().startswith("/*"))
         assert "@" not in body.replace("@name", ""), theme
+
+
+def test_banners_float_over_the_page_and_move_nothing(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
+
+    window = MainWindow("local")
+    qtbot.addWidget(window)
+    page = QWidget()
+    column = QVBoxLayout(page)
+    button = QPushButton("Close")
+    column.addWidget(button)
+    column.addStretch(1)
+    window.set_page("positions", page)
+    window.show_page("positions")
+    window.resize(1280, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    size_before = window.size()
+    at_before = button.mapTo(window, button.rect().topLeft())
+    stack_before = window.stack.geometry()
+
+    window.set_connection(False)
+    strip = QWidget()
+    QVBoxLayout(strip).addWidget(QPushButton("Restart"))
+    strip.hide()  # as the venue strip: hidden until there is a problem to show
+    window.add_banner(strip)
+    strip.show()
+    qtbot.waitUntil(window.banner.isVisible)
+    assert window.banners.isVisible()
+    assert window.banners.geometry().top() == 0
+    assert window.banners.width() == window.stack.width()
+    qtbot.waitUntil(
+        lambda: window.banners.height() >= window.banner.height() + strip.sizeHint().height()
+    )
+    assert strip.geometry().bottom() < window.banners.height()
+    # Nothing under it moved and the window did not grow.
+    assert button.mapTo(window, button.rect().topLeft()) == at_before
+    assert window.stack.geometry() == stack_before
+    assert window.size() == size_before
+
+    window.set_connection(True)
+    strip.hide()
+    qtbot.waitUntil(lambda: not window.banners.isVisible())
+    assert button.mapTo(window, button.rect().topLeft()) == at_before

@@ -142,7 +142,7 @@ class AppController(QObject):
         self.unlock_bar.add_wallet_requested.connect(self._show_add_wallet)
         self.venue_bar = VenueBar()
         self.venue_bar.action_requested.connect(self._retry)
-        window.add_top_bar(self.venue_bar)
+        window.add_banner(self.venue_bar)
         window.add_top_bar(self.unlock_bar)
         window.lock_requested.connect(self._lock_or_unlock)
         window.set_network(network)

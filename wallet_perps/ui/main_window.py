@@ -1,12 +1,16 @@
 """The shell: sidebar of pages, a reconnect banner, and the status bar (UX.md "Look").
 
+Banners (reconnecting, venue stopped) float over the top of the page instead of taking a
+row of the layout: a banner that pushed the page down moved its buttons under the pointer
+and, on a small screen, grew the window past the screen's edge.
+
 The shell knows nothing of the venue: pages are plugged in by name, and connection state,
 latency, address and lock arrive through setters that the service adapter calls.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -73,12 +77,13 @@ class MainWindow(QMainWindow):
         self.top_slot.setContentsMargins(0, 0, 0, 0)
         self.top_slot.setSpacing(0)
         right.addLayout(self.top_slot)
+        self.stack = QStackedWidget()
+        right.addWidget(self.stack, 1)
+        self.banners = BannerOverlay(self.stack)
         self.banner = QLabel("Disconnected from the venue. Reconnecting… numbers may be stale.")
         self.banner.setObjectName("ReconnectBanner")
         self.banner.hide()
-        right.addWidget(self.banner)
-        self.stack = QStackedWidget()
-        right.addWidget(self.stack, 1)
+        self.banners.add(self.banner)
         outer.addLayout(right, 1)
         # The shell, or a full-window gate (onboarding) in its place.
         self.root = QStackedWidget()
@@ -180,7 +185,12 @@ class MainWindow(QMainWindow):
         return self._gate is not None
 
     def add_top_bar(self, widget: QWidget) -> None:
+        """A strip above the pages that is part of the layout (the unlock strip)."""
         self.top_slot.addWidget(widget)
+
+    def add_banner(self, widget: QWidget) -> None:
+        """A banner floating over the top of the pages while it is shown (never pushes them)."""
+        self.banners.add(widget)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
@@ -223,3 +233,53 @@ class MainWindow(QMainWindow):
         if self._address:
             QGuiApplication.clipboard().setText(self._address)
             self.statusBar().showMessage("Address copied", 2000)
+
+
+class BannerOverlay(QWidget):
+    """A column of banners laid over the top edge of ``host``, as wide as it.
+
+    It follows the host's size and its banners' visibility: with no banner shown it is hidden
+    and takes no clicks; otherwise it is exactly as tall as the shown banners.
+    """
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setObjectName("BannerOverlay")
+        self._host = host
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        host.installEventFilter(self)
+        self.hide()
+
+    def add(self, widget: QWidget) -> None:
+        self._column.addWidget(widget)
+        widget.installEventFilter(self)
+        self.relayout()
+
+    def relayout(self) -> None:
+        items = (self._column.itemAt(i) for i in range(self._column.count()))
+        widgets = [item.widget() for item in items if item is not None]
+        if not any(w is not None and not w.isHidden() for w in widgets):
+            self.hide()
+            return
+        width = self._host.width()
+        self._column.activate()
+        height = self._column.totalHeightForWidth(width)
+        if height <= 0:
+            height = self._column.sizeHint().height()
+        self.setGeometry(0, 0, width, height)
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if (watched is self._host and kind == QEvent.Type.Resize) or (
+            watched.parent() is self
+            # ShowToParent/HideToParent arrive even while this overlay is hidden.
+            and kind in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent, QEvent.Type.Resize)
+        ):
+            self.relayout()
+        elif event.type() == QEvent.Type.ChildAdded and watched is self._host:
+            self.raise_()  # pages added later must not cover the banners
+        return False
