@@ -374,3 +374,36 @@ def test_a_frozen_connection_shows_the_banner_and_recovers_by_itself(qtbot: QtBo
 
     ws = {**FAST_WS, "ping_interval": 0.3, "idle_timeout": 1.0, "connect_timeout": 1.0}
     run_app(qtbot, scenario, session_options={"contexts_poll_s": 0, "ws_options": ws})
+
+
+def test_before_any_wallet_markets_are_live_and_onboarding_is_one_click_away(
+    qtbot: QtBot,
+) -> None:
+    async def scenario(controller: AppController) -> None:
+        window = controller.window
+        page = controller.onboarding
+        assert isinstance(page, OnboardingPage) and window.gated
+        assert page.cancel_button.isVisible()
+        assert page.cancel_button.text() == "Browse markets first"
+        page.cancel_button.click()
+        assert not window.gated
+        trade = trade_page(controller)
+        await until(lambda: trade.price_label.text().startswith("$"), "a live BTC price")
+        bar = controller.unlock_bar
+        assert bar.isVisible() and bar.caption.text() == "No wallet yet"
+        assert not bar.password_edit.isVisible() and bar.add_button.text() == "Get started"
+        await until(lambda: trade.ticket.action_button.text() == "Create a wallet to trade", "")
+        assert not trade.ticket.action_button.isEnabled()
+        assert "Create or import a wallet" in trade.position_label.text()
+        assert window.lock_button.text() == "Get started"
+        # One click away, from the strip or the status bar's button.
+        bar.add_button.click()
+        assert window.gated and isinstance(controller.onboarding, OnboardingPage)
+        controller.onboarding.cancel_button.click()
+        assert not window.gated
+        window.lock_button.click()
+        assert window.gated
+        await onboard_demo(controller)
+        assert not bar.isVisible()
+
+    run_app(qtbot, scenario)

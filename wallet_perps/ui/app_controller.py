@@ -484,8 +484,15 @@ class AppController(QObject):
             self.unlock_bar.hide()
             return
         wallets = self.wallets.wallets()
+        self.trade_page_wallet_exists(bool(wallets))
+        self.window.set_wallet_exists(bool(wallets))
         if not wallets:
-            self._show_onboarding(can_cancel=False)
+            # Prices are public: the first screen offers to look at the live markets before
+            # any wallet exists; the strip keeps onboarding one click away.
+            self.unlock_bar.set_wallets([])
+            self.unlock_bar.show()
+            if self.window.gated or self.onboarding is None:
+                self._show_onboarding(can_cancel=True, cancel_text="Browse markets first")
             return
         self.window.set_gate(None)
         # Offer the wallet that was in use (remembered across restarts), not the newest.
@@ -495,9 +502,17 @@ class AppController(QObject):
         self.unlock_bar.reset()
         self.unlock_bar.show()
 
-    def _show_onboarding(self, *, can_cancel: bool) -> None:
+    def trade_page_wallet_exists(self, exists: bool) -> None:
+        """The Trade page's locked ticket says "unlock" only when there is a wallet to unlock."""
+        page = self.pages.get("trade")
+        if isinstance(page, TradePage):
+            page.set_wallet_exists(exists)
+
+    def _show_onboarding(self, *, can_cancel: bool, cancel_text: str = "Cancel") -> None:
         assert self.wallets is not None
-        page = OnboardingPage(self.wallets, can_cancel=can_cancel)
+        if self.onboarding is not None:
+            self.onboarding.deleteLater()
+        page = OnboardingPage(self.wallets, can_cancel=can_cancel, cancel_text=cancel_text)
         page.finished.connect(self._onboarded)
         page.cancelled.connect(lambda: self.window.set_gate(None))
         self.onboarding = page
@@ -535,6 +550,9 @@ class AppController(QObject):
         if wallets is None:
             return
         if wallets.unlocked is None:
+            if not wallets.wallets():
+                self._show_onboarding(can_cancel=True, cancel_text="Browse markets first")
+                return
             self._show_wallet_gate()
             self.unlock_bar.password_edit.setFocus()
             return

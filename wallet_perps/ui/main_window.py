@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Wallet Perps")
         place_default(self)  # fits the screen's free area with its frame; the app may restore
         self._address = ""
+        self._locked = True
+        self._wallet_exists = True
         self._pages: dict[str, QWidget] = {}
         self._buttons: dict[str, QPushButton] = {}
 
@@ -207,12 +209,23 @@ class MainWindow(QMainWindow):
 
     def set_locked(self, locked: bool) -> None:
         """The status bar's lock button unlocks too: it says which it will do."""
+        self._locked = locked
+        if locked and not self._wallet_exists:
+            self.lock_button.setText("Get started")
+            self.lock_button.setToolTip("Create or import a wallet, or try the paper demo")
+            return
         self.lock_button.setText("Unlock" if locked else "Lock")
         self.lock_button.setToolTip(
             "Unlock the wallet to see your account and trade"
             if locked
             else "Lock the wallet (Ctrl+L): keys are dropped from memory"
         )
+
+    def set_wallet_exists(self, exists: bool) -> None:
+        """With no wallet stored yet, the lock button offers to get started, not to unlock."""
+        self._wallet_exists = exists
+        self.set_locked(self._locked)
+        self.set_address(self._address)
 
     def set_connection(self, connected: bool, latency_ms: float | None = None) -> None:
         """Green dot with latency when live; the banner and a red dot while reconnecting."""
@@ -226,8 +239,10 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(not connected)
 
     def set_address(self, address: str) -> None:
+        """The unlocked wallet's address; "locked" while one is locked, "no wallet" before any."""
         self._address = address
-        self.address_button.setText(short_address(address) if address else "no wallet")
+        idle = "locked" if self._wallet_exists else "no wallet"
+        self.address_button.setText(short_address(address) if address else idle)
 
     def _copy_address(self) -> None:
         if self._address:

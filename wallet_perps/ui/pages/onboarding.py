@@ -170,6 +170,7 @@ class OnboardingPage(QWidget):
         parent: QWidget | None = None,
         *,
         can_cancel: bool = False,
+        cancel_text: str = "Cancel",
     ) -> None:
         super().__init__(parent)
         self.service = service
@@ -197,7 +198,7 @@ class OnboardingPage(QWidget):
         self.steps.setObjectName("OnboardingSteps")  # transparent on the card (theme.qss)
         body.addWidget(self.steps)
 
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(cancel_text)
         self.cancel_button.setVisible(can_cancel)
         self._storage: KeyStorage | None = None
         self._storage_task: asyncio.Future[Any] | None = None

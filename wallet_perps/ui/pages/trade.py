@@ -56,6 +56,7 @@ _REDRAW_MS = 100
 CHART_AFTER_PRICE_MS = 40
 CHART_FALLBACK_MS = 1500
 _UNLOCK = "Unlock your wallet to trade"
+_NO_WALLET = "Create a wallet to trade"
 
 
 def seconds_to_next_funding(now_s: float) -> int:
@@ -133,6 +134,7 @@ class TradePage(QWidget):
         super().__init__(parent)
         self.adapter = adapter
         self._confirm_orders = confirm_orders
+        self._wallet_exists = True  # the app says when none exists yet (markets read-only)
         self._coin: str | None = None
         self._wanted_coin = market
         self._on_selection_changed = on_selection_changed
@@ -362,6 +364,12 @@ class TradePage(QWidget):
             and (self.price_label.text() != "—")
         )
 
+    def set_wallet_exists(self, exists: bool) -> None:
+        """Whether any wallet is stored: with none, the locked texts invite to create one."""
+        if exists != self._wallet_exists:
+            self._wallet_exists = exists
+            self._schedule()
+
     def redraw(self) -> None:
         """Redraw header, book, trades, chart lines, position line and ticket estimates."""
         coin = self._coin
@@ -410,11 +418,18 @@ class TradePage(QWidget):
         if not self.adapter.has_account or state is None:
             locked = not self.adapter.has_account
             self.position_label.setText(
-                "Unlock your wallet to see your position and trade."
+                (
+                    "Unlock your wallet to see your position and trade."
+                    if self._wallet_exists
+                    else "Markets are live and public. Create or import a wallet (or try the "
+                    "paper demo) to trade."
+                )
                 if locked
                 else "Loading your account…"
             )
-            self.ticket.set_locked(_UNLOCK if locked else None)
+            self.ticket.set_locked(
+                (_UNLOCK if self._wallet_exists else _NO_WALLET) if locked else None
+            )
             self.ticket.set_room(None, reference)
             self.chart.set_position(None)
             self.chart.set_orders(())

@@ -43,6 +43,13 @@ class UnlockBar(QFrame):
             "file). Unlock to see your account and trade; market data stays live meanwhile."
         )
         layout.addWidget(caption)
+        self.caption = caption
+        self.no_wallet_label = QLabel(
+            "Markets are live. Create or import a wallet, or try the paper demo, to trade."
+        )
+        self.no_wallet_label.setProperty("muted", True)
+        self.no_wallet_label.hide()
+        layout.addWidget(self.no_wallet_label, 1)
         self.wallet_box = QComboBox()
         self.wallet_box.setMinimumWidth(230)
         layout.addWidget(self.wallet_box)
@@ -68,7 +75,21 @@ class UnlockBar(QFrame):
         layout.addWidget(self.add_button)
 
     def set_wallets(self, wallets: list[tuple[str, str]], selected: str | None = None) -> None:
-        """``wallets``: (address, label) pairs, oldest first; the last used is preselected."""
+        """``wallets``: (address, label) pairs, oldest first; the last used is preselected.
+
+        With none, the strip says that markets are live and offers to get started instead of
+        asking for a password nobody has.
+        """
+        empty = not wallets
+        self.caption.setText("No wallet yet" if empty else "Locked")
+        self.no_wallet_label.setVisible(empty)
+        for widget in (self.wallet_box, self.password_edit, self.unlock_button):
+            widget.setVisible(not empty)
+        self.add_button.setText("Get started" if empty else "Add wallet")
+        self.add_button.setFlat(not empty)
+        self.add_button.setProperty("kind", "primary" if empty else None)
+        self.add_button.style().unpolish(self.add_button)
+        self.add_button.style().polish(self.add_button)
         self.wallet_box.clear()
         for address, label in wallets:
             self.wallet_box.addItem(f"{label} · {_short(address)}", address)
