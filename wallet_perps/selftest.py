@@ -128,7 +128,11 @@ def package_files() -> tuple[str, ...]:
     from wallet_perps.ui.theme import STYLE_SHEETS
     from wallet_perps.ui.window_state import ICON_SIZES, WM_CLASS
 
-    icons = (f"icons/{WM_CLASS}.svg", *(f"icons/{WM_CLASS}-{n}.png" for n in ICON_SIZES))
+    icons = (
+        f"icons/{WM_CLASS}.svg",
+        *(f"icons/{WM_CLASS}-{n}.png" for n in ICON_SIZES),
+        "icons/check.svg",  # the tick of every styled check box
+    )
     return (*STYLE_SHEETS, *icons)
 
 

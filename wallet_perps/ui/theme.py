@@ -94,6 +94,15 @@ def style_sheet(theme: ThemeName, resources: Traversable = RESOURCES) -> str:
     Per-page sheets keep a page's rules next to each other; they come after the base sheet
     so they can refine it.
     """
-    colours = palette(theme)
+    tokens = {**palette(theme), "icons": icons_dir(resources)}
     qss = "\n".join(read_sheet(name, resources) for name in STYLE_SHEETS)
-    return re.sub(r"@([a-z-]+)", lambda m: colours.get(m.group(1), m.group(0)), qss)
+    return re.sub(r"@([a-z-]+)", lambda m: tokens.get(m.group(1), m.group(0)), qss)
+
+
+def icons_dir(resources: Traversable = RESOURCES) -> str:
+    """The icons folder as a path Qt's ``url()`` can read (``@icons`` in the sheets).
+
+    A styled check box loses Qt's own tick, so the sheets draw ``icons/check.svg``; the
+    package is a real folder in a checkout, a wheel and the bundle alike.
+    """
+    return str(resources / "icons").replace("\\", "/")
