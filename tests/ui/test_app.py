@@ -403,6 +403,12 @@ def test_before_any_wallet_markets_are_live_and_onboarding_is_one_click_away(
         assert not window.gated
         window.lock_button.click()
         assert window.gated
+        # The demo's password step promises only what exists (it shows no phrase).
+        page = controller.onboarding
+        assert isinstance(page, OnboardingPage)
+        page.demo_button.click()
+        assert "paper money only" in page.password_hint.text()
+        assert "wrote down" not in page.password_hint.text()
         await onboard_demo(controller)
         assert not bar.isVisible()
 

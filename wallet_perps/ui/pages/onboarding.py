@@ -327,13 +327,8 @@ class OnboardingPage(QWidget):
         layout.setSpacing(12)
         self.password_title = _title("Choose a password")
         layout.addWidget(self.password_title)
-        layout.addWidget(
-            _muted(
-                f"At least {MIN_PASSWORD} characters. It encrypts your key on this computer and "
-                "unlocks the app; it cannot be recovered, but your recovery phrase can always "
-                "restore the wallet."
-            )
-        )
+        self.password_hint = _muted(self._password_hint(""))
+        layout.addWidget(self.password_hint)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setPlaceholderText("Password")
@@ -464,7 +459,28 @@ class OnboardingPage(QWidget):
     def _update_strength(self, password: str) -> None:
         self.password_strength.update_for(password, real_money=self.real_money)
 
+    @staticmethod
+    def _password_hint(flow: str) -> str:
+        """What the password does, and what restores the wallet if it is forgotten.
+
+        Only what exists is promised: the demo never showed its phrase here (Settings shows
+        it), and a wallet imported from a private key has no phrase at all.
+        """
+        first = (
+            f"At least {MIN_PASSWORD} characters. It encrypts the key on this computer and "
+            "unlocks the app; it cannot be recovered."
+        )
+        restore = {
+            "create": " The recovery phrase you just wrote down can always restore the wallet.",
+            "import": " What you imported (the recovery phrase or the private key) can always "
+            "restore the wallet.",
+            "demo": " The demo wallet holds paper money only; Settings shows its recovery "
+            "phrase if you want to keep it.",
+        }
+        return first + restore.get(flow, "")
+
     def _show_password(self) -> None:
+        self.password_hint.setText(self._password_hint(self._flow))
         self.password_edit.clear()
         self.confirm_edit.clear()
         self._update_strength("")
