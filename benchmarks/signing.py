@@ -24,12 +24,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from wallet_perps.crypto.secp256k1 import address_from_private_key  # noqa: E402
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action  # noqa: E402
 from wallet_perps.hyperliquid.nonces import NonceManager  # noqa: E402
-from wallet_perps.hyperliquid.signing import (  # noqa: E402
-    address_from_private_key,
-    sign_l1_action,
-)
+from wallet_perps.hyperliquid.signing import sign_l1_action  # noqa: E402
 
 SDK_VERSION = "0.24.0"
 SDK_VENV = ROOT / ".bench" / "sdk-venv"

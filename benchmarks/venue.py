@@ -52,11 +52,9 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from wallet_perps.core.numbers import round_price, round_size  # noqa: E402
+from wallet_perps.crypto.secp256k1 import address_from_private_key  # noqa: E402
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action  # noqa: E402
-from wallet_perps.hyperliquid.signing import (  # noqa: E402
-    address_from_private_key,
-    sign_l1_action,
-)
+from wallet_perps.hyperliquid.signing import sign_l1_action  # noqa: E402
 
 ORDERS_GOAL = 2_000.0
 WS_GOAL = 20_000.0

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import wallet_perps
 from wallet_perps import diagnostics
-from wallet_perps.config import NETWORK_NAMES, NetworkName, Settings, secure_app_dirs
+from wallet_perps.config import Settings, secure_app_dirs
+from wallet_perps.core.networks import NETWORKS, NetworkName
 
 
 def app_version() -> str:
@@ -33,7 +34,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--network",
-        choices=NETWORK_NAMES,
+        choices=tuple(NETWORKS),
         default=None,
         help="which venue to trade on (default: the last one used, else the local demo venue)",
     )
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The local venue starts first, before the slow Qt and network imports below, so both
     # processes start up at the same time (the first price is on screen sooner).
     venue = None
-    if network == "local":
+    if NETWORKS[network].embedded_venue:
         from wallet_perps.services.embedded_venue import EmbeddedVenue, default_data_dir
 
         venue = EmbeddedVenue(default_data_dir())

@@ -1,8 +1,9 @@
-"""Networks the app can talk to and the settings it keeps on disk.
+"""The settings the app keeps on disk, and the folders it keeps them in.
 
 Only non-secret values live here: which network was used last, display preferences. Keys and
 recovery phrases never pass through this module (they live in the OS keyring, see
-``wallet_perps.wallet``).
+``wallet_perps.wallet``). The networks themselves are data in ``wallet_perps.core.networks``;
+settings remember one by name.
 """
 
 from __future__ import annotations
@@ -15,39 +16,10 @@ from typing import Any, Literal
 
 from platformdirs import PlatformDirs
 
+from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, NetworkName
 from wallet_perps.core.private_files import tighten_tree, write_private
 
 APP_NAME = "wallet-perps"
-NetworkName = Literal["local", "testnet", "mainnet"]
-NETWORK_NAMES: tuple[NetworkName, ...] = ("local", "testnet", "mainnet")
-
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    """Where a network's venue lives and how actions for it are signed.
-
-    ``is_mainnet`` decides the L1 phantom-agent source and ``hyperliquidChain`` of user-signed
-    actions; the local venue verifies testnet-style signatures, as the official SDK signs for
-    any URL that is not mainnet's.
-    """
-
-    name: NetworkName
-    label: str
-    http_url: str | None  # None for "local": the app starts the venue on a free port
-    is_mainnet: bool
-
-    @staticmethod
-    def ws_url_for(http_url: str) -> str:
-        """The venue's WebSocket endpoint for its HTTP base URL."""
-        scheme, rest = http_url.split("://", 1)
-        return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}/ws"
-
-
-NETWORKS: dict[NetworkName, Network] = {
-    "local": Network("local", "Local demo", None, is_mainnet=False),
-    "testnet": Network("testnet", "Testnet", "https://api.hyperliquid-testnet.xyz", False),
-    "mainnet": Network("mainnet", "Mainnet", "https://api.hyperliquid.xyz", is_mainnet=True),
-}
 
 
 def app_dirs() -> PlatformDirs:
@@ -88,7 +60,7 @@ class _RootedDirs(PlatformDirs):
 class Settings:
     """User preferences persisted as JSON in the config directory."""
 
-    network: NetworkName = "local"
+    network: NetworkName = DEFAULT_NETWORK
     confirm_orders: bool = True
     default_slippage_pct: str = "5"
     theme: Literal["dark", "light", "system"] = "dark"
@@ -119,7 +91,7 @@ class Settings:
         settings = cls()
         if not isinstance(raw, dict):
             return settings
-        if raw.get("network") in NETWORK_NAMES:
+        if raw.get("network") in NETWORKS:
             settings.network = raw["network"]
         if isinstance(raw.get("confirm_orders"), bool):
             settings.confirm_orders = raw["confirm_orders"]

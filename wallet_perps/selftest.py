@@ -259,8 +259,8 @@ async def _until(what: str, probe: Callable[[], T | None], timeout_s: float = WA
 
 async def _services(run: _Run) -> None:
     """The venue, wallet, order and venue-stop checks, on one asyncio loop."""
-    from wallet_perps.core.models import OpenOrder
     from wallet_perps.core.numbers import round_price
+    from wallet_perps.core.orders import OpenOrder
     from wallet_perps.core.tickets import (
         OrderKind,
         OrderPlan,

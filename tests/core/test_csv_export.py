@@ -16,18 +16,14 @@ from wallet_perps.core.csv_export import (
     order_sheet,
     to_csv,
 )
-from wallet_perps.core.models import (
-    Fill,
-    FundingPayment,
-    KnownOrderStatus,
-    LedgerUpdate,
-    OpenOrder,
-    OrderStatus,
-    Side,
-)
+from wallet_perps.core.ledger import Deposit, InternalTransfer, LedgerUpdate, UnknownDelta, Withdraw
+from wallet_perps.core.models import Fill, FundingPayment, Side
+from wallet_perps.core.orders import KnownOrderStatus, OpenOrder, OrderStatus
 
 D = Decimal
 T0 = 1_735_689_600_000  # 2025-01-01T00:00:00Z
+ME = "0x" + "a1" * 20
+OTHER = "0x" + "b2" * 20
 
 
 def fill(time: int, coin: str = "BTC", side: Side = Side.BUY, oid: int = 7) -> Fill:
@@ -82,8 +78,8 @@ def test_filters_by_market_side_text_and_dates() -> None:
 
 
 def test_account_wide_rows_pass_market_and_side_filters() -> None:
-    deposit = LedgerUpdate(T0, "0xdep", "deposit", D("1000"))
-    sheet = ledger_sheet([deposit])
+    deposit = LedgerUpdate(T0, "0xdep", Deposit(D("1000")))
+    sheet = ledger_sheet([deposit], ME)
     assert len(sheet.filtered(HistoryFilter(coin="BTC", side="buy"))) == 1
 
 
@@ -128,26 +124,41 @@ def test_funding_rows_are_signed_and_filter_long_as_buy() -> None:
     assert [r.coin for r in sheet.filtered(HistoryFilter(side="buy")).records] == ["BTC"]
 
 
-def test_ledger_withdrawals_are_negative_and_details_kept() -> None:
+def test_ledger_rows_are_signed_for_the_viewer_with_fee_and_counterparty() -> None:
+    sent = InternalTransfer(D(25), ME, OTHER, D("0.0"))
     updates = [
-        LedgerUpdate(T0, "0x1", "deposit", D("1000")),
-        LedgerUpdate(
-            T0 + 1,
-            "0x2",
-            "withdraw",
-            D("25"),
-            MappingProxyType({"nonce": 5, "fee": "1.0"}),
-        ),
+        LedgerUpdate(T0, "0x1", Deposit(D("1000"))),
+        LedgerUpdate(T0 + 1, "0x2", Withdraw(D(25), nonce=5, fee=D("1.0"))),
+        LedgerUpdate(T0 + 2, "0x3", sent),
     ]
-    rows = rows_of(to_csv(ledger_sheet(updates)))
-    assert rows[1][1:5] == ["Withdraw", "-25", "fee=1.0 nonce=5", "0x2"]
-    assert rows[2][1:3] == ["Deposit", "1000"]
+    rows = rows_of(to_csv(ledger_sheet(updates, ME)))
+    assert rows[0] == ["Time (UTC)", "Type", "Amount", "Fee", "Counterparty", "Details", "Hash"]
+    assert rows[1][1:] == ["Sent", "-25", "", OTHER, "", "0x3"]  # the viewer sent it
+    assert rows[2][1:] == ["Withdrawal", "-25", "1.0", "", "", "0x2"]
+    assert rows[3][1:] == ["Deposit", "1000", "", "", "", "0x1"]
+    # The same transfer, seen by the receiver, is a credit.
+    theirs = rows_of(to_csv(ledger_sheet(updates[2:], OTHER)))
+    assert theirs[1][1:] == ["Received", "25", "", ME, "", "0x3"]
+
+
+def test_an_unknown_ledger_type_keeps_its_raw_fields_and_no_amount() -> None:
+    raw = MappingProxyType({"type": "cStakingTransfer", "token": "HYPE", "amount": "10"})
+    update = LedgerUpdate(T0, "0x9", UnknownDelta("cStakingTransfer", raw))
+    rows = rows_of(to_csv(ledger_sheet([update], ME)))
+    assert rows[1][1:] == [
+        "C staking transfer",
+        "",
+        "",
+        "",
+        "amount=10 token=HYPE type=cStakingTransfer",
+        "0x9",
+    ]
 
 
 def test_text_that_looks_like_a_formula_is_escaped() -> None:
-    evil = LedgerUpdate(T0, '=HYPERLINK("x")', "deposit", D("1"))
-    rows = rows_of(to_csv(ledger_sheet([evil])))
-    assert rows[1][4] == '\'=HYPERLINK("x")'
+    evil = LedgerUpdate(T0, '=HYPERLINK("x")', Deposit(D("1")))
+    rows = rows_of(to_csv(ledger_sheet([evil], ME)))
+    assert rows[1][6] == '\'=HYPERLINK("x")'
 
 
 def test_format_time_is_iso_utc_with_milliseconds() -> None:

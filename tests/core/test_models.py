@@ -8,13 +8,11 @@ from types import MappingProxyType
 
 import pytest
 
+from wallet_perps.core.ledger import Deposit, LedgerUpdate, UnknownDelta, Withdraw
 from wallet_perps.core.models import (
-    FINAL_ORDER_STATUSES,
     AccountState,
     BookLevel,
-    KnownOrderStatus,
     L2Book,
-    LedgerUpdate,
     Leverage,
     LeverageType,
     MarginSummary,
@@ -22,13 +20,12 @@ from wallet_perps.core.models import (
     MarginTier,
     Market,
     Meta,
-    OpenOrder,
-    OrderStatus,
     Position,
     Side,
     UnknownCoinError,
     UserRateLimit,
 )
+from wallet_perps.core.orders import FINAL_ORDER_STATUSES, KnownOrderStatus, OpenOrder, OrderStatus
 
 
 def _meta() -> Meta:
@@ -113,12 +110,20 @@ def test_models_are_frozen_slotted_and_hashable() -> None:
         order.sz = Decimal(1)  # type: ignore[misc]
 
 
-def test_ledger_update_details_are_read_only_and_hashable() -> None:
-    update = LedgerUpdate(1, "0x", "withdraw", Decimal(5), MappingProxyType({"fee": "1.0"}))
+def test_ledger_update_is_a_frozen_tagged_union() -> None:
+    withdraw = Withdraw(Decimal(5), nonce=3, fee=Decimal(1))
+    update = LedgerUpdate(1, "0x", withdraw)
+    assert update.type == "withdraw" and Withdraw.type == "withdraw"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        withdraw.usdc = Decimal(0)  # type: ignore[misc]
+    assert hash(update) == hash(LedgerUpdate(1, "0x", Withdraw(Decimal(5), 3, Decimal(1))))
+    delta = UnknownDelta("brandNew", MappingProxyType({"type": "brandNew"}))
+    unknown = LedgerUpdate(2, "0x", delta)
+    assert unknown.type == "brandNew"
     with pytest.raises(TypeError):
-        update.details["fee"] = "0"  # type: ignore[index]
-    assert hash(update) == hash(LedgerUpdate(1, "0x", "withdraw", Decimal(5)))
-    assert LedgerUpdate(1, "0x", "deposit").details == {}
+        delta.raw["x"] = 1  # type: ignore[index]
+    hash(unknown)  # the raw mapping is left out of the hash
+    assert LedgerUpdate(1, "0x", Deposit(Decimal(1))) != LedgerUpdate(1, "0x", Deposit(Decimal(2)))
 
 
 def test_order_status_known_and_unknown() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import msgpack
 import pytest
 
+from wallet_perps.core.wire_values import normalize_cloid
+from wallet_perps.crypto.secp256k1 import address_from_private_key
 from wallet_perps.hyperliquid import actions as A
 from wallet_perps.hyperliquid.actions import (
     ActionError,
@@ -19,12 +21,7 @@ from wallet_perps.hyperliquid.actions import (
     OrderSpec,
     TriggerType,
 )
-from wallet_perps.hyperliquid.signing import (
-    address_from_private_key,
-    recover_user_signer,
-    sign_l1_action,
-    sign_user_action,
-)
+from wallet_perps.hyperliquid.signing import recover_user_signer, sign_l1_action, sign_user_action
 
 FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
 D = Decimal
@@ -387,7 +384,7 @@ def test_cloid_is_lowercased_and_new_cloid_is_valid() -> None:
     spec = OrderSpec(0, True, D("1"), D("1"), cloid="0x" + "AB" * 16)
     assert A.order_wire(spec)["c"] == "0x" + "ab" * 16
     cloid = A.new_cloid()
-    assert A.normalize_cloid(cloid) == cloid
+    assert normalize_cloid(cloid) == cloid
     assert cloid != A.new_cloid()
 
 

@@ -236,9 +236,9 @@ async def test_order_status_by_cloid_is_sent_lowercase(
 
 def test_normalize_address() -> None:
     assert normalize_address(USER) == USER.lower()
-    assert normalize_address(USER[2:]) == USER.lower()
-    with pytest.raises(ValueError):
-        normalize_address("0x123")
+    for bad in ("0x123", USER[2:], f" {USER}"):  # nothing is guessed or stripped
+        with pytest.raises(ValueError):
+            normalize_address(bad)
 
 
 # --------------------------------------------------------------------------- paging

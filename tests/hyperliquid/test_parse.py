@@ -24,21 +24,29 @@ from typing import Any
 
 import pytest
 
+from wallet_perps.core.ledger import (
+    AccountClassTransfer,
+    Deposit,
+    LedgerUpdate,
+    LiquidatedPosition,
+    Liquidation,
+    SpotTransfer,
+    UnknownDelta,
+    Withdraw,
+)
 from wallet_perps.core.models import (
     AccountState,
     AssetContext,
     Candle,
     FundingPayment,
-    KnownOrderStatus,
     L2Book,
-    LedgerUpdate,
     LeverageType,
     Market,
     Meta,
-    OrderStatus,
     Side,
-    UserEventKind,
 )
+from wallet_perps.core.orders import KnownOrderStatus, KnownOrderType, OpenOrder, OrderStatus, TpSl
+from wallet_perps.core.user_events import UserEventKind
 from wallet_perps.hyperliquid import parse as P
 from wallet_perps.hyperliquid.parse import ParseError
 
@@ -111,6 +119,8 @@ ALIASES: dict[type, dict[str, str | None]] = {
     # Position lives under "position"; position_type comes from the wrapper's "type".
     # AccountState.positions is checked by check_account_state.
     AccountState: {"positions": None},
+    # Derived by the parser from orderType (or a wire "tpsl" where a shape has one).
+    OpenOrder: {"tpsl": None},
 }
 
 
@@ -228,15 +238,16 @@ def check_user_funding(raw: list[Any], payments: list[FundingPayment]) -> None:
 
 
 def check_ledger(raw: list[Any], updates: list[LedgerUpdate]) -> None:
+    """Every modelled delta carries every wire field; an unknown one keeps the wire verbatim."""
     assert len(raw) == len(updates)
-    for row, u in zip(raw, updates, strict=True):
+    for i, (row, u) in enumerate(zip(raw, updates, strict=True)):
         assert (u.time, u.hash, u.type) == (row["time"], row["hash"], row["delta"]["type"])
-        if row["delta"].get("usdc") is None:
-            assert u.usdc is None
+        if isinstance(u.delta, UnknownDelta):
+            assert _thaw(u.delta.raw) == row["delta"]
         else:
-            assert Decimal(row["delta"]["usdc"]) == u.usdc
-        rest = {k: v for k, v in row["delta"].items() if k not in ("type", "usdc")}
-        assert _thaw(u.details) == rest
+            assert_matches(
+                row["delta"], u.delta, path=f"$[{i}].delta", ignore_raw=frozenset({"type"})
+            )
 
 
 def check_order_statuses(raw: list[Any], statuses: list[OrderStatus]) -> None:
@@ -374,6 +385,10 @@ def test_recorded_frontend_orders_children() -> None:
     assert tp.order_type == "Take Profit Market" and tp.trigger_px == Decimal("10.004")
     assert tp.trigger_condition == "Price above 10.004" and tp.tif is None
     assert sl.trigger_condition == "Price below 9.995" and sl.reduce_only is True
+    # The TP/SL kind is read from the wire's order type once, as enum members.
+    assert parent.order_type is KnownOrderType.LIMIT and parent.tpsl is None
+    assert tp.order_type is KnownOrderType.TAKE_PROFIT_MARKET and tp.tpsl is TpSl.TP
+    assert sl.order_type is KnownOrderType.STOP_MARKET and sl.tpsl is TpSl.SL
     assert all(c.side is Side.SELL for c in parent.children)
 
 
@@ -393,23 +408,24 @@ def test_recorded_historical_orders_status() -> None:
     assert statuses[0].order.cloid is None
 
 
-def test_recorded_ledger_updates_keep_every_field() -> None:
+def test_recorded_ledger_updates_are_typed() -> None:
     updates = P.parse_ledger_updates(body("userNonFundingLedgerUpdates", 1))
-    kinds = [u.type for u in updates]
-    assert kinds == [
-        "deposit",
-        "accountClassTransfer",
-        "spotTransfer",
-        "accountClassTransfer",
-        "deposit",
+    assert [type(u.delta) for u in updates] == [
+        Deposit,
+        AccountClassTransfer,
+        SpotTransfer,
+        AccountClassTransfer,
+        Deposit,
     ]
-    assert updates[0].usdc == Decimal("2703997.4500000002")
-    spot = updates[2]
-    assert spot.usdc is None and spot.details["usdcValue"] == "10.5"
-    assert spot.details["nonce"] is None and spot.details["feeToken"] == ""
-    assert updates[1].details["toPerp"] is False
-    with pytest.raises(TypeError):
-        spot.details["fee"] = "0"  # type: ignore[index]
+    assert updates[0].delta == Deposit(Decimal("2703997.4500000002"))
+    assert updates[1].delta == AccountClassTransfer(Decimal("12.0"), to_perp=False)
+    spot = updates[2].delta
+    assert isinstance(spot, SpotTransfer)
+    assert (spot.token, spot.amount, spot.usdc_value) == ("USDC", Decimal("10.5"), Decimal("10.5"))
+    assert spot.user == "0x2ba553d9f990a3b66b03b2dc0d030dfc1c061036"
+    assert spot.destination == "0xaaa0c2769cb990f4f37db951a9e48de2385c2733"
+    assert spot.fee == Decimal("1.0") and spot.native_token_fee == 0
+    assert spot.nonce is None and spot.fee_token == ""
 
 
 def test_recorded_user_rate_limit_big_ints() -> None:
@@ -759,10 +775,13 @@ def test_ws_ledger_updates() -> None:
             ],
         }
     )
-    assert snap and updates[0].usdc is None
-    positions = updates[0].details["liquidatedPositions"]
-    assert isinstance(positions, tuple) and isinstance(positions[0], Mapping)
-    assert updates[1].usdc == 5 and updates[1].details == {"nonce": 9, "fee": 1}
+    assert snap
+    assert updates[0].delta == Liquidation(
+        account_value=Decimal("10.0"),
+        liquidated_positions=(LiquidatedPosition("ETH", Decimal("-1.0")),),
+        leverage_type="Cross",
+    )
+    assert updates[1].delta == Withdraw(Decimal(5), nonce=9, fee=Decimal(1))
 
 
 def test_ws_order_updates_unknown_status_passes_through() -> None:

@@ -16,13 +16,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import FIXTURES_DIR
+from wallet_perps.crypto.keccak import keccak256
+from wallet_perps.crypto.secp256k1 import address_from_private_key
 from wallet_perps.hyperliquid import actions as A
-from wallet_perps.hyperliquid.signing import (
-    address_from_private_key,
-    keccak256,
-    sign_l1_action,
-    sign_user_action,
-)
+from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 from wallet_perps.localvenue.auth import (
     DAY_MS,
     MAX_AGENT_VALIDITY_MS,

@@ -354,7 +354,7 @@ def test_margin_is_rechecked_for_the_maker(venue: Venue) -> None:
     poor = "0x" + "d4" * 20
     venue.faucet(poor, D(500), T0)
     [bid] = place(venue, poor, order_wire(ETH, True, "3000", "3"), now=T0 + 1)  # $450 reserved
-    venue.withdraw3(poor, {"amount": "40", "time": T0}, T0 + 2)
+    venue.withdraw3(poor, {"destination": poor, "amount": "40", "time": T0}, T0 + 2)
     venue.update_leverage(poor, {"asset": ETH, "isCross": True, "leverage": 10}, T0 + 3)
     [status] = place(venue, BOB, order_wire(ETH, False, "3000", "3", "Ioc"), now=T0 + 4)
     assert "error" in status
@@ -621,7 +621,9 @@ def test_deep_loss_goes_to_the_backstop(venue: Venue) -> None:
 
 
 def test_withdraw_send_and_class_transfer(venue: Venue) -> None:
-    assert venue.withdraw3(ALICE, {"amount": "100", "time": T0 + 1}, T0 + 1) == {"type": "default"}
+    assert venue.withdraw3(
+        ALICE, {"destination": ALICE, "amount": "100", "time": T0 + 1}, T0 + 1
+    ) == {"type": "default"}
     state = venue.clearinghouse_state(ALICE)
     assert state["withdrawable"] == "99899"
     row = venue.user_non_funding_ledger_updates(ALICE, T0 + 1)[0]
@@ -633,7 +635,7 @@ def test_withdraw_send_and_class_transfer(venue: Venue) -> None:
     venue.usd_class_transfer(ALICE, {"amount": "20", "toPerp": True, "nonce": T0 + 4}, T0 + 4)
     assert venue.spot_usdc(ALICE) == D(30)
     with pytest.raises(VenueReject, match="Insufficient balance"):
-        venue.withdraw3(ALICE, {"amount": "1000000", "time": T0 + 5}, T0 + 5)
+        venue.withdraw3(ALICE, {"destination": ALICE, "amount": "1000000", "time": T0 + 5}, T0 + 5)
     assert venue.clearinghouse.total_usdc() == deposited(venue)
     assert venue.has_funds(BOB) and not venue.has_funds("0x" + "99" * 20)
     parse.parse_ledger_updates(venue.user_non_funding_ledger_updates(ALICE, 0))

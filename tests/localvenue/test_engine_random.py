@@ -109,7 +109,7 @@ def _step(v: Venue, rng: random.Random, now: int) -> None:
 def _check(v: Venue, total: Decimal) -> None:
     assert v.clearinghouse.total_usdc() == total
     for coin, _, _ in COINS:
-        bid, ask = v._books[coin].bbo()
+        bid, ask = v.state.trades.books[coin].bbo()
         assert bid is None or ask is None or bid < ask
     for user in [*USERS, LIQUIDATOR_ADDRESS]:
         check_identities(v, user)

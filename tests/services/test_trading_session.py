@@ -8,6 +8,7 @@ therefore the pre-trade estimates are exact and repeatable.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -21,6 +22,7 @@ import aiohttp
 import pytest
 from eth_account import Account
 
+from tests.answer_proxy import AnswerProxy
 from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.models import LeverageType
 from wallet_perps.core.tickets import (
@@ -36,7 +38,7 @@ from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action
 from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, check_statuses
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.services.account import AccountEvent
-from wallet_perps.services.session import TradingSession
+from wallet_perps.services.session import TradingSession, ws_url_for
 from wallet_perps.services.trader import KeySigner, OrderState, Trader
 
 D = Decimal
@@ -337,6 +339,44 @@ async def test_a_lost_answer_is_reconciled_by_cloid_and_never_sent_twice() -> No
     finally:
         os.kill(venue.proc.pid, signal.SIGCONT)
         venue.kill()
+
+
+def nan_fill(request: dict[str, Any], answer: Any) -> str:
+    """The venue's real answer with the fill size spoiled, as once seen in the wild."""
+    statuses = answer["response"]["data"]["statuses"]
+    assert "filled" in statuses[0], answer
+    statuses[0]["filled"]["totalSz"] = "NaN"
+    return json.dumps(answer)
+
+
+async def test_a_garbled_fill_is_reconciled_by_cloid_not_believed(venue: VenueProcess) -> None:
+    key, user = new_key()
+    await faucet(venue.url, user, "10000")
+    async with AnswerProxy(venue.url) as proxy:
+        # Actions go through the proxy; the stream comes from the venue itself.
+        session = session_for(proxy.url, key, user, ws_url=ws_url_for(venue.url))
+        async with session:
+            await make_book(venue.url, session.http)
+            plan = await plan_for(
+                session, Ticket("BTC", TicketSide.LONG, D("0.01"), AmountUnit.COIN)
+            )
+            assert isinstance(plan, OrderPlan), plan
+            await session.trader.set_leverage("BTC", plan.leverage, plan.margin_mode)
+            proxy.mode, proxy.spoil, proxy.rewrite = "rewrite", {"order"}, nan_fill
+            sent_before = len(proxy.forwarded)
+
+            result = await session.trader.place(plan)
+
+            assert result.reconciled, result  # learned through orderStatus, not the answer
+            assert result.state is OrderState.FILLED, result
+            assert result.filled_sz == D("0.01") and result.avg_px is not None
+            assert "NaN" not in result.message
+            assert proxy.spoiled == ["order"] and proxy.forwarded[sent_before:] == ["order"]
+            assert session.trader.in_flight == () and session.trader.undecided == ()
+            position = await eventually(
+                lambda: asyncio.sleep(0, session.account.position("BTC")), "the position"
+            )
+            assert position is not None and position.szi == D("0.01")
 
 
 async def test_after_a_reconnect_the_account_equals_the_venue_again(

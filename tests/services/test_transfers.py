@@ -3,7 +3,10 @@
 What a user would notice: money sent arrives on the other account and leaves this one; a bad
 address, a zero amount or more than the account can spare is refused with a reason and nothing
 reaches the venue (no ledger entry, no request counted); a withdrawal takes the amount plus the
-$1 fee; and when the venue says no, its own words come back.
+$1 fee; and when the venue says no, its own words come back. When the answer is garbled or lost
+(a proxy in front of the real venue spoils it), the user hears at once that the transfer may
+have gone through; the ledger then tells: found, it is reported done; not found, the user is
+told to check before retrying. The request is never sent twice.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from decimal import Decimal
 import pytest
 from eth_account import Account
 
+from tests.answer_proxy import AnswerProxy
 from tests.venue_process import VenueProcess
 from tests.wallet.conftest import PASSWORD, real_keyring  # noqa: F401 (autouse: real keyring)
+from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import to_checksum_address
 from wallet_perps.services.transfers import (
     TransferError,
+    TransferResult,
     Transfers,
     demo_deposit,
     parse_amount,
@@ -176,3 +181,63 @@ def test_parsers_accept_what_people_type() -> None:
     assert parse_destination(f"  {address.upper().replace('0X', '0x')}  ") == address
     with pytest.raises(TransferError, match="zero address"):
         parse_destination("0x" + "0" * 40)
+
+
+async def test_a_garbled_answer_to_a_withdrawal_is_reconciled_by_the_ledger(
+    venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
+) -> None:
+    await demo_deposit(venue.url, wallet.address, D(500), admin_token=venue.admin_token)
+    heard: list[TransferResult] = []
+    async with AnswerProxy(venue.url) as proxy, HyperliquidHttp(proxy.url) as spoiled:
+        proxy.mode = "rewrite"  # the venue withdraws; the client gets a truncated answer
+        transfers = Transfers(spoiled, wallet, "local", NonceManager(), reconcile_timeout_s=20)
+        result = await transfers.withdraw(wallet.address, D(120), on_unknown=heard.append)
+
+    # At once: "may have gone through", not a failure that invites a retry.
+    assert [h.outcome_unknown for h in heard] == [True]
+    assert "may have gone through" in heard[0].message and not heard[0].ok
+    # Then the ledger settles it: done, and said so.
+    assert result.ok and result.reconciled and not result.outcome_unknown, result
+    assert "Withdrew $120.00" in result.message and "ledger shows it went through" in result.message
+    assert proxy.forwarded == ["withdraw3"]  # sent once, never again
+    assert await balance(http, wallet.address) == (D(379), D(379))
+    rows = [u for u in await http.user_non_funding_ledger_updates(wallet.address, 0)]
+    assert [u.type for u in rows] == ["deposit", "withdraw"]
+    assert getattr(rows[1].delta, "nonce", None) == result.nonce
+
+
+async def test_a_withdrawal_whose_answer_is_lost_may_have_gone_through(
+    venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
+) -> None:
+    await demo_deposit(venue.url, wallet.address, D(500), admin_token=venue.admin_token)
+    async with AnswerProxy(venue.url) as proxy, HyperliquidHttp(proxy.url) as spoiled:
+        proxy.mode = "drop"  # the connection drops; this time the venue never saw it
+        transfers = Transfers(spoiled, wallet, "local", NonceManager(), reconcile_timeout_s=1)
+        result = await transfers.withdraw(wallet.address, D(120))
+
+    assert not result.ok and result.outcome_unknown and result.submitted, result
+    assert not result.reconciled
+    assert "may have gone through" in result.message
+    assert "not in your account's ledger yet" in result.message
+    assert "before trying again" in result.message
+    assert proxy.forwarded == []
+    assert await balance(http, wallet.address) == (D(500), D(500))
+
+
+async def test_a_send_answered_while_still_on_its_way_is_found_in_the_ledger(
+    venue: VenueProcess, http: HyperliquidHttp, wallet: UnlockedWallet
+) -> None:
+    await demo_deposit(venue.url, wallet.address, D(100), admin_token=venue.admin_token)
+    friend = stranger()
+    heard: list[TransferResult] = []
+    async with AnswerProxy(venue.url) as proxy, HyperliquidHttp(proxy.url) as spoiled:
+        proxy.mode, proxy.late_s = "late", 1.0  # garbage first, the request arrives later
+        transfers = Transfers(spoiled, wallet, "local", NonceManager(), reconcile_timeout_s=20)
+        result = await transfers.send_usd(friend, D(25), on_unknown=heard.append)
+        assert heard and "may have gone through" in heard[0].message
+
+    assert result.ok and result.reconciled, result
+    assert result.message.startswith(f"Sent $25.00 to {friend[:6]}")
+    assert proxy.forwarded == ["usdSend"]
+    assert await balance(http, friend) == (D(25), D(25))
+    assert await balance(http, wallet.address) == (D(75), D(75))

@@ -20,13 +20,18 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess, admin_headers
-from wallet_perps.core.csv_export import fill_sheet
+from wallet_perps.core.csv_export import fill_sheet, ledger_sheet
+from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import Fill
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
+from wallet_perps.hyperliquid.actions import usd_send_action
+from wallet_perps.hyperliquid.signing import sign_user_action
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
+from wallet_perps.services.transfers import short
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.history import HistoryPage, visible_texts
+from wallet_perps.ui.pages.wallet import describe_ledger
 from wallet_perps.ui.widgets.order_ticket import format_price, format_size
 
 D = Decimal
@@ -216,3 +221,70 @@ def test_without_a_wallet_it_asks_to_unlock_then_shows_the_account(
             await session.stop()
 
     run_on_qasync(qtbot, scenario)
+
+
+def test_an_outgoing_transfer_is_a_debit_in_history_wallet_and_csv(
+    qtbot: QtBot, venue: VenueProcess, tmp_path: Path
+) -> None:
+    """Issue 16: a usdSend of 25 showed "Sent -$25.00" on Wallet but "+25" in History/CSV."""
+    target = tmp_path / "ledger.csv"
+    receiver = Account.create().address.lower()
+    received: list[LedgerUpdate] = []
+
+    async def scenario() -> None:
+        sender = Account.create()
+        me = sender.address.lower()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"{venue.url}/sim/faucet",
+                json={"user": me, "usdc": "100"},
+                headers=admin_headers(venue.url),
+            ) as resp,
+        ):
+            assert (await resp.json()) == {"status": "ok"}
+        session = TradingSession(
+            venue.url,
+            KeySigner(bytes(sender.key)),
+            me,
+            False,
+            contexts_poll_s=0,
+            ws_options=FAST_WS,
+        )
+        await session.start()
+        adapter = SessionAdapter(session)
+        page = HistoryPage(adapter, ask_path=lambda: str(target))
+        qtbot.addWidget(page)
+        page.show()
+        try:
+            ledger = page.tables["ledger"]
+            await until(lambda: ledger.records.rows, "the deposit")
+            nonce = session.nonces.next_nonce(me)
+            action = usd_send_action(receiver, D(25), nonce, is_mainnet=False)
+            signature = sign_user_action(bytes(sender.key), action)
+            await session.http.exchange(
+                {"action": action, "nonce": nonce, "signature": dict(signature)}
+            )
+            await until(lambda: len(ledger.records.rows) == 2, "the transfer in History")
+            assert visible_texts(ledger)[0][1:5] == ("Sent", "-$25.00", "", receiver)
+            # The Wallet page words the same row the same way.
+            sent = adapter.ledger()[0]
+            assert describe_ledger(sent, me) == ("Sent", "-$25.00", f"to {short(receiver)}")
+            page.tabs.setCurrentIndex(3)
+            assert page.export_csv() == target
+            received.extend(await session.http.user_non_funding_ledger_updates(receiver, 0))
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+    with target.open(newline="", encoding="utf-8") as handle:
+        lines = list(csv.DictReader(handle))
+    assert [(r["Type"], r["Amount"]) for r in lines] == [("Sent", "-25"), ("Deposit", "100")]
+    assert lines[0]["Counterparty"] == receiver
+    # The receiver's own view of the same transfer is a credit, on every screen.
+    assert [u.type for u in received] == ["internalTransfer"]
+    [row] = ledger_sheet(received, receiver).records
+    assert row.cells[1:3] == ("Received", D(25))
+    assert describe_ledger(received[0], receiver)[:2] == ("Received", "+$25.00")

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import until
 from tests.ui.test_app import run_app
-from wallet_perps.config import NETWORKS
+from wallet_perps.core.networks import NETWORKS
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import KeyStorage, WalletService
 from wallet_perps.ui.app_controller import AppController

@@ -4,7 +4,9 @@ What a user would notice: before unlocking, the page says so and offers nothing 
 after, the big numbers are exactly the venue's margin summary; a Send to a mistyped address is
 stopped inside the dialog with the reason next to the field and nothing leaves the account; a
 good Send arrives and the page says so in words; the QR code is the address; Deposit on the
-demo venue adds paper USDC, and elsewhere explains how to fund from Arbitrum.
+demo venue adds paper USDC, and elsewhere explains how to fund from Arbitrum. When the answer
+to a withdrawal is garbled or lost, the page says in amber that it may have gone through (not
+a red failure inviting a retry), then what the ledger showed.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from tests.answer_proxy import AnswerProxy
 from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from tests.wallet.conftest import PASSWORD, real_keyring  # noqa: F401 (autouse: real keyring)
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
-from wallet_perps.services.session import TradingSession
+from wallet_perps.services.session import TradingSession, ws_url_for
 from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.ui.adapter import SessionAdapter
@@ -266,5 +269,76 @@ def test_send_refuses_a_bad_address_inline_then_sends_to_a_good_one(
             await page.wait_idle()
             await adapter.aclose()
             await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_an_unclear_withdrawal_shows_may_have_gone_through_then_what_the_ledger_says(
+    qtbot: QtBot, venue: VenueProcess, wallet: UnlockedWallet
+) -> None:
+    async def scenario() -> None:
+        await demo_deposit(venue.url, wallet.address, D(500), admin_token=venue.admin_token)
+        async with AnswerProxy(venue.url) as proxy:
+            # Requests go through the proxy, which spoils /exchange answers; the stream is direct.
+            session = TradingSession(
+                proxy.url,
+                KeySigner(bytes(Account.create().key)),
+                wallet.address.lower(),
+                contexts_poll_s=0,
+                ws_options=FAST_WS,
+                ws_url=ws_url_for(venue.url),
+            )
+            await session.start()
+            adapter = SessionAdapter(session)
+            page = WalletPage(adapter)
+            qtbot.addWidget(page)
+            page.resize(1100, 760)
+            page.show()
+            page.set_wallet(wallet.address, "Demo", "local", "No agent wallet yet.")
+            try:
+                await until(lambda: page.withdrawable_stat.value.text() == "$500.00", "balance")
+
+                # Garbage comes back at once; the withdrawal reaches the venue 1.5 s later.
+                transfers = Transfers(
+                    session.http, wallet, "local", session.nonces, reconcile_timeout_s=20
+                )
+                page.set_transfers(transfers, None)
+                proxy.mode, proxy.late_s = "late", 1.5
+                page.start_transfer("withdraw", wallet.address, D(120))
+                await until(
+                    lambda: "may have gone through" in page.result_label.text(), "the first word"
+                )
+                assert page.result_label.property("role") == "warning"  # amber, not red
+                assert "Checking your account's ledger" in page.result_label.text()
+                assert not page.withdraw_button.isEnabled()  # no retry while it is checked
+                await until(
+                    lambda: page.result_label.text().startswith("Withdrew $120.00"),
+                    "the ledger's answer",
+                    timeout_s=20,
+                )
+                assert "ledger shows it went through" in page.result_label.text()
+                assert page.result_label.property("role") == "long"
+                assert proxy.forwarded == ["withdraw3"]  # sent once
+                await until(
+                    lambda: page.withdrawable_stat.value.text() == "$379.00", "the new balance"
+                )
+
+                # Lost before it reached the venue: it stays "may have gone through", in amber.
+                page.set_transfers(
+                    Transfers(session.http, wallet, "local", session.nonces, reconcile_timeout_s=1),
+                    None,
+                )
+                proxy.mode = "drop"
+                page.start_transfer("withdraw", wallet.address, D(50))
+                await until(lambda: page.withdraw_button.isEnabled(), "the end of the check")
+                text = page.result_label.text()
+                assert "may have gone through" in text and "before trying again" in text, text
+                assert page.result_label.property("role") == "warning"
+                assert proxy.forwarded == ["withdraw3"]
+                assert (await session.http.clearinghouse_state(wallet.address)).withdrawable == 379
+            finally:
+                await page.wait_idle()
+                await adapter.aclose()
+                await session.stop()
 
     run_on_qasync(qtbot, scenario)

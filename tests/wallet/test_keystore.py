@@ -22,6 +22,7 @@ from eth_account import Account
 from tests.keyring_helpers import keyring_entries
 from tests.wallet.conftest import PASSWORD, RefusingKeyring
 from wallet_perps.config import app_dirs
+from wallet_perps.crypto import secp256k1
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.actions import usd_send_action
 from wallet_perps.wallet.backends import SERVICE
@@ -194,11 +195,11 @@ def test_lock_drops_keys_and_signing_cache(keystore: Keystore) -> None:
     held = session._main
     session.sign_user_action(user_action())
     # signed straight from the buffer: no parsed-key object or cache entry holds a copy
-    assert signing._private_key.cache_info().currsize == 0
+    assert secp256k1._private_key.cache_info().currsize == 0
     keystore.lock()
     assert keystore.session is None and session.locked and locked_calls == [1]
     assert not any(held)  # the buffer the key lived in was zeroed
-    assert signing._private_key.cache_info().currsize == 0
+    assert secp256k1._private_key.cache_info().currsize == 0
     with pytest.raises(WalletLocked):
         session.sign_user_action(user_action())
     keystore.lock()  # idempotent

@@ -26,6 +26,7 @@ from wallet_perps.config import app_dirs
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
 from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, single_outcome
 from wallet_perps.hyperliquid.nonces import NonceManager
+from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.wallet.agents import AgentWallets
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
@@ -101,7 +102,8 @@ async def scripted_session(venue_url: str) -> list[bytes]:
         assert resp.status == 200
     async with HyperliquidHttp(venue_url) as http:
         agents = AgentWallets(keystore)
-        agent = await agents.ensure(session, "local", http.exchange, list_agents=http.extra_agents)
+        approver = ActionSender(http, NonceManager(), is_mainnet=False)
+        agent = await agents.ensure(session, "local", approver, list_agents=http.extra_agents)
         agent_key = bytes(session._agents["local"][1])
         nonces = NonceManager()
         action = order_action([OrderSpec(0, True, Decimal(40000), Decimal("0.001"), LimitType())])

@@ -22,14 +22,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final, TypeAlias
 
-from wallet_perps.core.models import (
-    Fill,
-    FrozenJson,
-    FundingPayment,
-    LedgerUpdate,
-    OrderStatus,
-    Side,
-)
+from wallet_perps.core.ledger import FrozenJson, LedgerUpdate, UnknownDelta
+from wallet_perps.core.ledger_lines import ledger_line, type_words
+from wallet_perps.core.models import Fill, FundingPayment, Side
+from wallet_perps.core.orders import OrderStatus
 
 __all__ = [
     "Cell",
@@ -214,22 +210,6 @@ _ORDER_COLUMNS: Final = (
 )
 
 
-def _status_words(status: str) -> str:
-    """``marginCanceled`` -> ``Margin canceled``: the venue's status as a phrase."""
-    words: list[str] = []
-    current = ""
-    for char in status:
-        if char.isupper() and current:
-            words.append(current)
-            current = char.lower()
-        else:
-            current += char
-    if current:
-        words.append(current)
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
-
-
 def order_sheet(statuses: Iterable[OrderStatus]) -> Sheet:
     """Historical orders with their final (or current) status."""
     records: list[Record] = []
@@ -251,7 +231,7 @@ def order_sheet(statuses: Iterable[OrderStatus]) -> Sheet:
                     order.limit_px,
                     size,
                     filled,
-                    _status_words(status.status),
+                    type_words(status.status),
                     reduce,
                     order.oid,
                     order.cloid or "",
@@ -290,54 +270,59 @@ def funding_sheet(payments: Iterable[FundingPayment]) -> Sheet:
 
 _LEDGER_COLUMNS: Final = (
     Column("Time (UTC)", ColumnKind.TIME),
-    Column("Type", ColumnKind.TEXT, "Deposit, withdrawal, transfer, liquidation…"),
-    Column("Amount", ColumnKind.USD, "USDC that came in (positive) or left (negative)."),
+    Column("Type", ColumnKind.TEXT, "Deposit, withdrawal, sent, received, liquidation…"),
+    Column(
+        "Amount",
+        ColumnKind.USD,
+        "USDC that came into this account (positive) or left it (negative), before any fee.",
+    ),
+    Column("Fee", ColumnKind.USD, "Fee this account paid on top of the amount."),
+    Column(
+        "Counterparty", ColumnKind.TEXT, "The other account (or vault) money went to or came from."
+    ),
     Column("Details", ColumnKind.TEXT),
     Column("Hash", ColumnKind.TEXT),
 )
-#: Ledger types where the venue's ``usdc`` is what left the account (shown negative). Transfers
-#: are left as the venue reports them: their direction depends on who sent (see Details).
-_OUTGOING: Final = frozenset({"withdraw"})
 
 
-def _details(details: Mapping[str, FrozenJson]) -> str:
-    return " ".join(f"{key}={_json_text(value)}" for key, value in sorted(details.items()))
+def _raw_text(raw: Mapping[str, FrozenJson]) -> str:
+    return " ".join(f"{key}={_json_text(value)}" for key, value in sorted(raw.items()))
 
 
 def _json_text(value: FrozenJson) -> str:
     if isinstance(value, Mapping):
-        return "{" + _details(value) + "}"
+        return "{" + _raw_text(value) + "}"
     if isinstance(value, tuple):
         return "[" + ",".join(_json_text(v) for v in value) + "]"
     return "" if value is None else str(value)
 
 
-def _ledger_coin(details: Mapping[str, FrozenJson]) -> str:
-    coin = details.get("coin")
-    return coin if isinstance(coin, str) else ""
-
-
-def ledger_sheet(updates: Iterable[LedgerUpdate]) -> Sheet:
+def ledger_sheet(updates: Iterable[LedgerUpdate], me: str) -> Sheet:
     """Deposits, withdrawals, transfers and liquidations (everything that is not funding).
 
-    The venue reports withdrawals as a positive ``usdc``; here money leaving is negative, so a
-    column sum is the net cash that moved.
+    Each row is :func:`~wallet_perps.core.ledger_lines.ledger_line` for the account ``me``,
+    the same rule the Wallet page uses, so both show the same sign, amount and fee. Money
+    leaving is negative, so the Amount column minus the Fee column sums to the net cash
+    moved. A delta type the app does not model keeps its raw fields in Details.
     """
     records: list[Record] = []
     for update in sorted(updates, key=lambda u: (u.time, u.hash), reverse=True):
-        amount = update.usdc
-        if amount is not None and update.type in _OUTGOING and amount > 0:
-            amount = -amount
+        line = ledger_line(update, me)
+        details = line.note(with_counterparty=False, with_fee=False)
+        if isinstance(update.delta, UnknownDelta):
+            details = _raw_text(update.delta.raw)
         records.append(
             Record(
                 update.time,
-                _ledger_coin(update.details),
+                "",
                 "",
                 (
                     format_time(update.time),
-                    _status_words(update.type),
-                    amount,
-                    _details(update.details),
+                    line.what,
+                    line.amount,
+                    line.fee,
+                    line.counterparty or "",
+                    details,
                     update.hash,
                 ),
             )

@@ -11,7 +11,9 @@ Why these rules:
   read-only views, so a value handed from the network task to the UI can never be mutated
   behind anyone's back.
 * Field names are snake_case versions of the wire names so a reader can map one to the other;
-  the translation itself lives only in ``wallet_perps.hyperliquid.parse``.
+  the translation itself lives only in the ``wallet_perps.hyperliquid.parse*`` modules.
+* Orders (open orders, statuses, order types) live in :mod:`wallet_perps.core.orders` and
+  ledger entries in :mod:`wallet_perps.core.ledger`; this module holds the rest.
 
 This module does no I/O, imports nothing from Qt and nothing else of ours.
 """
@@ -23,10 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TypeAlias
 
 __all__ = [
-    "FINAL_ORDER_STATUSES",
     "AccountState",
     "ActiveAssetData",
     "AssetContext",
@@ -37,45 +37,24 @@ __all__ = [
     "ExtraAgent",
     "Fill",
     "FillLiquidation",
-    "FrozenJson",
     "FundingPayment",
     "FundingRate",
-    "KnownOrderStatus",
     "L2Book",
-    "LedgerUpdate",
     "Leverage",
     "LeverageType",
-    "LiquidationEvent",
     "MarginSummary",
     "MarginTable",
     "MarginTier",
     "Market",
     "Meta",
-    "NonUserCancel",
-    "OpenOrder",
-    "OrderStatus",
     "Position",
     "PredictedFunding",
     "Side",
     "Trade",
     "UnknownCoinError",
-    "UserEvent",
-    "UserEventKind",
     "UserRateLimit",
     "UserRole",
 ]
-
-# A JSON value frozen for keeping: objects become read-only mappings, arrays become tuples.
-# Used where the venue sends open-ended shapes (ledger deltas) that we carry but do not model.
-FrozenJson: TypeAlias = (
-    str | int | float | bool | tuple["FrozenJson", ...] | Mapping[str, "FrozenJson"] | None
-)
-
-
-def _empty_details() -> Mapping[str, FrozenJson]:
-    """Default for read-only mapping fields (dataclasses refuse unhashable defaults)."""
-    return MappingProxyType({})
-
 
 # ---------------------------------------------------------------------------------------------
 # Enumerations
@@ -112,75 +91,6 @@ class LeverageType(StrEnum):
 
     CROSS = "cross"
     ISOLATED = "isolated"
-
-
-class KnownOrderStatus(StrEnum):
-    """Order statuses listed in PROTOCOL.md §9.
-
-    Models carry the status as ``str``: a known value arrives as a member of this enum (which
-    *is* a ``str``), an unknown one as the plain string the venue sent. A strict client must not
-    crash on a status it has never seen, so nothing rejects values outside this list.
-    """
-
-    OPEN = "open"
-    FILLED = "filled"
-    CANCELED = "canceled"
-    TRIGGERED = "triggered"
-    REJECTED = "rejected"
-    MARGIN_CANCELED = "marginCanceled"
-    VAULT_WITHDRAWAL_CANCELED = "vaultWithdrawalCanceled"
-    OPEN_INTEREST_CAP_CANCELED = "openInterestCapCanceled"
-    SELF_TRADE_CANCELED = "selfTradeCanceled"
-    REDUCE_ONLY_CANCELED = "reduceOnlyCanceled"
-    SIBLING_FILLED_CANCELED = "siblingFilledCanceled"
-    DELISTED_CANCELED = "delistedCanceled"
-    LIQUIDATED_CANCELED = "liquidatedCanceled"
-    SCHEDULED_CANCEL = "scheduledCancel"
-    INTERNAL_CANCEL = "internalCancel"
-    OUTCOME_SETTLED_CANCELED = "outcomeSettledCanceled"
-    TOO_MANY_OPEN_ORDERS_REJECTED = "tooManyOpenOrdersRejected"
-    TICK_REJECTED = "tickRejected"
-    MIN_TRADE_NTL_REJECTED = "minTradeNtlRejected"
-    PERP_MARGIN_REJECTED = "perpMarginRejected"
-    REDUCE_ONLY_REJECTED = "reduceOnlyRejected"
-    BAD_ALO_PX_REJECTED = "badAloPxRejected"
-    IOC_CANCEL_REJECTED = "iocCancelRejected"
-    BAD_TRIGGER_PX_REJECTED = "badTriggerPxRejected"
-    MARKET_ORDER_NO_LIQUIDITY_REJECTED = "marketOrderNoLiquidityRejected"
-    POSITION_INCREASE_AT_OPEN_INTEREST_CAP_REJECTED = "positionIncreaseAtOpenInterestCapRejected"
-    POSITION_FLIP_AT_OPEN_INTEREST_CAP_REJECTED = "positionFlipAtOpenInterestCapRejected"
-    TOO_AGGRESSIVE_AT_OPEN_INTEREST_CAP_REJECTED = "tooAggressiveAtOpenInterestCapRejected"
-    OPEN_INTEREST_INCREASE_REJECTED = "openInterestIncreaseRejected"
-    INSUFFICIENT_SPOT_BALANCE_REJECTED = "insufficientSpotBalanceRejected"
-    ORACLE_REJECTED = "oracleRejected"
-    PERP_MAX_POSITION_REJECTED = "perpMaxPositionRejected"
-
-    @classmethod
-    def coerce(cls, value: str) -> str:
-        """Return the enum member for a known status, or ``value`` unchanged if unknown."""
-        try:
-            return cls(value)
-        except ValueError:
-            return value
-
-
-# Statuses after which an order can never fill again. "open" and "triggered" are live (a
-# triggered order rests or executes as a new order); anything unknown is treated as final only
-# if it looks like a cancel or reject, see OrderStatus.is_final.
-FINAL_ORDER_STATUSES: frozenset[str] = frozenset(
-    s.value
-    for s in KnownOrderStatus
-    if s not in (KnownOrderStatus.OPEN, KnownOrderStatus.TRIGGERED)
-)
-
-
-class UserEventKind(StrEnum):
-    """Which variant a ``userEvents`` message carries (§8.2)."""
-
-    FILLS = "fills"
-    FUNDING = "funding"
-    LIQUIDATION = "liquidation"
-    NON_USER_CANCEL = "nonUserCancel"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -526,69 +436,6 @@ class AccountState:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenOrder:
-    """An order as openOrders, frontendOpenOrders, orderStatus or orderUpdates describe it.
-
-    ``sz`` is the *remaining* size. The plain openOrders shape has only the first six fields
-    (2023 also lacks ``orig_sz``/``cloid``); the frontend shape adds the trigger fields and
-    ``children`` (a parent's TP/SL). A field the source did not report is None, never guessed.
-    """
-
-    coin: str
-    side: Side
-    limit_px: Decimal
-    sz: Decimal
-    oid: int
-    timestamp: int
-    orig_sz: Decimal | None = None
-    cloid: str | None = None
-    reduce_only: bool | None = None
-    order_type: str | None = None  # "Limit", "Market", "Stop Market", "Take Profit Limit", ...
-    tif: str | None = None  # "Gtc", "Ioc", "Alo", "FrontendMarket", ...; None for triggers
-    is_trigger: bool | None = None
-    trigger_px: Decimal | None = None  # "0.0" on the wire for non-triggers, kept as 0
-    trigger_condition: str | None = None  # "N/A", "Price above 10.004", ...
-    is_position_tpsl: bool | None = None
-    children: tuple[OpenOrder, ...] = ()
-
-    @property
-    def filled_sz(self) -> Decimal | None:
-        """Size filled so far, if the original size is known."""
-        return None if self.orig_sz is None else self.orig_sz - self.sz
-
-
-@dataclass(frozen=True, slots=True)
-class OrderStatus:
-    """An order with its status (orderStatus, historicalOrders, orderUpdates).
-
-    ``status`` is a :class:`KnownOrderStatus` member when recognised, otherwise the raw string.
-    """
-
-    order: OpenOrder
-    status: str
-    status_timestamp: int
-
-    @property
-    def is_known_status(self) -> bool:
-        return isinstance(self.status, KnownOrderStatus)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == KnownOrderStatus.OPEN
-
-    @property
-    def is_final(self) -> bool:
-        """True once the order can no longer fill.
-
-        Unknown statuses ending in "Canceled"/"Rejected"/"Cancel" are treated as final, because
-        every venue status of that form so far has been terminal.
-        """
-        if self.status in FINAL_ORDER_STATUSES:
-            return True
-        return self.status.endswith(("Canceled", "Rejected", "Cancel"))
-
-
-@dataclass(frozen=True, slots=True)
 class FillLiquidation:
     """Attached to a fill produced by a liquidation (§11.5)."""
 
@@ -668,21 +515,6 @@ class PredictedFunding:
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerUpdate:
-    """A non-funding ledger entry (deposit, withdraw, transfer, liquidation, vault...).
-
-    The delta shapes vary by ``type`` and keep growing, so only ``usdc`` (present on most) is
-    typed; every other delta field is kept verbatim in ``details`` so nothing is lost.
-    """
-
-    time: int
-    hash: str
-    type: str
-    usdc: Decimal | None = None
-    details: Mapping[str, FrozenJson] = field(default_factory=_empty_details, hash=False)
-
-
-@dataclass(frozen=True, slots=True)
 class UserRateLimit:
     """Address-based action budget (§10)."""
 
@@ -731,38 +563,3 @@ class ActiveAssetData:
     max_trade_szs: tuple[Decimal, ...]
     available_to_trade: tuple[Decimal, ...]
     mark_px: Decimal | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LiquidationEvent:
-    """A liquidation affecting the user, as sent on the ``userEvents`` channel."""
-
-    lid: int
-    liquidator: str
-    liquidated_user: str
-    liquidated_ntl_pos: Decimal
-    liquidated_account_value: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class NonUserCancel:
-    """An order the venue cancelled on its own (e.g. margin), from ``userEvents``."""
-
-    coin: str
-    oid: int
-
-
-@dataclass(frozen=True, slots=True)
-class UserEvent:
-    """One ``userEvents`` message; exactly the field matching ``kind`` is filled.
-
-    ``kind`` is a :class:`UserEventKind` for the four documented variants; any other key the
-    venue adds is passed through as a plain string with no payload, so new variants are ignored
-    rather than crashing the stream.
-    """
-
-    kind: str
-    fills: tuple[Fill, ...] = ()
-    funding: FundingPayment | None = None
-    liquidation: LiquidationEvent | None = None
-    non_user_cancels: tuple[NonUserCancel, ...] = ()

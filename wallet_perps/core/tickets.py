@@ -38,10 +38,10 @@ from wallet_perps.core.models import (
     LeverageType,
     Market,
     Meta,
-    OpenOrder,
     Position,
 )
 from wallet_perps.core.numbers import NumberError, round_price, round_size
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.risk import (
     ZERO,
     AccountRisk,

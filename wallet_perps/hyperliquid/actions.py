@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal, NamedTuple
 
 from wallet_perps.core.numbers import NumberError, to_wire, usd_to_micros
+from wallet_perps.core.wire_values import WireValueError, normalize_address, normalize_cloid
 
 __all__ = [
     "DEFAULT_SIGNATURE_CHAIN_ID",
@@ -43,8 +44,6 @@ __all__ = [
     "modify_action",
     "new_cloid",
     "noop_action",
-    "normalize_address",
-    "normalize_cloid",
     "order_action",
     "order_wire",
     "schedule_cancel_action",
@@ -64,8 +63,6 @@ DEFAULT_SIGNATURE_CHAIN_ID: Final = "0x66eee"
 _TIFS: Final = ("Gtc", "Ioc", "Alo", "FrontendMarket")
 _TPSLS: Final = ("tp", "sl")
 _GROUPINGS: Final = ("na", "normalTpsl", "positionTpsl")
-_CLOID_RE: Final = re.compile(r"0x[0-9a-f]{32}")
-_ADDRESS_RE: Final = re.compile(r"0x[0-9a-f]{40}")
 _CHAIN_ID_RE: Final = re.compile(r"0x[0-9a-f]+")
 _VALID_UNTIL_RE: Final = re.compile(r" valid_until \d+$")
 _MAX_AGENT_NAME: Final = 16
@@ -154,14 +151,12 @@ def _positive_wire(value: object, what: str) -> str:
     return text
 
 
-def normalize_cloid(cloid: str) -> str:
-    """Validate a client order id and return it lowercase: "0x" + 32 hex digits (16 bytes)."""
-    if not isinstance(cloid, str):
-        raise ActionError(f"cloid must be a string, not {type(cloid).__name__}")
-    lowered = cloid.lower()
-    if not _CLOID_RE.fullmatch(lowered):
-        raise ActionError(f"cloid {cloid!r} must be 0x followed by 32 hex digits")
-    return lowered
+def _cloid(cloid: object) -> str:
+    """A client order id in its lowercase wire form (``core.wire_values`` holds the rule)."""
+    try:
+        return normalize_cloid(cloid)
+    except WireValueError as exc:
+        raise ActionError(str(exc)) from None
 
 
 def new_cloid() -> str:
@@ -169,19 +164,17 @@ def new_cloid() -> str:
     return "0x" + secrets.token_hex(16)
 
 
-def normalize_address(address: str, what: str = "address") -> str:
-    """Validate a 0x address and lowercase it: string-typed fields hash their exact case."""
-    if not isinstance(address, str):
-        raise ActionError(f"{what} must be a string, not {type(address).__name__}")
-    lowered = address.lower()
-    if not _ADDRESS_RE.fullmatch(lowered):
-        raise ActionError(f"{what} {address!r} must be 0x followed by 40 hex digits")
-    return lowered
+def _address(address: object, what: str) -> str:
+    """An address in lowercase: string-typed fields hash their exact case."""
+    try:
+        return normalize_address(address, what)
+    except WireValueError as exc:
+        raise ActionError(str(exc)) from None
 
 
 def _oid_or_cloid(oid: int | str) -> int | str:
     if isinstance(oid, str):
-        return normalize_cloid(oid)
+        return _cloid(oid)
     return _int(oid, "oid")
 
 
@@ -218,7 +211,7 @@ def order_wire(spec: OrderSpec) -> WireDict:
         "t": _order_type_wire(spec.order_type),
     }
     if spec.cloid is not None:
-        wire["c"] = normalize_cloid(spec.cloid)
+        wire["c"] = _cloid(spec.cloid)
     return wire
 
 
@@ -244,7 +237,7 @@ def order_action(
     }
     if builder is not None:
         action["builder"] = {
-            "b": normalize_address(builder.address, "builder address"),
+            "b": _address(builder.address, "builder address"),
             "f": _int(builder.fee, "builder fee"),
         }
     return action
@@ -263,7 +256,7 @@ def cancel_action(cancels: Iterable[tuple[int, int]], *, fast: bool = False) -> 
 
 def cancel_by_cloid_action(cancels: Iterable[tuple[int, str]], *, fast: bool = False) -> WireDict:
     """Cancel by (asset, cloid); ``f`` is sent only when true."""
-    wires = [{"asset": _int(a, "asset"), "cloid": normalize_cloid(c)} for a, c in cancels]
+    wires = [{"asset": _int(a, "asset"), "cloid": _cloid(c)} for a, c in cancels]
     if not wires:
         raise ActionError("a cancelByCloid action needs at least one order")
     action: WireDict = {"type": "cancelByCloid", "cancels": wires}
@@ -365,7 +358,7 @@ def _send_action(
     """usdSend and withdraw3 share one shape; only the type (and so the EIP-712 struct) differs."""
     return {
         "type": kind,
-        "destination": normalize_address(destination, "destination"),
+        "destination": _address(destination, "destination"),
         "amount": _amount(amount),
         "time": _int(time_ms, "time"),
         **_chain_fields(is_mainnet, chain_id),
@@ -408,7 +401,7 @@ def usd_class_transfer_action(
     """Move USDC between spot and perp; a sub-account is named inside ``amount`` (§6.6)."""
     text = _amount(amount)
     if sub_account is not None:
-        text += f" subaccount:{normalize_address(sub_account, 'sub-account')}"
+        text += f" subaccount:{_address(sub_account, 'sub-account')}"
     return {
         "type": "usdClassTransfer",
         "amount": text,
@@ -449,7 +442,7 @@ def approve_agent_action(
             agent_name += f" valid_until {_int(valid_until_ms, 'valid_until')}"
     signing_action: WireDict = {
         "type": "approveAgent",
-        "agentAddress": normalize_address(agent_address, "agent address"),
+        "agentAddress": _address(agent_address, "agent address"),
         "agentName": agent_name,
         "nonce": _int(nonce, "nonce"),
         **_chain_fields(is_mainnet, signature_chain_id),
@@ -483,7 +476,7 @@ def approve_builder_fee_action(
     return {
         "type": "approveBuilderFee",
         "maxFeeRate": f"{rate}%",
-        "builder": normalize_address(builder, "builder address"),
+        "builder": _address(builder, "builder address"),
         "nonce": _int(nonce, "nonce"),
         **_chain_fields(is_mainnet, signature_chain_id),
     }

@@ -38,14 +38,16 @@ __all__ = [
     "VenueError",
     "VenueTimeout",
     "VenueUnavailable",
+    "readable",
 ]
 
 # Live per-order errors end in " asset=<n>" (PROTOCOL §6.1); useful in logs, noise to a user.
 _ASSET_SUFFIX = re.compile(r"\s*asset=\d+\s*$")
 
 
-def _readable(venue_text: str) -> str:
-    """The venue's text without the trailing ``asset=N`` tag it adds to order errors."""
+def readable(venue_text: str) -> str:
+    """The venue's words as a person should read them: without the trailing ``asset=N`` tag
+    it adds to order errors (the one place this is done, for every message the app shows)."""
     return _ASSET_SUFFIX.sub("", venue_text).strip() or venue_text
 
 
@@ -84,7 +86,7 @@ class RejectedOrder(VenueError):
     """
 
     def __init__(self, index: int, venue_text: str) -> None:
-        super().__init__(f"Order rejected: {_readable(venue_text)}", venue_text=venue_text)
+        super().__init__(f"Order rejected: {readable(venue_text)}", venue_text=venue_text)
         self.index = index
 
 

@@ -10,9 +10,11 @@ Two rules shape this module (PROTOCOL §13.2, §13.8):
   is unknown (timeout, connection dropped after sending) the error says so
   (``VenueUnavailable.outcome_unknown``) and the caller reconciles through the cloid.
 
-``status: ok`` does not mean every order succeeded: :func:`check_statuses` turns
-``data.statuses`` into typed per-order outcomes, and :func:`raise_for_statuses` /
-:func:`single_outcome` raise :class:`RejectedOrder` for callers that want an exception.
+``status: ok`` does not mean every order succeeded. Reading ``/exchange`` answers is the job
+of :mod:`wallet_perps.hyperliquid.exchange_answers` (strict: a garbled answer is never taken
+for a fact); its readers and the outcome types are re-exported here for callers that post raw
+payloads. Taking the nonce, signing, posting and classifying the answer of an action is
+:mod:`wallet_perps.hyperliquid.sender`, which every service uses.
 
 The typed info methods return core models; all wire-to-model parsing lives in
 :mod:`wallet_perps.hyperliquid.parse` (one place reads raw venue dicts).
@@ -23,15 +25,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Final, Self
 
 import aiohttp
 
+from wallet_perps.core.answers import (
+    Filled,
+    OrderError,
+    OrderOutcome,
+    Resting,
+    Success,
+    UnknownStatus,
+    Waiting,
+)
+from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
     ActiveAssetData,
@@ -42,25 +52,28 @@ from wallet_perps.core.models import (
     FundingPayment,
     FundingRate,
     L2Book,
-    LedgerUpdate,
     Meta,
-    OpenOrder,
-    OrderStatus,
     PredictedFunding,
     UserRateLimit,
     UserRole,
 )
+from wallet_perps.core.orders import OpenOrder, OrderStatus
+from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid import parse
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
     HttpError,
     RateLimited,
-    RejectedAction,
-    RejectedOrder,
     UnexpectedResponse,
     VenueTimeout,
     VenueUnavailable,
+)
+from wallet_perps.hyperliquid.exchange_answers import (
+    check_response,
+    check_statuses,
+    raise_for_statuses,
+    single_outcome,
 )
 
 __all__ = [
@@ -91,33 +104,7 @@ FILLS_PAGE_CAP: Final = 2000
 #: Hard stop for paging, whatever the server does (500 * 400 = 200k rows).
 _MAX_PAGES: Final = 400
 
-_ADDRESS_RE = re.compile(r"^0x[0-9a-f]{40}$")
-_CLOID_RE = re.compile(r"^0x[0-9a-f]{32}$")
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def normalize_address(address: str) -> str:
-    """Lowercase ``0x`` + 40 hex form. The venue is case-insensitive; the SDKs send lowercase.
-
-    Raises ValueError for anything that is not an address, so a typo fails here with a
-    clear message instead of silently returning an empty account.
-    """
-    text = address.strip().lower()
-    if not text.startswith("0x"):
-        text = "0x" + text
-    if not _ADDRESS_RE.match(text):
-        raise ValueError(f"not an account address: {address!r}")
-    return text
-
-
-def normalize_cloid(cloid: str) -> str:
-    """Lowercase ``0x`` + 32 hex form of a client order id (PROTOCOL §2.2)."""
-    text = cloid.strip().lower()
-    if not _CLOID_RE.match(text):
-        raise ValueError(f"not a client order id (0x + 32 hex digits): {cloid!r}")
-    return text
 
 
 def _row_time(row: Any, key: str) -> int:
@@ -141,150 +128,6 @@ def _candle_identity(row: Any) -> Hashable:
     # The newest candle is re-served while it forms, so its content changes; its open
     # time does not.
     return _row_time(row, "t")
-
-
-# --------------------------------------------------------------------------- outcomes
-
-
-@dataclass(frozen=True, slots=True)
-class Resting:
-    """The order rests on the book."""
-
-    index: int
-    oid: int
-    cloid: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Filled:
-    """The order filled completely at once (``total_sz`` at average ``avg_px``)."""
-
-    index: int
-    total_sz: Decimal
-    avg_px: Decimal
-    oid: int
-    cloid: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    """A grouped TP/SL child: ``kind`` is ``"waitingForFill"`` or ``"waitingForTrigger"``."""
-
-    index: int
-    kind: str
-
-
-@dataclass(frozen=True, slots=True)
-class Success:
-    """A cancel (or other non-order item) succeeded: the plain string ``"success"``."""
-
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class OrderError:
-    """This item was refused; ``message`` is the venue's text verbatim."""
-
-    index: int
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class UnknownStatus:
-    """A status shape this client does not know. Kept, not raised, so the rest of the
-    batch stays visible; treat the item as "reconcile before assuming anything"."""
-
-    index: int
-    raw: Any
-
-
-OrderOutcome = Resting | Filled | Waiting | Success | OrderError | UnknownStatus
-
-
-def check_response(response: Any) -> dict[str, Any]:
-    """Validate the envelope of an /exchange answer; raise RejectedAction on ``status: err``."""
-    if not isinstance(response, dict):
-        raise UnexpectedResponse(f"expected an object, got {type(response).__name__}")
-    status = response.get("status")
-    if status == "err":
-        text = response.get("response")
-        raise RejectedAction(text if isinstance(text, str) else json.dumps(text))
-    if status != "ok":
-        raise UnexpectedResponse(f"status {status!r}", venue_text=json.dumps(response)[:500])
-    return response
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise UnexpectedResponse(f"{what} is not a number: {value!r}") from exc
-
-
-def _outcome(index: int, item: Any) -> OrderOutcome:
-    if isinstance(item, str):
-        if item == "success":
-            return Success(index)
-        if item in ("waitingForFill", "waitingForTrigger"):
-            return Waiting(index, item)
-        return UnknownStatus(index, item)
-    if isinstance(item, dict):
-        if "error" in item:
-            return OrderError(index, str(item["error"]))
-        resting = item.get("resting")
-        if isinstance(resting, dict) and isinstance(resting.get("oid"), int):
-            return Resting(index, resting["oid"], resting.get("cloid"))
-        filled = item.get("filled")
-        if isinstance(filled, dict) and isinstance(filled.get("oid"), int):
-            return Filled(
-                index,
-                total_sz=_decimal(filled.get("totalSz"), "totalSz"),
-                avg_px=_decimal(filled.get("avgPx"), "avgPx"),
-                oid=filled["oid"],
-                cloid=filled.get("cloid"),
-            )
-    return UnknownStatus(index, item)
-
-
-def check_statuses(response: Any, *, expected: int | None = None) -> list[OrderOutcome]:
-    """Per-item outcomes of an accepted action, in batch order. Never raises for item errors.
-
-    Raises RejectedAction for ``status: err``. Actions without statuses (updateLeverage,
-    modify, ... answering ``{"type":"default"}``) give an empty list.
-
-    ``expected`` is the batch length. Pre-validation failures answer ONE error for a
-    batch of n (PROTOCOL §6.1); with ``expected`` that single error is applied to every
-    item, and any other length mismatch raises UnexpectedResponse.
-    """
-    envelope = check_response(response)
-    inner = envelope.get("response")
-    data = inner.get("data") if isinstance(inner, dict) else None
-    statuses = data.get("statuses") if isinstance(data, dict) else None
-    if statuses is None:
-        return []
-    if not isinstance(statuses, list):
-        raise UnexpectedResponse("data.statuses is not a list")
-    outcomes = [_outcome(i, item) for i, item in enumerate(statuses)]
-    if expected is not None and len(outcomes) != expected:
-        first = outcomes[0] if len(outcomes) == 1 else None
-        if isinstance(first, OrderError):
-            return [OrderError(i, first.message) for i in range(expected)]
-        raise UnexpectedResponse(f"{len(outcomes)} statuses for a batch of {expected}")
-    return outcomes
-
-
-def raise_for_statuses(response: Any, *, expected: int | None = None) -> list[OrderOutcome]:
-    """Like :func:`check_statuses` but raises RejectedOrder for the first item error."""
-    outcomes = check_statuses(response, expected=expected)
-    for outcome in outcomes:
-        if isinstance(outcome, OrderError):
-            raise RejectedOrder(outcome.index, outcome.message)
-    return outcomes
-
-
-def single_outcome(response: Any) -> OrderOutcome:
-    """The one outcome of a single-order (or single-cancel) action; raises on its error."""
-    return raise_for_statuses(response, expected=1)[0]
 
 
 # --------------------------------------------------------------------------- client

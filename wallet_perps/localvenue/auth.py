@@ -37,6 +37,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from wallet_perps.crypto.errors import SignatureError
+from wallet_perps.hyperliquid.user_actions import USER_ACTION_TYPES
 from wallet_perps.localvenue.engine_base import LIQUIDATOR_ADDRESS
 from wallet_perps.localvenue.requests import ExchangeRequest
 
@@ -115,8 +117,6 @@ class _Agent:
 
 
 def _user_nonce_field(action_type: str) -> str:
-    from wallet_perps.hyperliquid.signing import USER_ACTION_TYPES
-
     spec = USER_ACTION_TYPES.get(action_type)
     names = {name for name, _ in spec.fields} if spec is not None else set()
     return "time" if "time" in names else "nonce"
@@ -166,7 +166,7 @@ class Authenticator:
             # Imported on the first signed request, not at start: signature recovery loads
             # pycryptodome's keccak through cffi (about 35 ms), which would delay the moment the
             # venue answers its first price, when the app waits for it.
-            from wallet_perps.hyperliquid.signing import SignatureError, recover_l1_signer
+            from wallet_perps.hyperliquid.signing import recover_l1_signer
 
             try:
                 signer = recover_l1_signer(
@@ -200,7 +200,7 @@ class Authenticator:
             raise AuthError("Mainnet and testnet require different signature.")
         if action.get(_user_nonce_field(req.action_type)) != req.nonce:
             raise AuthError("Nonce mismatch.")
-        from wallet_perps.hyperliquid.signing import SignatureError, recover_user_signer
+        from wallet_perps.hyperliquid.signing import recover_user_signer
 
         try:
             return recover_user_signer(action, signature).lower()

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wallet_perps.core.networks import NETWORKS
 from wallet_perps.localvenue.files import PRIVATE_UMASK
 from wallet_perps.localvenue.guard import DEFAULT_MAX_CONNECTIONS_PER_IP
 
@@ -81,7 +82,7 @@ async def serve(args: argparse.Namespace) -> None:
         data_dir=args.data,
         seed=args.seed,
         clock_speed=args.clock_speed,
-        is_mainnet=args.network == "mainnet",
+        is_mainnet=NETWORKS[args.network].is_mainnet,
         flow=args.flow,
         max_connections_per_ip=args.max_connections_per_ip,
     )

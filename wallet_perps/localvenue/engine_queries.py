@@ -13,13 +13,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
 
 from wallet_perps.core.risk import TRANSFER_MARGIN_FLOOR, ZERO, PositionRisk, truncate_usd
-from wallet_perps.localvenue.book import OrderBook
-from wallet_perps.localvenue.candles import INTERVALS, CandleBook
-from wallet_perps.localvenue.clearinghouse import (
-    MAKER_FEE,
-    TAKER_FEE,
-    Clearinghouse,
-)
+from wallet_perps.localvenue.candles import INTERVALS
+from wallet_perps.localvenue.clearinghouse import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.clock import HOUR_MS
 from wallet_perps.localvenue.engine_types import (
     VenueOrder,
@@ -27,8 +22,8 @@ from wallet_perps.localvenue.engine_types import (
     frontend_order_wire,
     wire,
 )
-from wallet_perps.localvenue.markets import MarketSpec, meta_wire
-from wallet_perps.localvenue.oracle import DayStats, FundingSampler
+from wallet_perps.localvenue.markets import meta_wire
+from wallet_perps.localvenue.state import LEDGER_CAP, VenueState
 
 __all__ = ["FILLS_CAP", "LEDGER_CAP", "RANGE_CAP", "VenueQueries"]
 
@@ -36,8 +31,6 @@ __all__ = ["FILLS_CAP", "LEDGER_CAP", "RANGE_CAP", "VenueQueries"]
 FILLS_CAP: Final = 2000
 #: fundingHistory, userFunding and ledger queries answer at most 500 rows.
 RANGE_CAP: Final = 500
-#: How many rows per user the venue keeps (userFillsByTime reaches the 10000 most recent).
-LEDGER_CAP: Final = 10_000
 _PX_QUANTUM: Final = Decimal("0.00000001")
 #: Requests allowed before any volume is traded (PROTOCOL §10).
 _REQUEST_BUFFER: Final = 10_000
@@ -62,38 +55,20 @@ def _ascending(
 
 
 class VenueQueries:
-    """Info queries of :class:`~wallet_perps.localvenue.engine.Venue` (a mixin).
+    """Every /info answer of :class:`~wallet_perps.localvenue.engine.Venue`, read from its state.
 
-    The attributes below are created by ``Venue.__init__``; they are declared here so the
-    queries type-check on their own.
+    A part without a slice of its own: it only reads (see the module docstring).
     """
 
-    clearinghouse: Clearinghouse
-    _markets: tuple[MarketSpec, ...]
-    _spec: dict[str, MarketSpec]
-    _books: dict[str, OrderBook]
-    _candles: dict[str, CandleBook]
-    _day: dict[str, DayStats]
-    _samplers: dict[str, FundingSampler]
-    _impact: dict[str, tuple[Decimal | None, Decimal | None]]
-    _orders: dict[int, VenueOrder]
-    _open: dict[str, dict[int, VenueOrder]]
-    _history: dict[str, dict[int, VenueOrder]]
-    _cloids: dict[str, dict[str, int]]
-    _fills: dict[str, deque[dict[str, Any]]]
-    _user_funding: dict[str, deque[dict[str, Any]]]
-    _ledger: dict[str, deque[dict[str, Any]]]
-    _funding_history: dict[str, deque[dict[str, Any]]]
-    _spot: dict[str, Decimal]
-    _cum_vlm: dict[str, Decimal]
-    _n_requests: dict[str, int]
-    _now_ms: int
-    _next_funding_ms: int
+    __slots__ = ("s",)
+
+    def __init__(self, state: VenueState) -> None:
+        self.s = state
 
     # ------------------------------------------------------------------ market data
 
     def meta(self) -> dict[str, Any]:
-        return meta_wire(self._markets)
+        return meta_wire(self.s.markets)
 
     def spot_meta(self) -> dict[str, Any]:
         """No spot pairs; USDC only, so the SDK's ``Info()`` constructor works (PROTOCOL §12)."""
@@ -114,18 +89,18 @@ class VenueQueries:
         }
 
     def _mid(self, coin: str) -> Decimal | None:
-        bid, ask = self._books[coin].bbo()
+        bid, ask = self.s.trades.books[coin].bbo()
         if bid is None or ask is None:
             return None
         return (bid + ask) / 2
 
-    def _asset_ctx(self, coin: str) -> dict[str, Any]:
-        ch = self.clearinghouse
-        sampler = self._samplers[coin]
-        day = self._day[coin]
-        self._candles[coin].flush()
+    def asset_ctx(self, coin: str) -> dict[str, Any]:
+        ch = self.s.clearinghouse
+        sampler = self.s.funding.samplers[coin]
+        day = self.s.market.day[coin]
+        self.s.market.candles[coin].flush()
         mid = self._mid(coin)
-        impact_bid, impact_ask = self._impact.get(coin, (None, None))
+        impact_bid, impact_ask = self.s.funding.impact.get(coin, (None, None))
         premium = sampler.current_premium()
         prev = day.prev_day_px
         return {
@@ -144,12 +119,12 @@ class VenueQueries:
         }
 
     def meta_and_asset_ctxs(self) -> list[Any]:
-        return [self.meta(), [self._asset_ctx(spec.name) for spec in self._markets]]
+        return [self.meta(), [self.asset_ctx(spec.name) for spec in self.s.markets]]
 
     def open_interest(self, coin: str) -> Decimal:
         """Open interest in base units: the sum of long sizes (= sum of short sizes)."""
         total = ZERO
-        for account in self.clearinghouse.accounts.values():
+        for account in self.s.clearinghouse.accounts.values():
             position = account.positions.get(coin)
             if position is not None and position.szi > 0:
                 total += position.szi
@@ -158,13 +133,13 @@ class VenueQueries:
     def all_mids(self) -> dict[str, str]:
         """Book mid; else the last trade; else the mark (so the SDK's market orders work)."""
         out: dict[str, str] = {}
-        for spec in self._markets:
+        for spec in self.s.markets:
             coin = spec.name
             mid = self._mid(coin)
             if mid is None:
-                mid = self._books[coin].last_trade_px
+                mid = self.s.trades.books[coin].last_trade_px
             if mid is None:
-                mid = self.clearinghouse.marks[coin]
+                mid = self.s.clearinghouse.marks[coin]
             out[coin] = wire(mid)
         return out
 
@@ -175,13 +150,13 @@ class VenueQueries:
 
         Raises ValueError for nSigFigs/mantissa values the venue refuses.
         """
-        book = self._books.get(coin)
+        book = self.s.trades.books.get(coin)
         if book is None:
             return None
         bids, asks = book.l2(n_sig_figs=n_sig_figs, mantissa=mantissa)
         return {
             "coin": coin,
-            "time": self._now_ms,
+            "time": self.s.now_ms,
             "levels": [
                 [{"px": wire(p), "sz": wire(s), "n": n} for p, s, n in bids],
                 [{"px": wire(p), "sz": wire(s), "n": n} for p, s, n in asks],
@@ -189,7 +164,7 @@ class VenueQueries:
         }
 
     def bbo_wire(self, coin: str) -> dict[str, Any]:
-        book = self._books[coin]
+        book = self.s.trades.books[coin]
         levels = book.l2(n_levels=1)
         bid = levels[0][0] if levels[0] else None
         ask = levels[1][0] if levels[1] else None
@@ -199,7 +174,7 @@ class VenueQueries:
                 return None
             return {"px": wire(lv[0]), "sz": wire(lv[1]), "n": lv[2]}
 
-        return {"coin": coin, "time": self._now_ms, "bbo": [level(bid), level(ask)]}
+        return {"coin": coin, "time": self.s.now_ms, "bbo": [level(bid), level(ask)]}
 
     def candle_snapshot(
         self, coin: str, interval: str, start_ms: int, end_ms: int | None = None
@@ -210,7 +185,7 @@ class VenueQueries:
         """
         if interval not in INTERVALS:
             raise ValueError(f"unknown candle interval {interval!r}")
-        candles = self._candles.get(coin)
+        candles = self.s.market.candles.get(coin)
         if candles is None:
             return []
         return candles.snapshot(interval, start_ms, end_ms)
@@ -218,14 +193,14 @@ class VenueQueries:
     def funding_history(
         self, coin: str, start_ms: int, end_ms: int | None = None
     ) -> list[dict[str, Any]]:
-        rows = self._funding_history.get(coin)
+        rows = self.s.funding.history.get(coin)
         return [] if rows is None else _ascending(rows, start_ms, end_ms, RANGE_CAP)
 
     def predicted_fundings(self) -> list[Any]:
         """HlPerp only: the local venue has no CEX feeds to predict from."""
         out: list[Any] = []
-        for spec in self._markets:
-            rate = self._samplers[spec.name].current_rate()
+        for spec in self.s.markets:
+            rate = self.s.funding.samplers[spec.name].current_rate()
             out.append(
                 [
                     spec.name,
@@ -234,7 +209,7 @@ class VenueQueries:
                             "HlPerp",
                             {
                                 "fundingRate": wire(rate),
-                                "nextFundingTime": self._next_funding_ms,
+                                "nextFundingTime": self.s.funding.next_funding_ms,
                                 "fundingIntervalHours": 1,
                             },
                         ]
@@ -246,7 +221,7 @@ class VenueQueries:
     # ------------------------------------------------------------------ account state
 
     def _leverage_wire(self, user: str, coin: str) -> dict[str, Any]:
-        ch = self.clearinghouse
+        ch = self.s.clearinghouse
         setting = ch.leverage_of(user, coin)
         if setting.is_cross:
             return {"type": "cross", "value": setting.value}
@@ -265,9 +240,9 @@ class VenueQueries:
         so it costs one pass over the account's positions.
         """
         user = user.lower()
-        ch = self.clearinghouse
+        ch = self.s.clearinghouse
         if user not in ch.accounts:
-            return _empty_state(self._now_ms)
+            return _empty_state(self.s.now_ms)
         risk = ch.risk(user)
         account = ch.accounts[user]
         cross_value = cross_ntl = cross_used = cross_mm = held = ZERO
@@ -293,7 +268,7 @@ class VenueQueries:
         # Clearinghouse.withdrawable, from the same single pass over the positions
         withdrawable = max(ZERO, max(ZERO, cross_av - held) - account.reserved_total)
         asset_positions: list[dict[str, Any]] = []
-        for spec in self._markets:
+        for spec in self.s.markets:
             pos = by_coin.get(spec.name)
             if pos is None:
                 continue
@@ -347,11 +322,11 @@ class VenueQueries:
             "crossMaintenanceMarginUsed": usd(cross_mm),
             "withdrawable": usd(withdrawable),
             "assetPositions": asset_positions,
-            "time": self._now_ms,
+            "time": self.s.now_ms,
         }
 
     def spot_clearinghouse_state(self, user: str) -> dict[str, Any]:
-        total = self._spot.get(user.lower(), ZERO)
+        total = self.s.accounts.spot.get(user.lower(), ZERO)
         return {
             "balances": [
                 {
@@ -367,10 +342,10 @@ class VenueQueries:
     def active_asset_data(self, user: str, coin: str) -> dict[str, Any] | None:
         """Leverage, what may be traded each way, and the mark; None for an unknown coin."""
         user = user.lower()
-        spec = self._spec.get(coin)
+        spec = self.s.spec.get(coin)
         if spec is None:
             return None
-        ch = self.clearinghouse
+        ch = self.s.clearinghouse
         mark = ch.marks[coin]
         if user not in ch.accounts:
             default = min(20, spec.max_leverage)
@@ -402,9 +377,9 @@ class VenueQueries:
 
     def user_rate_limit(self, user: str) -> dict[str, Any]:
         user = user.lower()
-        vlm = self._cum_vlm.get(user, ZERO)
+        vlm = self.s.trades.cum_vlm.get(user, ZERO)
         cap = _REQUEST_BUFFER + int(vlm)
-        used = self._n_requests.get(user, 0)
+        used = self.s.pushes.n_requests.get(user, 0)
         return {
             "cumVlm": wire(truncate_usd(vlm)),
             "nRequestsUsed": used,
@@ -425,28 +400,27 @@ class VenueQueries:
     # ------------------------------------------------------------------ orders
 
     def _frontend(self, order: VenueOrder) -> dict[str, Any]:
-        children = [
-            frontend_order_wire(self._orders[c]) for c in order.children if c in self._orders
-        ]
+        by_oid = self.s.orders.by_oid
+        children = [frontend_order_wire(by_oid[c]) for c in order.children if c in by_oid]
         return frontend_order_wire(order, children, sz=self._shown_sz(order))
 
     def _shown_sz(self, order: VenueOrder) -> Decimal:
         """A live positionTpsl order shows the size it would close now (the position's)."""
         if order.is_position_tpsl and order.live:
-            account = self.clearinghouse.accounts.get(order.user)
+            account = self.s.clearinghouse.accounts.get(order.user)
             position = account.positions.get(order.coin) if account is not None else None
             return abs(position.szi) if position is not None else ZERO
         return order.remaining
 
     def open_orders(self, user: str) -> list[dict[str, Any]]:
         """Live orders, newest first (resting, trigger, and children waiting for a fill)."""
-        live = self._open.get(user.lower())
+        live = self.s.orders.open.get(user.lower())
         if not live:
             return []
         return [basic_order_wire(o, sz=self._shown_sz(o)) for o in reversed(live.values())]
 
     def frontend_open_orders(self, user: str) -> list[dict[str, Any]]:
-        live = self._open.get(user.lower())
+        live = self.s.orders.open.get(user.lower())
         if not live:
             return []
         return [self._frontend(o) for o in reversed(live.values())]
@@ -462,17 +436,17 @@ class VenueQueries:
         user = user.lower()
         order: VenueOrder | None = None
         if isinstance(oid_or_cloid, str):
-            oid = self._cloids.get(user, {}).get(oid_or_cloid.lower())
-            order = self._orders.get(oid) if oid is not None else None
+            oid = self.s.orders.cloids.get(user, {}).get(oid_or_cloid.lower())
+            order = self.s.orders.by_oid.get(oid) if oid is not None else None
         else:
-            order = self._orders.get(oid_or_cloid)
+            order = self.s.orders.by_oid.get(oid_or_cloid)
         if order is None or order.user != user:
             return {"status": "unknownOid"}
         return {"status": "order", "order": self._status_entry(order)}
 
     def historical_orders(self, user: str) -> list[dict[str, Any]]:
         """The 2000 most recent orders with their latest status, newest first."""
-        orders = self._history.get(user.lower())
+        orders = self.s.orders.history.get(user.lower())
         if not orders:
             return []
         out: list[dict[str, Any]] = []
@@ -490,7 +464,7 @@ class VenueQueries:
         ``aggregateByTime`` merges the partial fills of one order in one transaction (same
         oid, time and hash): sizes, fees and closed PnL add up and px becomes the average.
         """
-        rows = self._fills.get(user.lower())
+        rows = self.s.trades.fills.get(user.lower())
         if not rows:
             return []
         out: list[dict[str, Any]] = []
@@ -508,7 +482,7 @@ class VenueQueries:
         aggregate_by_time: bool = False,
     ) -> list[dict[str, Any]]:
         """Fills in ``[start, end]``: the oldest 2000, ascending (so paging moves forward)."""
-        rows = self._fills.get(user.lower())
+        rows = self.s.trades.fills.get(user.lower())
         if not rows:
             return []
         out = _ascending(rows, start_ms, end_ms, FILLS_CAP)
@@ -517,17 +491,17 @@ class VenueQueries:
     def user_funding(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[dict[str, Any]]:
-        rows = self._user_funding.get(user.lower())
+        rows = self.s.funding.user_funding.get(user.lower())
         return [] if not rows else _ascending(rows, start_ms, end_ms, RANGE_CAP)
 
     def user_non_funding_ledger_updates(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[dict[str, Any]]:
-        rows = self._ledger.get(user.lower())
+        rows = self.s.accounts.ledger.get(user.lower())
         return [] if not rows else _ascending(rows, start_ms, end_ms, RANGE_CAP)
 
     def next_funding_ms(self) -> int:
-        return self._next_funding_ms
+        return self.s.funding.next_funding_ms
 
     @staticmethod
     def hour_ms() -> int:

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from wallet_perps.core.numbers import round_price, round_size, to_wire
+from wallet_perps.core.numbers import round_price, round_size
+from wallet_perps.localvenue.actions import CancelAction, OrderAction, OrderRequest
 
 MAKER_FUNDS = Decimal(50_000_000)
 TAKER_FUNDS = Decimal(2_000_000)
@@ -44,8 +45,8 @@ class VenueLike(Protocol):
     """The public ``Venue`` methods the flow uses."""
 
     def faucet(self, user: str, usdc: Decimal, now_ms: int) -> None: ...
-    def order(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]: ...
-    def cancel(self, user: str, action: dict[str, Any], now_ms: int) -> dict[str, Any]: ...
+    def order(self, user: str, action: OrderAction, now_ms: int) -> dict[str, Any]: ...
+    def cancel(self, user: str, action: CancelAction, now_ms: int) -> dict[str, Any]: ...
     def meta_and_asset_ctxs(self) -> list[Any]: ...
     def open_orders(self, user: str) -> list[dict[str, Any]]: ...
     def clearinghouse_state(self, user: str) -> dict[str, Any]: ...
@@ -158,11 +159,8 @@ class MarketFlow:
         maker.last_fair, maker.last_quote_ms = fair, now_ms
         mine = [o for o in venue.open_orders(maker.user) if o["coin"] == market.coin]
         if mine:
-            venue.cancel(
-                maker.user,
-                {"type": "cancel", "cancels": [{"a": market.asset, "o": o["oid"]} for o in mine]},
-                now_ms,
-            )
+            cancels = tuple((market.asset, int(o["oid"])) for o in mine)
+            venue.cancel(maker.user, CancelAction(cancels), now_ms)
         orders = []
         for level in range(LEVELS):
             offset = HALF_SPREAD + LEVEL_STEP * level
@@ -176,7 +174,7 @@ class MarketFlow:
                     continue
                 orders.append(_limit(market.asset, is_buy, px, size, "Alo"))
         if orders:
-            venue.order(maker.user, {"type": "order", "orders": orders, "grouping": "na"}, now_ms)
+            venue.order(maker.user, OrderAction(tuple(orders)), now_ms)
 
     def _trade(
         self,
@@ -209,9 +207,7 @@ class MarketFlow:
             slip = Decimal("1.01") if is_buy else Decimal("0.99")
             limit = round_price(px * slip, market.sz_decimals, direction="up" if is_buy else "down")
             order = _limit(market.asset, is_buy, limit, size, "Ioc", reduce_only=reduce_only)
-            answer = venue.order(
-                trader.user, {"type": "order", "orders": [order], "grouping": "na"}, now_ms
-            )
+            answer = venue.order(trader.user, OrderAction((order,)), now_ms)
             filled = _filled_size(answer)
             if filled:
                 trader.inventory[market.coin] = held + (filled if is_buy else -filled)
@@ -242,15 +238,8 @@ class MarketFlow:
 
 def _limit(
     asset: int, is_buy: bool, px: Decimal, size: Decimal, tif: str, *, reduce_only: bool = False
-) -> dict[str, Any]:
-    return {
-        "a": asset,
-        "b": is_buy,
-        "p": to_wire(px),
-        "s": to_wire(size),
-        "r": reduce_only,
-        "t": {"limit": {"tif": tif}},
-    }
+) -> OrderRequest:
+    return OrderRequest(asset, is_buy, px, size, reduce_only, tif)
 
 
 def _filled_size(answer: dict[str, Any]) -> Decimal:

@@ -66,7 +66,7 @@ SNAPSHOT_EVERY_S = 60.0
 SNAPSHOT_EVERY_ENTRIES = 20_000
 
 
-ActionHandler = Callable[[str, dict[str, Any], int], dict[str, Any]]
+ActionHandler = Callable[[str, Any, int], dict[str, Any]]
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -337,7 +337,7 @@ class VenueServer:
         handler = self._handlers().get(kind)
         if handler is None:
             raise VenueReject(f"Unsupported action type: {kind}")
-        return handler(result.account, req.action, now)
+        return handler(result.account, req.record, now)
 
     def _handlers(self) -> dict[str, ActionHandler]:
         v = self.venue

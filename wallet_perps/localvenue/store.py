@@ -30,7 +30,7 @@ page cache, so they reach the disk and every committed transaction is present on
 loss can roll back the last few commits (never corrupt the database): acceptable for a
 paper-trading venue.
 ``synchronous=FULL`` adds an ``fsync`` of the WAL to every commit. Measured on the
-development VM (ext4 on a virtual disk; ``python -m wallet_perps.localvenue.store``) FULL
+development VM (ext4 on a virtual disk; ``python -m wallet_perps.localvenue.store_bench``) FULL
 manages ~3,600-4,000 single-entry commits/s (p50 ~250 µs, p99 up to ~1 ms per commit) against
 ~80,000-100,000/s with NORMAL -- below the 5,000 commits/s bar, and each fsync would be
 dead time on the event loop -- so NORMAL is the default and FULL an option.
@@ -52,8 +52,9 @@ SQLite's own WAL auto-checkpoint runs inside a commit and copies the WAL back in
 with ``fsync``: with it, ~1 commit in 250 took 2.5-8 ms. So this store turns it off on its own
 connection and checkpoints from a background thread with a second connection instead (SQLite
 lets a checkpoint run while the writer commits, and the sqlite3 module releases the GIL while
-it works); see :class:`_Checkpointer` for how the WAL stays bounded even under a flat-out
-writer (tested: 64 MiB written in a fraction of a second never grows it past ~40 MiB).
+it works); see :class:`~.store_checkpoint.Checkpointer` for how the WAL stays bounded even
+under a flat-out writer (tested: 64 MiB written in a fraction of a second never grows it past
+~40 MiB).
 
 A :class:`VenueStore` is not thread-safe: use it from one thread (the event loop's).
 """
@@ -75,6 +76,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from wallet_perps.core.private_files import private_dir, private_file
+from wallet_perps.localvenue.store_checkpoint import Checkpointer
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -101,16 +103,9 @@ _KEEP_SNAPSHOTS = 2
 #: SQLite's inline auto-checkpoint threshold, used only with ``background_checkpoint=False``.
 _AUTOCHECKPOINT_PAGES = 1000
 
-#: How often the background checkpointer copies new WAL frames into the database.
-_CHECKPOINT_POLL_S = 0.2
-
 #: The writer wakes the checkpointer early once it has written about this much since the
 #: last wake-up, so a burst is copied back in slices instead of one long RESTART.
 _NUDGE_BYTES = 4 * 1024 * 1024
-
-#: When the WAL holds this many frames (16 MiB at 4 KiB pages) the checkpointer forces a
-#: RESTART checkpoint, which briefly holds off the writer; see :class:`_Checkpointer`.
-_RESTART_FRAMES = 4096
 
 #: After a WAL restart the file is truncated back to this size, so a burst or one big snapshot
 #: does not leave a big ``-wal`` file behind forever.
@@ -221,10 +216,10 @@ class VenueStore:
             self._db.close()
             self._db = None
             raise
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._unchecked_bytes = 0
         if background_checkpoint:
-            self._checkpointer = _Checkpointer(self._path, synchronous, self._write_lock)
+            self._checkpointer = Checkpointer(self._path, synchronous, self._write_lock)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -518,73 +513,6 @@ def _set_meta(db: sqlite3.Connection, key: str, value: int) -> None:
     db.execute("INSERT OR REPLACE INTO store_meta(key, value) VALUES (?, ?)", (key, value))
 
 
-class _Checkpointer:
-    """Checkpoints the WAL from a daemon thread with its own connection.
-
-    Why: a checkpoint copies WAL pages into the database file and fsyncs it, which takes
-    milliseconds; done inline (SQLite's auto-checkpoint) it would stall the event loop on an
-    unlucky commit. SQLite allows a PASSIVE checkpoint to run while the writer keeps
-    committing, and the sqlite3 module releases the GIL while SQLite works, so here it costs
-    the loop nothing. A PASSIVE checkpoint with nothing new to copy does no I/O, so polling is
-    cheap.
-
-    PASSIVE checkpoints alone do not bound the WAL: SQLite only rewinds the WAL to its start
-    when a write begins after *every* frame was copied back, and under sustained load a
-    commit always lands while the checkpoint runs (measured: the WAL grew by ~200 MiB/s with
-    a writer going flat out). So once the WAL holds ``_RESTART_FRAMES`` frames the thread runs
-    a RESTART checkpoint, which holds the write lock while it copies the (few, because PASSIVE
-    already copied most) remaining frames and syncs; the writer's next commit waits for that
-    on a shared :class:`threading.Lock` (so it resumes the moment the RESTART ends, rather
-    than after SQLite's busy handler's next 1-2-5-10 ms sleep) and then rewinds the WAL.
-    """
-
-    def __init__(self, path: Path, synchronous: str, write_lock: threading.Lock) -> None:
-        self._path = path
-        self._synchronous = synchronous
-        self._write_lock = write_lock
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="venue-store-checkpoint", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            db = sqlite3.connect(self._path, isolation_level=None)
-        except sqlite3.Error as exc:  # pragma: no cover - the main connection just opened it
-            log.warning("venue store checkpointer could not open %s: %s", self._path, exc)
-            return
-        try:
-            db.execute(f"PRAGMA synchronous={self._synchronous}")
-            db.execute("PRAGMA wal_autocheckpoint=0")
-            db.execute("PRAGMA busy_timeout=100")
-            while True:
-                self._wake.wait(_CHECKPOINT_POLL_S)
-                self._wake.clear()
-                if self._stop.is_set():
-                    break
-                try:
-                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    if frames >= _RESTART_FRAMES:
-                        # Copy what arrived during the first pass, so the locked part is short.
-                        db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                        with self._write_lock:
-                            db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
-                except sqlite3.Error as exc:  # busy/locked: try again next time
-                    log.debug("venue store checkpoint skipped: %s", exc)
-        finally:
-            db.close()
-
-    def nudge(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-
-
 class DataDirLock:
     """An exclusive lock on a venue ``--data`` directory, so two venue processes never write
     the same store (two writers would each believe they own the seq counter).
@@ -652,104 +580,3 @@ else:
 
     def _lock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-
-def _bench(directory: Path) -> None:
-    """Throughput and per-call latency of the calls the server makes on its event loop."""
-    payload = json.dumps(
-        {
-            "account": "0x" + "ab" * 20,
-            "action": {
-                "type": "order",
-                "orders": [{"a": 0, "b": True, "p": "65000.5", "s": "0.01", "r": False}],
-                "grouping": "na",
-            },
-            "nonce": 1_700_000_000_000,
-            "signature": {"r": "0x" + "11" * 32, "s": "0x" + "22" * 32, "v": 27},
-        }
-    )
-
-    def pct(samples: list[float], q: float) -> float:
-        ordered = sorted(samples)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-    def report(name: str, lat_s: list[float], per_call: int) -> None:
-        total = sum(lat_s)
-        us = [x * 1e6 for x in lat_s]
-        print(
-            f"{name:<34} {len(lat_s) * per_call / total:>10,.0f} entries/s   per call: "
-            f"p50 {pct(us, 0.5):7.1f} µs  p99 {pct(us, 0.99):8.1f} µs  "
-            f"p99.9 {pct(us, 0.999):8.1f} µs  max {max(us):8.1f} µs"
-        )
-
-    configs: list[tuple[str, Literal["NORMAL", "FULL"], bool, int]] = [
-        ("NORMAL, background checkpoint", "NORMAL", True, 20_000),
-        ("NORMAL, inline auto-checkpoint", "NORMAL", False, 20_000),
-        ("FULL, background checkpoint", "FULL", True, 1_000),
-    ]
-    for label, sync, bg, n in configs:
-        path = directory / f"bench-{sync}-{bg}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        store = VenueStore(path, synchronous=sync, background_checkpoint=bg)
-        print(f"-- {label} --")
-        five = [("action", payload)] * 5
-        if sync == "NORMAL":
-            # What the server actually does: 2,000 orders/s arriving in loop turns of 5.
-            lat: list[float] = []
-            wal_max = 0
-            wal = Path(f"{path}-wal")
-            start = time.monotonic()
-            for k in range(2_000 // 5 * 4):
-                delay = start + k * 5 / 2_000 - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                t0 = time.perf_counter()
-                store.append_many(five)
-                lat.append(time.perf_counter() - t0)
-                if k % 100 == 0 and wal.exists():
-                    wal_max = max(wal_max, wal.stat().st_size)
-            report("paced 2,000/s in batches of 5", lat, 5)
-            slow = sum(x > 1e-3 for x in lat)
-            print(f"  commits over 1 ms: {slow}/{len(lat)}; largest WAL seen {wal_max >> 20} MiB")
-        lat = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            store.append("action", payload)
-            lat.append(time.perf_counter() - t0)
-        report("append() (1 entry, 1 commit)", lat, 1)
-        batch = [("action", payload)] * 100
-        lat = []
-        for _ in range(max(20, n // 100)):
-            t0 = time.perf_counter()
-            store.append_many(batch)
-            lat.append(time.perf_counter() - t0)
-        report("append_many(100) (1 commit)", lat, 100)
-        for size_mib in (1, 8):
-            blob = os.urandom(size_mib << 20)
-            t0 = time.perf_counter()
-            store.save_snapshot(store.last_seq, blob, {"bench": True})
-            dt = time.perf_counter() - t0
-            print(f"save_snapshot({size_mib} MiB) {dt * 1e3:8.2f} ms")
-        store.append_many(batch * 10)
-        t0 = time.perf_counter()
-        got, _, entries = store.load()
-        dt = time.perf_counter() - t0
-        assert got is not None
-        print(f"load() (8 MiB snapshot + {len(entries)} entries) {dt * 1e3:8.2f} ms")
-        store.close()
-
-
-if __name__ == "__main__":
-    import argparse
-    import tempfile
-
-    parser = argparse.ArgumentParser(description="Benchmark the venue store on this disk.")
-    parser.add_argument("--dir", type=Path, default=None, help="where to write (default: tmp)")
-    ns = parser.parse_args()
-    if ns.dir is not None:
-        ns.dir.mkdir(parents=True, exist_ok=True)
-        _bench(ns.dir)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            _bench(Path(tmp))

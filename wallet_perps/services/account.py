@@ -29,19 +29,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from wallet_perps.core.models import (
-    AccountState,
-    Fill,
-    FundingPayment,
-    KnownOrderStatus,
-    LedgerUpdate,
-    OpenOrder,
-    OrderStatus,
-    Position,
-)
+from wallet_perps.core.ledger import LedgerUpdate
+from wallet_perps.core.models import AccountState, Fill, FundingPayment, Position
+from wallet_perps.core.orders import KnownOrderStatus, OpenOrder, OrderStatus
+from wallet_perps.core.wire_values import normalize_address
 from wallet_perps.hyperliquid import parse
 from wallet_perps.hyperliquid.errors import VenueError
-from wallet_perps.hyperliquid.http import HyperliquidHttp, normalize_address
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, SubscriptionHandle
 from wallet_perps.services.events import EventSource
 
@@ -132,6 +126,7 @@ def _merge_order(old: OpenOrder, new: OpenOrder) -> OpenOrder:
         trigger_condition=old.trigger_condition,
         is_position_tpsl=old.is_position_tpsl,
         children=old.children,
+        tpsl=old.tpsl,
     )
 
 

@@ -7,6 +7,13 @@ So one object owns each subscription (reference-counted through :meth:`watch` /
 :meth:`watch_candles`), keeps the latest value, and announces changes as
 :class:`MarketEvent` through an :class:`~wallet_perps.services.events.EventSource`.
 
+Trades are kept as the venue sent them and parsed when read: at thousands of messages a second,
+parsing every trade into Decimals was the largest single cost of a message (over a third of
+the app's time in ``benchmarks/ui_stream.py --profile``), while the screen shows a dozen trades
+of one coin a few times a second. A push is checked on arrival for what deduplication needs (a
+list of objects with an integer ``tid`` and a string ``hash``); a trade that does not parse is
+dropped, with a warning, when it is first read.
+
 Resync rule: the WebSocket client flags the first message after every (re)subscribe as a
 resync. Full-snapshot feeds (asset context, book, mids) simply replace; candles are
 re-fetched over REST so the bars missed while disconnected appear; all asset contexts are
@@ -111,10 +118,13 @@ class MarketData:
         self._contexts: dict[str, AssetContext] = {}
         self._mids: dict[str, Decimal] = {}
         self._books: dict[str, L2Book] = {}
-        self._trades: dict[str, deque[Trade]] = {}
+        # Raw trade objects, newest first (see the module doc), and each coin's parsed
+        # tuple once read, until its next new trade.
+        self._trades: dict[str, deque[dict[str, Any]]] = {}
+        self._parsed_trades: dict[str, tuple[Trade, ...]] = {}
         # (tid, hash) of each coin's kept trades, maintained with the deque: trades arrive
         # thousands of times a second, so the dedupe set is not rebuilt per message.
-        self._trade_keys: dict[str, set[tuple[int, str]]] = {}
+        self._trade_keys: dict[str, set[tuple[Any, Any]]] = {}
         self._candles: dict[tuple[str, str], dict[int, Candle]] = {}
         self._candle_lookback: dict[tuple[str, str], int] = {}
         self._watches: dict[str, _Watch] = {}
@@ -219,8 +229,11 @@ class MarketData:
         return self._books.get(coin)
 
     def trades(self, coin: str) -> tuple[Trade, ...]:
-        """Recent public trades, newest first."""
-        return tuple(self._trades.get(coin, ()))
+        """Recent public trades, newest first (at most ``TRADES_KEPT``)."""
+        parsed = self._parsed_trades.get(coin)
+        if parsed is None:
+            parsed = self._parsed_trades[coin] = self._parse_trades(coin)
+        return parsed
 
     def candles(self, coin: str, interval: str) -> tuple[Candle, ...]:
         """Candles by open time, oldest first (the last one may still be forming)."""
@@ -370,23 +383,41 @@ class MarketData:
         self.events.emit(MarketEvent(MarketEventKind.BOOK, book.coin))
 
     def _on_trades(self, coin: str, data: Any) -> None:
-        try:
-            trades = parse.parse_ws_trades(data)
-        except parse.ParseError:
-            log.warning("unparseable trades push for %s", coin, exc_info=True)
+        if not isinstance(data, list) or not all(map(_keyed_trade, data)):
+            log.warning("unparseable trades push for %s: %.200r", coin, data)
             return
         kept = self._trades.setdefault(coin, deque(maxlen=TRADES_KEPT))
         seen = self._trade_keys.setdefault(coin, set())
-        for trade in sorted(trades, key=lambda t: (t.time, t.tid)):
-            key = (trade.tid, trade.hash)
+        for item in data if len(data) == 1 else sorted(data, key=_trade_order):
+            key = (item.get("tid"), item.get("hash"))
             if key in seen:
                 continue
             if len(kept) == kept.maxlen:
                 oldest = kept.pop()
-                seen.discard((oldest.tid, oldest.hash))
-            kept.appendleft(trade)
+                seen.discard((oldest.get("tid"), oldest.get("hash")))
+            kept.appendleft(item)
             seen.add(key)
+            self._parsed_trades.pop(coin, None)
         self.events.emit(MarketEvent(MarketEventKind.TRADES, coin))
+
+    def _parse_trades(self, coin: str) -> tuple[Trade, ...]:
+        """Parse ``coin``'s kept trades; one that does not parse is dropped (and logged once)."""
+        kept = self._trades.get(coin)
+        if not kept:
+            return ()
+        try:
+            return tuple(parse.parse_ws_trades(list(kept)))
+        except parse.ParseError:
+            pass
+        trades: list[Trade] = []
+        for item in list(kept):
+            try:
+                trades.extend(parse.parse_ws_trades([item]))
+            except parse.ParseError:
+                log.warning("unparseable trade for %s dropped: %.200r", coin, item, exc_info=True)
+                kept.remove(item)
+                self._trade_keys.get(coin, set()).discard((item.get("tid"), item.get("hash")))
+        return tuple(trades)
 
     def _on_candle(self, coin: str, interval: str, data: Any, is_resync: bool) -> None:
         try:
@@ -449,3 +480,18 @@ class MarketData:
         if stale != self._stale:
             self._stale = stale
             self.events.emit(MarketEvent(MarketEventKind.STALE))
+
+
+def _keyed_trade(item: object) -> bool:
+    """An object with the (tid, hash) that dedupes it; the rest is checked when read."""
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("tid"), int)
+        and isinstance(item.get("hash"), str)
+    )
+
+
+def _trade_order(item: dict[str, Any]) -> tuple[int, int]:
+    """Oldest first by (time, tid); a trade without a time sorts first and fails when read."""
+    time_ms = item.get("time")
+    return (time_ms if isinstance(time_ms, int) else 0, item["tid"])

@@ -2,19 +2,22 @@
 
 The one rule that shapes this module: **an order is never sent twice by accident** (PROTOCOL
 §13.2, §13.8). Every order carries a fresh client order id (cloid) and an ``expiresAfter``
-deadline. When the venue's answer is lost (timeout, dropped connection, gateway error), the
-Trader does not resend: it asks ``orderStatus`` by cloid until the venue either knows the
-order (and we report what became of it) or the deadline has passed with the venue still not
-knowing it, at which point the venue will refuse that request forever and the order is
-known not to exist. A later :meth:`Trader.place` with the same cloid reconciles first too.
+deadline. When the venue's answer is lost or unreadable (timeout, dropped connection, gateway
+error, a garbled status), the Trader does not resend: it asks ``orderStatus`` by cloid until
+the venue either knows the order (and we report what became of it) or the deadline has passed
+with the venue still not knowing it, at which point the venue will refuse that request forever
+and the order is known not to exist. A later :meth:`Trader.place` with the same cloid
+reconciles first too.
 
 Other choices:
 
+* Every action goes through the one :class:`ActionSender` (nonce, sign, post, classify), so
+  "outcome unknown" means the same here as for transfers and agent approvals: reconcile, and
+  tell the user it may have gone through. Cancels are reconciled against the open orders.
 * Leverage and margin mode are per coin on the venue, so before an opening order the Trader
   checks the coin's setting (``activeAssetData``, cached briefly) and sends
   ``updateLeverage`` only when the plan differs.
-* Outcomes are returned, not raised: a rejection carries the venue's own words, because
-  the UI shows them inline ("Order rejected: Insufficient margin to place order.").
+* Outcomes are returned, not raised (:mod:`wallet_perps.services.trader_results` words them).
 * Signing goes through :class:`L1Signer`, so the wallet's approved agent key, the master key
   or a demo key can be plugged in; the Trader only needs ``address`` and ``sign_l1``.
 """
@@ -25,22 +28,23 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-from wallet_perps.core.models import (
-    KnownOrderStatus,
-    LeverageType,
-    Meta,
-    OpenOrder,
-    OrderStatus,
-    Position,
+from wallet_perps.core.answers import (
+    Accepted,
+    Answer,
+    OrderError,
+    OutcomeUnknown,
+    Rejected,
+    Success,
 )
-from wallet_perps.core.numbers import NumberError, round_price, round_size, to_wire
+from wallet_perps.core.models import LeverageType, Meta, Position
+from wallet_perps.core.numbers import NumberError, round_price, round_size
+from wallet_perps.core.orders import OpenOrder, OrderStatus
 from wallet_perps.core.tickets import TPSL_SLIPPAGE, OrderPlan
+from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid.actions import (
     ActionError,
     Grouping,
@@ -49,34 +53,29 @@ from wallet_perps.hyperliquid.actions import (
     TriggerType,
     cancel_action,
     new_cloid,
-    normalize_cloid,
     order_action,
     update_isolated_margin_action,
     update_leverage_action,
 )
-from wallet_perps.hyperliquid.errors import (
-    HttpError,
-    RateLimited,
-    RejectedAction,
-    UnexpectedResponse,
-    VenueError,
-    VenueUnavailable,
-)
-from wallet_perps.hyperliquid.http import (
-    Filled,
-    HyperliquidHttp,
-    OrderError,
-    OrderOutcome,
-    Resting,
-    Success,
-    Waiting,
-    check_statuses,
-    normalize_address,
-)
+from wallet_perps.hyperliquid.errors import VenueError, readable
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import address_from_private_key, sign_l1_action
+from wallet_perps.hyperliquid.sender import ActionSender, KeySigner, L1Signer
+from wallet_perps.services.trader_results import (
+    ActionResult,
+    InFlightOrder,
+    LeverageError,
+    OrderResult,
+    OrderState,
+    action_failure,
+    needs_avg_px,
+    plain,
+    result_from_outcome,
+    result_from_status,
+)
 
 __all__ = [
+    "CLOSE_SLIPPAGE_PCT",
     "ActionResult",
     "InFlightOrder",
     "KeySigner",
@@ -93,132 +92,6 @@ CLOSE_SLIPPAGE_PCT: Final = Decimal(5)
 _HUNDRED: Final = Decimal(100)
 #: Cloids remembered as sent, so a retry with one of them is reconciled instead of resent.
 _SENT_KEPT: Final = 10_000
-
-# Readable sentences for order statuses learned through orderStatus, where the venue's
-# original error text is no longer available (PROTOCOL §9).
-_STATUS_TEXT: Final[Mapping[str, str]] = {
-    "tickRejected": "Price must be divisible by tick size.",
-    "minTradeNtlRejected": "Order must have minimum value of $10.",
-    "perpMarginRejected": "Insufficient margin to place order.",
-    "reduceOnlyRejected": "Reduce only order would increase position.",
-    "badAloPxRejected": "Post only order would have immediately matched.",
-    "iocCancelRejected": "Order could not immediately match against any resting orders.",
-    "badTriggerPxRejected": "Invalid TP/SL price.",
-    "marketOrderNoLiquidityRejected": "No liquidity available for market order.",
-    "tooManyOpenOrdersRejected": "Too many open orders.",
-    "oracleRejected": "Order price too far from oracle.",
-    "perpMaxPositionRejected": (
-        "Order would cause position to exceed margin tier limit at current leverage"
-    ),
-}
-
-
-class L1Signer(Protocol):
-    """Whoever signs L1 actions (orders, cancels, leverage) for the account.
-
-    ``address`` is the *signer's* address (an agent's, for agent trading): nonces are kept
-    per signer. The account traded is the Trader's ``user``.
-    """
-
-    @property
-    def address(self) -> str: ...
-
-    def sign_l1(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        is_mainnet: bool,
-        expires_after: int | None = None,
-    ) -> Mapping[str, Any]: ...
-
-
-class KeySigner:
-    """An :class:`L1Signer` over a raw private key (the demo account, tests, an agent key)."""
-
-    def __init__(self, private_key: str | bytes) -> None:
-        self._key = private_key
-        self._address = address_from_private_key(private_key).lower()
-
-    @property
-    def address(self) -> str:
-        return self._address
-
-    def sign_l1(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        is_mainnet: bool,
-        expires_after: int | None = None,
-    ) -> Mapping[str, Any]:
-        return sign_l1_action(
-            self._key, action, nonce, expires_after=expires_after, is_mainnet=is_mainnet
-        )
-
-
-class OrderState(StrEnum):
-    FILLED = "filled"  # filled at once (``filled_sz`` may be less than asked for an IOC)
-    RESTING = "resting"  # on the book
-    REJECTED = "rejected"  # the venue said no; ``venue_text`` has its words
-    NOT_PLACED = "not_placed"  # certainly not on the venue (never sent, or expired unseen)
-    UNKNOWN = "unknown"  # the venue could not be asked; reconcile later, do not resend
-
-
-@dataclass(frozen=True, slots=True)
-class OrderResult:
-    """What became of one order, with a sentence for the user."""
-
-    state: OrderState
-    coin: str
-    cloid: str
-    message: str
-    oid: int | None = None
-    size: Decimal | None = None
-    filled_sz: Decimal = Decimal(0)
-    avg_px: Decimal | None = None
-    venue_text: str | None = None
-    reconciled: bool = False  # learned through orderStatus after a lost answer
-    tpsl: tuple[str, ...] = ()  # one line per TP/SL child: "waitingForTrigger", an error...
-
-    @property
-    def ok(self) -> bool:
-        return self.state in (OrderState.FILLED, OrderState.RESTING)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """Outcome of a non-order action (cancel, leverage, margin, TP/SL)."""
-
-    ok: bool
-    message: str
-    venue_text: str | None = None
-    orders: tuple[OrderResult, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class InFlightOrder:
-    """An order sent (or being sent) whose outcome is not known yet."""
-
-    cloid: str
-    coin: str
-    is_buy: bool
-    size: Decimal
-    price: Decimal
-    sent_at: float  # time.time()
-    expires_after: int | None  # ms; None when expiry is disabled
-
-
-class LeverageError(Exception):
-    """updateLeverage was refused; the order is not sent."""
-
-    def __init__(self, result: ActionResult) -> None:
-        super().__init__(result.message)
-        self.result = result
-
-
-def _plain(value: Decimal) -> str:
-    return to_wire(value) if value else "0"
 
 
 class Trader:
@@ -247,8 +120,7 @@ class Trader:
         self._http = http
         self._signer = signer
         self.user = normalize_address(user)
-        self._nonces = nonces
-        self._is_mainnet = is_mainnet
+        self._sender = ActionSender(http, nonces, is_mainnet=is_mainnet)
         self._meta = meta
         self._expiry_s = order_expiry_s
         self._reconcile_s = reconcile_timeout_s
@@ -431,14 +303,10 @@ class Trader:
             before = await self._http.frontend_open_orders(self.user)
         except VenueError as exc:
             return ActionResult(False, f"Nothing was sent: {exc}")
-        outcome = await self._send_action(order_action(specs, grouping="positionTpsl"))
-        if isinstance(outcome, ActionResult):
-            return outcome
-        errors = [
-            o.message
-            for o in check_statuses(outcome, expected=len(specs))
-            if isinstance(o, OrderError)
-        ]
+        answer = await self._send(order_action(specs, grouping="positionTpsl"), len(specs))
+        if not isinstance(answer, Accepted):
+            return action_failure(answer, f"Check {coin}'s TP/SL orders")
+        errors = [o.message for o in answer.statuses if isinstance(o, OrderError)]
         if errors:
             return ActionResult(False, f"TP/SL rejected: {errors[0]}", venue_text=errors[0])
         old = [
@@ -527,12 +395,13 @@ class Trader:
         return await self._cancel_orders(targets)
 
     async def _cancel_orders(self, targets: Sequence[tuple[int, int]]) -> ActionResult:
-        outcome = await self._send_action(cancel_action(targets))
-        if isinstance(outcome, ActionResult):
-            return outcome
-        statuses = check_statuses(outcome, expected=len(targets))
-        errors = [s.message for s in statuses if isinstance(s, OrderError)]
-        done = sum(1 for s in statuses if isinstance(s, Success))
+        answer = await self._send(cancel_action(targets), len(targets))
+        if isinstance(answer, OutcomeUnknown):
+            return await self._reconcile_cancels(targets, answer)
+        if not isinstance(answer, Accepted):
+            return action_failure(answer, "Check your open orders")
+        errors = [s.message for s in answer.statuses if isinstance(s, OrderError)]
+        done = sum(1 for s in answer.statuses if isinstance(s, Success))
         if errors:
             return ActionResult(
                 False,
@@ -540,6 +409,26 @@ class Trader:
                 venue_text=errors[0],
             )
         return ActionResult(True, f"Cancelled {done} order{'s' if done != 1 else ''}.")
+
+    async def _reconcile_cancels(
+        self, targets: Sequence[tuple[int, int]], answer: OutcomeUnknown
+    ) -> ActionResult:
+        """A cancel without a clear answer: the open orders tell whether it went through."""
+        try:
+            still_open = {o.oid for o in await self._http.frontend_open_orders(self.user)}
+        except VenueError as exc:
+            log.info("open orders unreadable after a lost cancel answer (%s)", exc)
+            return action_failure(answer, "Check your open orders")
+        left = sum(1 for _, oid in targets if oid in still_open)
+        if not left:
+            done = len(targets)
+            return ActionResult(True, f"Cancelled {done} order{'s' if done != 1 else ''}.")
+        return ActionResult(
+            False,
+            f"No clear answer came back from the exchange ({answer.reason}), and {left} of "
+            f"{len(targets)} orders are still open. Check your open orders before trying again.",
+            outcome_unknown=True,
+        )
 
     # ------------------------------------------------------------------ leverage and margin
 
@@ -553,11 +442,10 @@ class Trader:
             action = update_leverage_action(asset, leverage, is_cross=is_cross)
         except ActionError as exc:
             return ActionResult(False, str(exc))
-        outcome = await self._send_action(action)
-        if isinstance(outcome, ActionResult):
-            if not outcome.ok:
-                self._leverage.pop(coin, None)
-            return outcome
+        answer = await self._send(action)
+        if not isinstance(answer, Accepted):
+            self._leverage.pop(coin, None)
+            return action_failure(answer, f"Check {coin}'s leverage")
         self._leverage[coin] = (margin_mode, leverage, time.monotonic())
         return ActionResult(True, f"{coin} leverage set to {leverage}x {margin_mode.value}.")
 
@@ -567,12 +455,12 @@ class Trader:
             action = update_isolated_margin_action(self._meta().asset_id(coin), usd)
         except ActionError as exc:
             return ActionResult(False, str(exc))
-        outcome = await self._send_action(action)
-        if isinstance(outcome, ActionResult):
-            return outcome
+        answer = await self._send(action)
+        if not isinstance(answer, Accepted):
+            return action_failure(answer, f"Check the margin of your {coin} position")
         verb = "Added" if usd > 0 else "Removed"
         return ActionResult(
-            True, f"{verb} ${_plain(abs(usd))} {'to' if usd > 0 else 'from'} {coin}."
+            True, f"{verb} ${plain(abs(usd))} {'to' if usd > 0 else 'from'} {coin}."
         )
 
     async def _ensure_leverage(self, coin: str, leverage: int, mode: LeverageType) -> None:
@@ -596,39 +484,16 @@ class Trader:
 
     # ------------------------------------------------------------------ sending
 
-    def _payload(self, action: dict[str, Any], expires_after: int | None) -> dict[str, Any]:
-        nonce = self._nonces.next_nonce(self._signer.address)
-        signature = self._signer.sign_l1(
-            action, nonce, is_mainnet=self._is_mainnet, expires_after=expires_after
-        )
-        return {
-            "action": action,
-            "nonce": nonce,
-            "signature": dict(signature),
-            "vaultAddress": None,
-            "expiresAfter": expires_after,
-        }
-
     def _expiry(self) -> int | None:
         if self._expiry_s is None:
             return None
         return int(time.time() * 1000 + self._expiry_s * 1000)
 
-    async def _send_action(self, action: dict[str, Any]) -> dict[str, Any] | ActionResult:
-        """Send a non-order action once; errors become an ActionResult with the venue's words.
-
-        These actions are safe to repeat by hand (a cancel of a cancelled order fails
-        harmlessly), so a lost answer is reported rather than reconciled.
-        """
-        try:
-            return await self._http.exchange(self._payload(action, self._expiry()))
-        except RejectedAction as exc:
-            return ActionResult(False, f"Rejected: {exc.venue_text}", venue_text=exc.venue_text)
-        except VenueUnavailable as exc:
-            # The message already says whether the action may have been done.
-            return ActionResult(False, str(exc))
-        except VenueError as exc:
-            return ActionResult(False, str(exc), venue_text=exc.venue_text)
+    async def _send(self, action: dict[str, Any], expected: int | None = None) -> Answer:
+        """Send a non-order action once (cancel, leverage, margin, TP/SL) through the sender."""
+        return await self._sender.send_l1(
+            action, self._signer, expires_after=self._expiry(), expected=expected
+        )
 
     async def _submit(
         self, coin: str, specs: list[OrderSpec], grouping: Grouping, cloid: str
@@ -642,147 +507,49 @@ class Trader:
         info = InFlightOrder(cloid, coin, main.is_buy, main.size, main.price, time.time(), expires)
         async with self._lock:
             # One signature at a time keeps nonces in sending order.
-            payload = self._payload(action, expires)
+            payload = self._sender.sign_l1(action, self._signer, expires_after=expires)
         self._in_flight[cloid] = info
         self._sent[cloid] = info
         while len(self._sent) > _SENT_KEPT:
             self._sent.popitem(last=False)
         try:
-            try:
-                response = await self._http.exchange(payload)
-            except RejectedAction as exc:
-                return OrderResult(
-                    OrderState.REJECTED,
-                    coin,
-                    cloid,
-                    f"Order rejected: {exc.venue_text}",
-                    size=main.size,
-                    venue_text=exc.venue_text,
-                )
-            except RateLimited as exc:
-                return OrderResult(OrderState.NOT_PLACED, coin, cloid, str(exc), size=main.size)
-            except (VenueUnavailable, HttpError, UnexpectedResponse) as exc:
-                unknown = getattr(exc, "outcome_unknown", True)
-                if isinstance(exc, HttpError) and exc.status < 500:
-                    unknown = False
-                if not unknown:
-                    state = (
-                        OrderState.REJECTED if isinstance(exc, HttpError) else OrderState.NOT_PLACED
-                    )
-                    return OrderResult(
-                        state, coin, cloid, str(exc), size=main.size, venue_text=exc.venue_text
-                    )
-                log.warning("order %s: answer lost (%s); reconciling by cloid", cloid, exc)
-                self._undecided[cloid] = info
-                return await self.reconcile(cloid)
-            try:
-                outcomes = check_statuses(response, expected=len(specs))
-            except UnexpectedResponse:
-                self._undecided[cloid] = info
-                return await self.reconcile(cloid)
+            answer = await self._sender.post(payload, expected=len(specs))
         finally:
             self._in_flight.pop(cloid, None)
-        return self._from_outcomes(coin, cloid, main.size, outcomes)
-
-    # ------------------------------------------------------------------ outcomes
-
-    def _from_outcomes(
-        self, coin: str, cloid: str, size: Decimal, outcomes: list[OrderOutcome]
-    ) -> OrderResult:
-        first = outcomes[0]
-        children = tuple(_describe(o) for o in outcomes[1:])
-        if isinstance(first, Filled):
-            partial = first.total_sz < size
-            message = f"Filled {_plain(first.total_sz)} {coin} at ${_plain(first.avg_px)}" + (
-                f" ({_plain(size - first.total_sz)} {coin} did not fill)." if partial else "."
-            )
-            return OrderResult(
-                OrderState.FILLED,
-                coin,
-                cloid,
-                message,
-                oid=first.oid,
-                size=size,
-                filled_sz=first.total_sz,
-                avg_px=first.avg_px,
-                tpsl=children,
-            )
-        if isinstance(first, Resting):
-            return OrderResult(
-                OrderState.RESTING,
-                coin,
-                cloid,
-                f"Order placed: {_plain(size)} {coin} resting on the book.",
-                oid=first.oid,
-                size=size,
-                tpsl=children,
-            )
-        if isinstance(first, OrderError):
+        if isinstance(answer, Rejected):
+            if not answer.sent:
+                return OrderResult(
+                    OrderState.NOT_PLACED, coin, cloid, answer.message, size=main.size
+                )
+            words = readable(answer.venue_text) if answer.venue_text else answer.message
             return OrderResult(
                 OrderState.REJECTED,
                 coin,
                 cloid,
-                f"Order rejected: {_readable(first.message)}",
-                size=size,
-                venue_text=first.message,
-                tpsl=children,
+                f"Order rejected: {words}",
+                size=main.size,
+                venue_text=answer.venue_text,
             )
-        self._undecided.setdefault(
-            cloid, InFlightOrder(cloid, coin, True, size, Decimal(0), time.time(), None)
-        )
-        return OrderResult(
-            OrderState.UNKNOWN,
-            coin,
-            cloid,
-            f"The venue answered with an unexpected status ({_describe(first)}); "
-            "check open orders.",
-            size=size,
-            tpsl=children,
-        )
+        if isinstance(answer, Accepted):
+            result = result_from_outcome(coin, cloid, main.size, answer.statuses)
+            if result is not None:
+                return result
+            reason = f"an order status this app does not know: {answer.statuses[0]}"
+        else:
+            reason = answer.reason
+        log.warning("order %s: no clear answer (%s); reconciling by cloid", cloid, reason)
+        self._undecided[cloid] = info
+        return await self.reconcile(cloid)
+
+    # ------------------------------------------------------------------ outcomes
 
     async def _from_status(
         self, status: OrderStatus, cloid: str, info: InFlightOrder | None
     ) -> OrderResult:
-        order = status.order
-        orig = order.orig_sz if order.orig_sz is not None else (info.size if info else order.sz)
-        filled = orig - order.sz if status.status != KnownOrderStatus.FILLED else orig
-        coin = order.coin
-        if status.is_open or status.status == KnownOrderStatus.TRIGGERED:
-            return OrderResult(
-                OrderState.RESTING,
-                coin,
-                cloid,
-                f"Order placed: {_plain(order.sz)} {coin} resting on the book.",
-                oid=order.oid,
-                size=orig,
-                filled_sz=filled,
-                reconciled=True,
-            )
-        if filled > 0:
-            avg = await self._avg_fill_px(order.oid)
-            at = f" at ${_plain(avg)}" if avg is not None else ""
-            return OrderResult(
-                OrderState.FILLED,
-                coin,
-                cloid,
-                f"Filled {_plain(filled)} {coin}{at}.",
-                oid=order.oid,
-                size=orig,
-                filled_sz=filled,
-                avg_px=avg,
-                reconciled=True,
-            )
-        text = _STATUS_TEXT.get(status.status, status.status)
-        return OrderResult(
-            OrderState.REJECTED,
-            coin,
-            cloid,
-            f"Order rejected: {text}",
-            oid=order.oid,
-            size=orig,
-            venue_text=status.status,
-            reconciled=True,
-        )
+        avg = None
+        if needs_avg_px(status, info):
+            avg = await self._avg_fill_px(status.order.oid)
+        return result_from_status(status, cloid, info, avg)
 
     async def _avg_fill_px(self, oid: int) -> Decimal | None:
         try:
@@ -808,30 +575,6 @@ class Trader:
         return mids[coin]
 
 
-def _readable(text: str) -> str:
-    """The venue's order error without its trailing ``asset=N`` tag."""
-    head, sep, tail = text.rpartition(" asset=")
-    return head if sep and tail.isdigit() else text
-
-
-def _describe(outcome: OrderOutcome) -> str:
-    if isinstance(outcome, Waiting):
-        return outcome.kind
-    if isinstance(outcome, OrderError):
-        return f"rejected: {_readable(outcome.message)}"
-    if isinstance(outcome, Resting):
-        return "resting"
-    if isinstance(outcome, Filled):
-        return "filled"
-    if isinstance(outcome, Success):
-        return "success"
-    return str(outcome.raw)
-
-
 def _tpsl_kind(order: OpenOrder) -> str | None:
-    kind = (order.order_type or "").lower()
-    if kind.startswith("take profit"):
-        return "tp"
-    if kind.startswith("stop"):
-        return "sl"
-    return None
+    """The TP/SL kind ("tp"/"sl") the parser read from the wire; never guessed from text."""
+    return order.tpsl

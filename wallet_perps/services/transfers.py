@@ -5,8 +5,14 @@ Why a service of its own: these are the only actions the *main* key signs after 
 good, and the venue gives them back no order id to reconcile by. So everything that can be
 checked is checked *before* anything is signed — the address (including its EIP-55 checksum),
 the amount (a Decimal, positive, cents to micro-dollars), and that it fits in what the venue
-says is withdrawable right now — and a refusal at that stage sends nothing at all. Once sent,
-the request is never retried: a timeout is reported as "may or may not have gone through".
+says is withdrawable right now — and a refusal at that stage sends nothing at all. Once sent
+(through the one :class:`ActionSender`), the request is never retried. When no clear answer
+comes back (a timeout, a dropped connection, a garbled answer) the outcome is unknown, as for
+an order: the service says at once that the transfer may have gone through, then reconciles
+by reading the account's ledger (``userNonFundingLedgerUpdates``: a withdrawal by its nonce,
+a send by destination, amount and time). If the row shows up the transfer is reported done;
+if not yet, the user is told in plain words it may have gone through and to check the ledger
+before trying again, because a retry could move the money twice.
 
 The UI uses :func:`parse_destination` and :func:`parse_amount` for instant inline messages, so
 the dialog and this service can never disagree about what is valid.
@@ -19,19 +25,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 import aiohttp
 
-from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.core.answers import Accepted, OutcomeUnknown, Rejected
+from wallet_perps.core.ledger import InternalTransfer, LedgerUpdate, SendAsset, Withdraw
+from wallet_perps.core.networks import NETWORKS, NetworkName
+from wallet_perps.core.wire_values import ADDRESS_RE
+from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
-from wallet_perps.hyperliquid.errors import RejectedAction, VenueError, VenueUnavailable
+from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import to_checksum_address
+from wallet_perps.hyperliquid.sender import ActionSender, UserAction
 from wallet_perps.wallet.errors import WalletError
 from wallet_perps.wallet.keystore import UnlockedWallet
 
@@ -43,6 +54,7 @@ __all__ = [
     "TransferResult",
     "Transfers",
     "demo_deposit",
+    "ledger_shows",
     "max_amount",
     "parse_amount",
     "parse_destination",
@@ -61,7 +73,8 @@ SIM_ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
 MAX_DEMO_DEPOSIT_USD: Final = Decimal(1_000_000)
 #: USDC amounts on Hyperliquid carry at most 6 decimals (micro-dollars).
 _USD_QUANTUM: Final = Decimal("0.000001")
-_ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
+#: How far the venue's ledger time may lag our clock (the nonce) for a row to still be ours.
+_LEDGER_SKEW_MS: Final = 60_000
 
 TransferKind = Literal["send", "withdraw"]
 
@@ -84,7 +97,9 @@ class TransferResult:
 
     ``submitted`` is False when nothing reached the venue (bad input, locked wallet, balance
     check failed); ``venue_text`` holds the venue's own words when it refused;
-    ``outcome_unknown`` is True when the request may have executed but no answer came back.
+    ``outcome_unknown`` is True when the request may have executed but no clear answer came
+    back and the ledger does not show it (yet); ``reconciled`` is True when the outcome was
+    learned from the ledger after such an answer. ``nonce`` is the signed request's nonce.
     """
 
     ok: bool
@@ -95,6 +110,12 @@ class TransferResult:
     submitted: bool = False
     venue_text: str | None = None
     outcome_unknown: bool = False
+    reconciled: bool = False
+    nonce: int | None = None
+
+
+#: Hears a transfer whose answer was unclear, before the ledger is read (see Transfers).
+OnUnknown = Callable[[TransferResult], None]
 
 
 # ------------------------------------------------------------------------------ validation
@@ -123,7 +144,7 @@ def parse_destination(text: str, *, own: str | None = None, allow_own: bool = Tr
         raise TransferError(
             "Enter the destination address (0x followed by 40 hex digits).", "destination"
         )
-    if not _ADDRESS_RE.fullmatch(body):
+    if not ADDRESS_RE.fullmatch(body):
         if body[:2].lower() != "0x":
             raise TransferError("An address starts with 0x.", "destination")
         digits = body[2:]
@@ -208,7 +229,8 @@ class Transfers:
     """usdSend and withdraw3 for the unlocked wallet, signed by its main key.
 
     ``nonces`` should be the session's manager (shared with agent approvals), since both
-    sign with the main address as the nonce key.
+    sign with the main address as the nonce key. ``reconcile_timeout_s`` bounds how long the
+    ledger is read after an unclear answer before the user is told to check it themselves.
     """
 
     def __init__(
@@ -217,11 +239,14 @@ class Transfers:
         wallet: UnlockedWallet,
         network: NetworkName,
         nonces: NonceManager,
+        *,
+        reconcile_timeout_s: float = 10.0,
     ) -> None:
         self._http = http
         self._wallet = wallet
         self._network = network
-        self._nonces = nonces
+        self._sender = ActionSender(http, nonces, is_mainnet=NETWORKS[network].is_mainnet)
+        self._reconcile_s = reconcile_timeout_s
         # One transfer at a time: two concurrent ones could each pass the balance check.
         self._busy = asyncio.Lock()
 
@@ -234,13 +259,21 @@ class Transfers:
     def network(self) -> NetworkName:
         return self._network
 
-    async def send_usd(self, destination: str, amount: Decimal | str) -> TransferResult:
-        """Move ``amount`` USDC to another Hyperliquid account, instantly and without fee."""
-        return await self._transfer("send", destination, amount)
+    async def send_usd(
+        self, destination: str, amount: Decimal | str, *, on_unknown: OnUnknown | None = None
+    ) -> TransferResult:
+        """Move ``amount`` USDC to another Hyperliquid account, instantly and without fee.
 
-    async def withdraw(self, destination: str, amount: Decimal | str) -> TransferResult:
+        ``on_unknown`` (if given) hears at once when no clear answer came back, before the
+        ledger is read, so a screen can say "may have gone through" while it is checked.
+        """
+        return await self._transfer("send", destination, amount, on_unknown)
+
+    async def withdraw(
+        self, destination: str, amount: Decimal | str, *, on_unknown: OnUnknown | None = None
+    ) -> TransferResult:
         """Withdraw ``amount`` USDC to ``destination`` on Arbitrum ($1 fee, a few minutes)."""
-        return await self._transfer("withdraw", destination, amount)
+        return await self._transfer("withdraw", destination, amount, on_unknown)
 
     async def withdrawable(self) -> Decimal:
         """What the venue says may leave the account right now."""
@@ -250,7 +283,11 @@ class Transfers:
     # ------------------------------------------------------------------ internals
 
     async def _transfer(
-        self, kind: TransferKind, destination: str, raw_amount: Decimal | str
+        self,
+        kind: TransferKind,
+        destination: str,
+        raw_amount: Decimal | str,
+        on_unknown: OnUnknown | None,
     ) -> TransferResult:
         def refused(message: str, amount: Decimal | None = None) -> TransferResult:
             return TransferResult(False, message, kind, str(destination), amount)
@@ -273,23 +310,36 @@ class Transfers:
                 check_fits(kind, amount, withdrawable)
             except TransferError as exc:
                 return refused(exc.message, amount)
-            return await self._submit(kind, target, amount)
+            return await self._submit(kind, target, amount, on_unknown)
 
-    async def _submit(self, kind: TransferKind, target: str, amount: Decimal) -> TransferResult:
-        is_mainnet = NETWORKS[self._network].is_mainnet
-        nonce = self._nonces.next_nonce(self._wallet.address)
+    async def _submit(
+        self,
+        kind: TransferKind,
+        target: str,
+        amount: Decimal,
+        on_unknown: OnUnknown | None,
+    ) -> TransferResult:
         build = usd_send_action if kind == "send" else withdraw3_action
+
+        def action(nonce: int, is_mainnet: bool) -> UserAction:
+            return build(target, amount, nonce, is_mainnet=is_mainnet)
+
         try:
-            action = build(target, amount, nonce, is_mainnet=is_mainnet)
-            signature = self._wallet.sign_user_action(action)
+            payload = self._sender.sign_user(action, self._wallet)
         except (ActionError, WalletError) as exc:
             return TransferResult(False, str(exc), kind, target, amount)
-        payload: dict[str, Any] = {"action": action, "nonce": nonce, "signature": dict(signature)}
-        log.info("%s %s USDC to %s", kind, amount, target)
-        try:
-            await self._http.exchange(payload)
-        except RejectedAction as exc:
-            words = exc.venue_text or str(exc)
+        nonce: int = payload["nonce"]
+        log.info("%s %s USDC to %s (nonce %d)", kind, amount, target, nonce)
+        answer = await self._sender.post(payload)
+        if isinstance(answer, Accepted):
+            message = self._success(kind, target, amount)
+            return TransferResult(True, message, kind, target, amount, True, nonce=nonce)
+        if isinstance(answer, Rejected):
+            if not answer.sent:
+                return TransferResult(
+                    False, f"{answer.message} Nothing was sent.", kind, target, amount
+                )
+            words = readable(answer.venue_text) if answer.venue_text else answer.message
             return TransferResult(
                 False,
                 f"The exchange refused: {words}",
@@ -297,45 +347,72 @@ class Transfers:
                 target,
                 amount,
                 submitted=True,
-                venue_text=words,
+                venue_text=answer.venue_text or words,
+                nonce=nonce,
             )
-        except VenueUnavailable as exc:
-            if not exc.outcome_unknown:
-                return TransferResult(False, f"{exc} Nothing was sent.", kind, target, amount)
-            return TransferResult(
-                False,
-                "The exchange did not answer, so the transfer may or may not have gone "
-                "through. Check your balance and History before trying again.",
-                kind,
-                target,
-                amount,
-                submitted=True,
-                outcome_unknown=True,
-            )
-        except VenueError as exc:
-            unknown = bool(getattr(exc, "outcome_unknown", False))
-            return TransferResult(
-                False,
-                f"{exc}"
-                + (
-                    " The transfer may or may not have gone through; check your balance."
-                    if unknown
-                    else ""
-                ),
-                kind,
-                target,
-                amount,
-                submitted=True,
-                venue_text=exc.venue_text,
-                outcome_unknown=unknown,
-            )
-        return TransferResult(True, self._success(kind, target, amount), kind, target, amount, True)
+        return await self._reconcile(kind, target, amount, nonce, answer, on_unknown)
+
+    async def _reconcile(
+        self,
+        kind: TransferKind,
+        target: str,
+        amount: Decimal,
+        nonce: int,
+        answer: OutcomeUnknown,
+        on_unknown: OnUnknown | None,
+    ) -> TransferResult:
+        """No clear answer: say it may have gone through, then look for it in the ledger."""
+        what = f"{'transfer' if kind == 'send' else 'withdrawal'} of {_usd(amount)}"
+        unknown = TransferResult(
+            False,
+            f"No clear answer came back from the exchange, so the {what} may have gone "
+            "through. Checking your account's ledger…",
+            kind,
+            target,
+            amount,
+            submitted=True,
+            outcome_unknown=True,
+            nonce=nonce,
+        )
+        if on_unknown is not None:
+            on_unknown(unknown)
+        log.warning("%s nonce %d: %s; reading the ledger", kind, nonce, answer.reason)
+        deadline = time.monotonic() + self._reconcile_s
+        delay = 0.25
+        while True:
+            try:
+                updates = await self._http.user_non_funding_ledger_updates(
+                    self._wallet.address, max(0, nonce - _LEDGER_SKEW_MS)
+                )
+            except VenueError as exc:
+                log.info("ledger unreadable while reconciling nonce %d (%s)", nonce, exc)
+            else:
+                if ledger_shows(updates, kind, self._wallet.address, target, amount, nonce):
+                    return replace(
+                        unknown,
+                        ok=True,
+                        message=f"{self._success(kind, target, amount)} (The exchange's answer "
+                        "was lost or unreadable; your account's ledger shows it went through.)",
+                        outcome_unknown=False,
+                        reconciled=True,
+                    )
+            if time.monotonic() + delay > deadline:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        return replace(
+            unknown,
+            message=f"No clear answer came back from the exchange ({answer.reason}), so the "
+            f"{what} may have gone through. It is not in your account's ledger yet: check "
+            "your transfers in History (or your balance) in a few minutes before trying "
+            "again, or the money could move twice.",
+        )
 
     def _success(self, kind: TransferKind, target: str, amount: Decimal) -> str:
         if kind == "send":
             return f"Sent {_usd(amount)} to {short(target)}."
         fee = _usd(WITHDRAW_FEE_USD)
-        if self._network == "local":
+        if NETWORKS[self._network].embedded_venue:
             return (
                 f"Withdrew {_usd(amount)} from the paper account (plus the {fee} fee). "
                 "On the local venue nothing arrives anywhere."
@@ -344,6 +421,46 @@ class Transfers:
             f"Withdrawal of {_usd(amount)} to {short(target)} on Arbitrum requested "
             f"(plus the {fee} fee); it usually arrives within 5 minutes."
         )
+
+
+def ledger_shows(
+    updates: Sequence[LedgerUpdate],
+    kind: TransferKind,
+    me: str,
+    target: str,
+    amount: Decimal,
+    nonce: int,
+) -> bool:
+    """Whether the ledger holds the transfer signed with ``nonce``.
+
+    A withdrawal row carries its nonce, which identifies it exactly. A send is matched by who
+    sent it, where to and how much, no earlier than the nonce (our clock) allowing for the
+    venue's clock to differ; a ``send`` row with a nonce must carry ours.
+    """
+    me, target = me.lower(), target.lower()
+    earliest = nonce - _LEDGER_SKEW_MS
+    for update in updates:
+        delta = update.delta
+        if kind == "withdraw" and isinstance(delta, Withdraw):
+            if delta.nonce is not None:
+                if delta.nonce == nonce:
+                    return True
+            elif delta.usdc == amount and update.time >= earliest:
+                return True
+        elif kind == "send" and isinstance(delta, InternalTransfer | SendAsset):
+            if isinstance(delta, SendAsset):
+                usdc = delta.token.split(":")[0] == "USDC"
+                same = usdc and delta.amount == amount and delta.nonce in (None, nonce)
+            else:
+                same = delta.usdc == amount
+            if (
+                same
+                and delta.user.lower() == me
+                and delta.destination.lower() == target
+                and update.time >= earliest
+            ):
+                return True
+    return False
 
 
 # ------------------------------------------------------------------------------ demo deposit

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
+from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.transfers import Transfers, demo_deposit
@@ -92,7 +93,7 @@ class WalletLocation:
     where: str  # the keyring in words, or the file's path
     backup_confirmed: bool = True  # False: the key-care row offers the backup check
     has_phrase: bool = False  # False for wallets imported from a private key
-    network: NetworkName = "local"  # the network it was created on (mainnet: real money)
+    network: NetworkName = DEFAULT_NETWORK  # the network it was created on (real money?)
 
 
 class WalletSigner:
@@ -147,7 +148,7 @@ class WalletService:
         self.network = network
         self.base_url = base_url.rstrip("/")
         self._admin_token = admin_token
-        self.agents = AgentWallets(keystore, nonces=session.nonces)
+        self.agents = AgentWallets(keystore)
         self.state: EventSource[str] = EventSource("wallet")
         self._wallet: UnlockedWallet | None = None
         self._agent_checked = False
@@ -247,8 +248,11 @@ class WalletService:
     # ------------------------------------------------------------------ key care (Settings)
 
     def real_money(self, address: str) -> bool:
-        """Whether ``address`` guards real money: made for mainnet, or the app is on mainnet."""
-        return self.network == "mainnet" or self.keystore.get(address).network == "mainnet"
+        """Whether ``address`` guards real money: made for a real-money network, or the app is
+        on one."""
+        if NETWORKS[self.network].real_money:
+            return True
+        return NETWORKS[self.keystore.get(address).network].real_money
 
     def _is_open(self, address: str) -> bool:
         wallet = self.unlocked
@@ -346,7 +350,7 @@ class WalletService:
 
     async def create_demo(self, password: str) -> str:
         """A demo wallet on the local venue, funded by its faucet, unlocked and trading."""
-        if self.network != "local":
+        if NETWORKS[self.network].faucet is not Faucet.VENUE:
             raise WalletError("The demo runs on the local venue only; switch network to Local.")
         info, phrase = await asyncio.to_thread(self.keystore.create_demo_wallet, password)
         phrase.wipe()
@@ -382,7 +386,7 @@ class WalletService:
         Raises ``WalletError`` when no wallet is unlocked, ``TransferError`` (a sentence for
         the user) when the venue does not take it.
         """
-        if self.network != "local":
+        if NETWORKS[self.network].faucet is not Faucet.VENUE:
             raise WalletError("Demo deposits exist only on the local venue.")
         user = self.address
         if not user:
@@ -463,13 +467,13 @@ class WalletService:
         wallet = self.unlocked
         if wallet is None:
             raise WalletError("Unlock your wallet to trade.")
-        http = self.session.http
         try:
             await self.agents.ensure(
                 wallet,
                 self.network,
-                http.exchange,
-                list_agents=None if self._agent_checked else http.extra_agents,
+                self._sender(),
+                list_agents=self.session.http.extra_agents,
+                check_listed=not self._agent_checked,
                 may_approve=self._has_deposited,
             )
         except AgentNeedsDeposit as exc:
@@ -487,6 +491,13 @@ class WalletService:
         self._agent_problem = None
         if changed:
             self.state.emit("agent")
+
+    def _sender(self) -> ActionSender:
+        """The one action sender, on the session's connection and nonces (shared with the
+        Trader and transfers: the main address is one nonce key for all of them)."""
+        return ActionSender(
+            self.session.http, self.session.nonces, is_mainnet=NETWORKS[self.network].is_mainnet
+        )
 
     async def _has_deposited(self, user: str) -> bool:
         """The venue approves agents only for accounts it knows (that have deposited)."""
@@ -508,13 +519,17 @@ class WalletService:
         wallet = self.unlocked
         if wallet is None:
             raise WalletError("Unlock your wallet first.")
-        await self.agents.rotate(wallet, self.network, self.session.http.exchange)
+        await self.agents.rotate(
+            wallet, self.network, self._sender(), list_agents=self.session.http.extra_agents
+        )
         self.state.emit("agent")
 
     async def revoke_agent(self) -> None:
         wallet = self.unlocked
         if wallet is None:
             raise WalletError("Unlock your wallet first.")
-        await self.agents.revoke(wallet, self.network, self.session.http.exchange)
+        await self.agents.revoke(
+            wallet, self.network, self._sender(), list_agents=self.session.http.extra_agents
+        )
         self._agent_checked = False
         self.state.emit("agent")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
     AssetContext,
@@ -25,23 +27,57 @@ from wallet_perps.core.models import (
     Fill,
     FundingPayment,
     L2Book,
-    LedgerUpdate,
     LeverageType,
     Market,
-    OpenOrder,
     Trade,
 )
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError, validate_ticket
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import ActionResult, OrderResult, OrderState
 
-__all__ = ["SessionAdapter"]
+__all__ = ["SessionAdapter", "stop_pyside_source_cache"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NO_WALLET = "Unlock your wallet to trade."
+
+
+def _file_mentions_pyside(module: object) -> bool:
+    """PySide6's own test, "does the module's source say PySide6", without keeping the source."""
+    path = getattr(module, "__file__", None)
+    if not isinstance(path, str) or not path.endswith(".py"):
+        return False  # what PySide6 answers for a module without source
+    try:
+        with open(path, "rb") as source:
+            return b"PySide6" in source.read()
+    except OSError:
+        return False
+
+
+def stop_pyside_source_cache() -> None:
+    """Stop PySide6 from keeping the source text of every module imported after it.
+
+    Why: to learn whether a module might use ``from __feature__ import ...``, PySide6 (its
+    ``feature_imported`` hook, PYSIDE-2029) reads each newly imported module's source with
+    ``inspect.getsource``, which stores every line in ``linecache`` for good: about 19 MB of
+    this app's resident memory (numpy and pyqtgraph alone are most of it), and clearing
+    ``linecache`` later does not give the memory back (the lines are interleaved with live
+    objects). The replacement gives the same answer and keeps nothing. Idempotent; a PySide6
+    without that hook is left alone.
+    """
+    feature = sys.modules.get("shibokensupport.feature") or sys.modules.get(
+        "PySide6.support.feature"
+    )
+    if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
+        vars(feature)["_mod_uses_pyside"] = _file_mentions_pyside
+
+
+# Everything the UI imports from here on (pages, widgets, pyqtgraph and numpy with the chart)
+# would otherwise be kept as text; the app's entry point should call it right after PySide6.
+stop_pyside_source_cache()
 
 
 class _NotReady(Exception):
@@ -52,6 +88,9 @@ class SessionAdapter(QObject):
     """Re-emits a :class:`TradingSession`'s events as Qt signals; runs its coroutines.
 
     ``market_changed(coin)`` carries "" for universe-wide changes (all contexts, mids, stale).
+    It is coalesced: once per coin per pass of the event loop, however many messages of that
+    coin the pass handled (under load the WebSocket hands over dozens at a time, and every
+    page that was ever opened listens; they only schedule a redraw).
     ``candles_changed(coin, interval)`` fires for candle loads and updates.
     ``order_result`` carries an :class:`OrderResult` from the ticket (or one built from an
     exception, so a failure always ends in a visible message). ``action_done(label, result)``
@@ -74,6 +113,8 @@ class SessionAdapter(QObject):
         self.session = session
         self._tasks: set[asyncio.Future[Any]] = set()
         self._closed = False
+        # Coins with market news not yet announced ("" = universe-wide), in arrival order.
+        self._market_news: dict[str, None] = {}
         self._account_unsubscribe: Callable[[], None] | None = None
         #: Awaited before every order or action (the app approves the agent wallet here);
         #: an exception stops the action and its message is shown.
@@ -364,7 +405,22 @@ class SessionAdapter(QObject):
         if event.kind is MarketEventKind.CANDLES and event.coin and event.interval:
             self.candles_changed.emit(event.coin, event.interval)
             return
-        self.market_changed.emit(event.coin or "" if per_coin else "")
+        news = self._market_news
+        first = not news
+        news[event.coin or "" if per_coin else ""] = None
+        if not first:
+            return  # announced by the flush already scheduled
+        try:
+            asyncio.get_running_loop().call_soon(self._announce_market)
+        except RuntimeError:  # no loop running (a synchronous caller): announce now
+            self._announce_market()
+
+    def _announce_market(self) -> None:
+        news, self._market_news = self._market_news, {}
+        if self._closed:
+            return
+        for coin in news:
+            self.market_changed.emit(coin)
 
     def _on_account(self, _event: AccountEvent) -> None:
         self.account_changed.emit()

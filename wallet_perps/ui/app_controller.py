@@ -19,7 +19,8 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from wallet_perps.config import NETWORKS, NetworkName, Settings
+from wallet_perps.config import Settings
+from wallet_perps.core.networks import NETWORKS, Faucet, NetworkName
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT
 from wallet_perps.services.embedded_venue import (
     EmbeddedVenue,
@@ -175,7 +176,7 @@ class AppController(QObject):
         A failure is shown in the venue strip with a Retry button; nothing raises.
         """
         self.venue_bar.hide()
-        if self.network == "local" and (self.venue is None or self.venue.url is None):
+        if NETWORKS[self.network].embedded_venue and (self.venue is None or self.venue.url is None):
             self.venue = self.venue or EmbeddedVenue(
                 default_data_dir(), on_exit=self._venue_exited, extra_args=self._venue_args
             )
@@ -356,7 +357,8 @@ class AppController(QObject):
             wallet_page.set_wallet(
                 wallets.address, label, self.network, status, backed_up=backed_up
             )
-            deposit = wallets.deposit_demo if self.network == "local" else None
+            paper_faucet = NETWORKS[self.network].faucet is Faucet.VENUE
+            deposit = wallets.deposit_demo if paper_faucet else None
             wallet_page.set_transfers(wallets.transfers(), deposit if unlocked else None)
         settings_page = self.pages.get("settings")
         if isinstance(settings_page, SettingsPage):
@@ -569,7 +571,7 @@ class AppController(QObject):
         if what in ("unlocked", "locked"):
             if address:
                 self.unlock_bar.hide()
-                if self.network == "local":
+                if NETWORKS[self.network].embedded_venue:
                     # Approve the agent now, so the first order is not slowed by it; an
                     # account that never deposited gets none until its first deposit.
                     self._spawn(wallets.approve_agent_if_possible())

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.ui.window_state import place_default
 
 #: Sidebar order from UX.md (onboarding is shown instead of the shell on first run).
@@ -37,14 +37,6 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("history", "History"),
     ("settings", "Settings"),
 )
-
-
-def _network_tip(network: NetworkName) -> str:
-    if network == "mainnet":
-        return "Real money is at stake on mainnet."
-    if network == "local":
-        return "Paper trading on the built-in local venue: nothing here is real money."
-    return "Hyperliquid testnet: test funds only."
 
 
 def short_address(address: str) -> str:
@@ -133,7 +125,8 @@ class MainWindow(QMainWindow):
         self.network_badge = QLabel(NETWORKS[network].label)
         self.network_badge.setObjectName("NetworkBadge")
         self.network_badge.setProperty("network", network)
-        self.network_badge.setToolTip(_network_tip(network))
+        self.network_badge.setProperty("real_money", NETWORKS[network].real_money)
+        self.network_badge.setToolTip(NETWORKS[network].badge_tip)
         self.connection_label = QLabel("● connecting…")
         self.address_button = QPushButton("no wallet")
         self.address_button.setFlat(True)
@@ -203,7 +196,8 @@ class MainWindow(QMainWindow):
     def set_network(self, network: NetworkName) -> None:
         self.network_badge.setText(NETWORKS[network].label)
         self.network_badge.setProperty("network", network)
-        self.network_badge.setToolTip(_network_tip(network))
+        self.network_badge.setProperty("real_money", NETWORKS[network].real_money)
+        self.network_badge.setToolTip(NETWORKS[network].badge_tip)
         self.network_badge.style().unpolish(self.network_badge)
         self.network_badge.style().polish(self.network_badge)
 

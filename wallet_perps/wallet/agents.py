@@ -17,11 +17,16 @@ the old address is recorded as retired and never used again (§5: a deregistered
 nonce set is pruned, so its old signatures could be replayed). Revocation does the same with
 a throwaway key that is never stored and expires within the hour, so the slot ends up empty.
 
-Layering: this module signs with ``hyperliquid.signing`` and builds the action with
-``hyperliquid.actions`` (pure functions, no I/O), but it does not import the HTTP client. The
-caller passes ``post_action`` (e.g. ``HyperliquidHttp.exchange``) and optionally
-``list_agents`` (``HyperliquidHttp.extra_agents``), which keeps the wallet layer free of
-network code and easy to test against any venue.
+An approval whose answer is unclear (timeout, dropped connection, garbled answer) means what
+it means everywhere in the app: it may have gone through. The venue's agent list
+(``extraAgents``) is read to find out; an agent listed there is taken as approved, otherwise
+the agent stays *pending* and the same key is approved again before the next trade.
+
+Layering: this module builds and posts nothing itself. The caller passes an
+:class:`AgentApprover` (the app's one action sender, ``hyperliquid.sender.ActionSender``, which
+takes the nonce, builds ``approveAgent``, signs it with this wallet's main key and classifies
+the answer as ``core.answers.Answer``) and ``list_agents`` (``HyperliquidHttp.extra_agents``).
+That keeps the wallet layer free of protocol and network code.
 """
 
 from __future__ import annotations
@@ -30,14 +35,12 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Final, Protocol
 
-from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown
 from wallet_perps.core.models import ExtraAgent
-from wallet_perps.hyperliquid.actions import approve_agent_action
-from wallet_perps.hyperliquid.errors import RejectedAction, VenueError
-from wallet_perps.hyperliquid.nonces import NonceManager
+from wallet_perps.core.networks import NetworkName
 from wallet_perps.wallet.errors import AgentError, AgentNeedsDeposit
 from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
 from wallet_perps.wallet.metadata import AgentRecord
@@ -47,10 +50,11 @@ __all__ = [
     "AGENT_NAME",
     "DEFAULT_VALIDITY_MS",
     "RENEW_WITHIN_MS",
+    "AgentApprover",
+    "AgentRefused",
     "AgentWallets",
     "ListAgents",
     "MayApprove",
-    "PostAction",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,9 +68,6 @@ DEFAULT_VALIDITY_MS: Final = 90 * DAY_MS
 RENEW_WITHIN_MS: Final = 7 * DAY_MS
 _REVOKE_STUB_VALIDITY_MS: Final = 3_600_000
 
-#: Posts a signed ``{action, nonce, signature}`` body to /exchange; returns the envelope and
-#: raises ``RejectedAction`` on ``status: err`` (as ``HyperliquidHttp.exchange`` does).
-PostAction = Callable[[dict[str, Any]], Awaitable[Mapping[str, Any]]]
 #: Lists a user's named agents (``HyperliquidHttp.extra_agents``).
 ListAgents = Callable[[str], Awaitable[Sequence[ExtraAgent]]]
 #: Whether the venue would approve an agent for this user now (it has deposited); asked
@@ -78,49 +79,68 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+class AgentApprover(Protocol):
+    """Signs ``approveAgent`` with ``signer``'s main key, posts it once and says what came
+    back (``hyperliquid.sender.ActionSender`` is one)."""
+
+    async def approve_agent(
+        self, signer: UnlockedWallet, agent: str, *, name: str, valid_until_ms: int
+    ) -> Answer: ...
+
+
+class AgentRefused(AgentError):
+    """The venue said no to the approval: the agent is certainly not approved."""
+
+
 class AgentWallets:
-    """Approve, renew, rotate and revoke the agent of the unlocked wallet on each network."""
+    """Approve, renew, rotate and revoke the agent of the unlocked wallet on each network.
+
+    Every operation takes the ``approver`` that posts ``approveAgent`` and ``list_agents``
+    that reads the venue's agent list; the list is what an unclear answer is reconciled
+    against (for up to ``reconcile_timeout_s``).
+    """
 
     def __init__(
         self,
         keystore: Keystore,
         *,
-        nonces: NonceManager | None = None,
         name: str = AGENT_NAME,
         validity_ms: int = DEFAULT_VALIDITY_MS,
         renew_within_ms: int = RENEW_WITHIN_MS,
         clock_ms: Callable[[], int] = _now_ms,
+        reconcile_timeout_s: float = 5.0,
     ) -> None:
         self._keystore = keystore
-        self._nonces = nonces or NonceManager()
         self._name = name
         self._validity_ms = validity_ms
         self._renew_within_ms = renew_within_ms
         self._clock_ms = clock_ms
+        self._reconcile_s = reconcile_timeout_s
         self._busy = asyncio.Lock()
 
     async def ensure(
         self,
         session: UnlockedWallet,
         network: NetworkName,
-        post_action: PostAction,
+        approver: AgentApprover,
         *,
         list_agents: ListAgents | None = None,
+        check_listed: bool = True,
         may_approve: MayApprove | None = None,
     ) -> str:
         """The agent address to trade with on ``network``, approving one first if needed.
 
         Re-approves a pending agent left by an earlier unanswered approval; replaces an agent
-        that is missing, near expiry, or (when ``list_agents`` is given) unknown to the venue
-        (pruned, expired, or a fresh local venue). Before a new key is made, ``may_approve``
-        (if given) is asked whether the venue would take it; if not, :class:`AgentNeedsDeposit`
-        is raised and nothing is generated or stored.
+        that is missing, near expiry, or (when ``list_agents`` is given and ``check_listed``)
+        unknown to the venue (pruned, expired, or a fresh local venue). Before a new key is
+        made, ``may_approve`` (if given) is asked whether the venue would take it; if not,
+        :class:`AgentNeedsDeposit` is raised and nothing is generated or stored.
         """
         async with self._busy:
             info = session.info
             if network in info.pending_agents and session._pending_key(network) is not None:
                 record = await self._approve(
-                    session, network, info.pending_agents[network], post_action
+                    session, network, info.pending_agents[network], approver, list_agents
                 )
                 return record.address
             active = info.agents.get(network)
@@ -129,22 +149,36 @@ class AgentWallets:
                 and session.agent_address(network) == active.address
                 and self._clock_ms() < active.valid_until_ms - self._renew_within_ms
             ):
-                if list_agents is None or await self._listed(active, session, list_agents):
+                if (
+                    list_agents is None
+                    or not check_listed
+                    or await self._listed(active.address, session, list_agents)
+                ):
                     return active.address
                 log.info("agent %s is unknown to the venue; approving a new one", active.address)
             if may_approve is not None and not await may_approve(session.address):
                 raise AgentNeedsDeposit()
-            return (await self._rotate(session, network, post_action)).address
+            return (await self._rotate(session, network, approver, list_agents)).address
 
     async def rotate(
-        self, session: UnlockedWallet, network: NetworkName, post_action: PostAction
+        self,
+        session: UnlockedWallet,
+        network: NetworkName,
+        approver: AgentApprover,
+        *,
+        list_agents: ListAgents | None = None,
     ) -> AgentRecord:
         """Approve a brand-new agent under the same name; the old one is deregistered."""
         async with self._busy:
-            return await self._rotate(session, network, post_action)
+            return await self._rotate(session, network, approver, list_agents)
 
     async def revoke(
-        self, session: UnlockedWallet, network: NetworkName, post_action: PostAction
+        self,
+        session: UnlockedWallet,
+        network: NetworkName,
+        approver: AgentApprover,
+        *,
+        list_agents: ListAgents | None = None,
     ) -> None:
         """Deregister this app's agent on ``network`` and delete its key.
 
@@ -165,7 +199,7 @@ class AgentWallets:
                     continue
             del stub_key
             until = self._clock_ms() + _REVOKE_STUB_VALIDITY_MS
-            await self._post_approval(session, network, stub, until, post_action)
+            await self._post_approval(session, stub, until, approver, list_agents)
             for pending in (True, False):
                 await asyncio.to_thread(
                     self._keystore.retire_agent, session, network, pending=pending
@@ -173,37 +207,39 @@ class AgentWallets:
 
     # ------------------------------------------------------------------ internals
 
-    async def _listed(
-        self, active: AgentRecord, session: UnlockedWallet, list_agents: ListAgents
-    ) -> bool:
+    async def _listed(self, agent: str, session: UnlockedWallet, list_agents: ListAgents) -> bool:
         agents = await list_agents(session.address)
-        return any(a.address.lower() == active.address for a in agents)
+        return any(a.address.lower() == agent.lower() for a in agents)
 
     async def _rotate(
-        self, session: UnlockedWallet, network: NetworkName, post_action: PostAction
+        self,
+        session: UnlockedWallet,
+        network: NetworkName,
+        approver: AgentApprover,
+        list_agents: ListAgents | None,
     ) -> AgentRecord:
         until = self._clock_ms() + self._validity_ms
         record = await asyncio.to_thread(
             self._keystore.stage_agent, session, network, name=self._name, valid_until_ms=until
         )
-        return await self._approve(session, network, record, post_action)
+        return await self._approve(session, network, record, approver, list_agents)
 
     async def _approve(
         self,
         session: UnlockedWallet,
         network: NetworkName,
         record: AgentRecord,
-        post_action: PostAction,
+        approver: AgentApprover,
+        list_agents: ListAgents | None,
     ) -> AgentRecord:
         try:
             await self._post_approval(
-                session, network, record.address, record.valid_until_ms, post_action
+                session, record.address, record.valid_until_ms, approver, list_agents
             )
-        except AgentError as exc:
-            if isinstance(exc.__cause__, RejectedAction):
-                # A definite "no": this agent was not approved. Retire it; the next trade
-                # stages a fresh one.
-                await asyncio.to_thread(self._keystore.retire_agent, session, network, pending=True)
+        except AgentRefused:
+            # A definite "no": this agent was not approved. Retire it; the next trade
+            # stages a fresh one.
+            await asyncio.to_thread(self._keystore.retire_agent, session, network, pending=True)
             raise
         return await asyncio.to_thread(
             self._keystore.activate_agent, session, network, self._clock_ms()
@@ -212,37 +248,52 @@ class AgentWallets:
     async def _post_approval(
         self,
         session: UnlockedWallet,
-        network: NetworkName,
         agent: str,
         valid_until_ms: int,
-        post_action: PostAction,
+        approver: AgentApprover,
+        list_agents: ListAgents | None,
     ) -> None:
-        nonce = self._nonces.next_nonce(session.address)
-        approval = approve_agent_action(
-            agent,
-            nonce,
-            is_mainnet=NETWORKS[network].is_mainnet,
-            name=self._name,
-            valid_until_ms=valid_until_ms,
+        answer = await approver.approve_agent(
+            session, agent, name=self._name, valid_until_ms=valid_until_ms
         )
-        signature = session.sign_user_action(approval.signing_action)
-        payload: dict[str, Any] = {
-            "action": approval.posted_action,
-            "nonce": nonce,
-            "signature": dict(signature),
-        }
-        try:
-            answer = await post_action(payload)
-        except RejectedAction as exc:
-            raise AgentError(f"The exchange refused to approve the agent wallet: {exc}") from exc
-        except VenueError as exc:
+        if isinstance(answer, Accepted):
+            log.info("approved agent %s for %s", agent, session.address)
+            return
+        if isinstance(answer, OutcomeUnknown):
+            if await self._shows_up(agent, session, list_agents):
+                log.info("agent %s approval had no clear answer; the venue lists it", agent)
+                return
             raise AgentError(
-                f"Approving the agent wallet did not complete ({exc}). It will be retried "
-                "before the next trade."
-            ) from exc
-        if not isinstance(answer, Mapping) or answer.get("status") != "ok":
-            text = answer.get("response") if isinstance(answer, Mapping) else answer
-            raise AgentError(
-                f"The exchange refused to approve the agent wallet: {text}"
-            ) from RejectedAction(str(text))
-        log.info("approved agent %s for %s on %s", agent, session.address, network)
+                f"No clear answer came back from the exchange ({answer.reason}), so the agent "
+                "wallet's approval may have gone through. It is checked, and approved again "
+                "with the same key if needed, before the next trade."
+            )
+        if answer.sent:
+            raise AgentRefused(
+                "The exchange refused to approve the agent wallet: "
+                f"{answer.venue_text or answer.message}"
+            )
+        raise AgentError(
+            f"Approving the agent wallet did not complete ({answer.message}). It will be "
+            "retried before the next trade."
+        )
+
+    async def _shows_up(
+        self, agent: str, session: UnlockedWallet, list_agents: ListAgents | None
+    ) -> bool:
+        """Whether the venue lists ``agent`` within ``reconcile_timeout_s`` (an approval
+        whose answer was lost)."""
+        if list_agents is None:
+            return False
+        deadline = time.monotonic() + self._reconcile_s
+        delay = 0.25
+        while True:
+            try:
+                if await self._listed(agent, session, list_agents):
+                    return True
+            except Exception as exc:  # any failure to read the list: keep asking, then give up
+                log.info("agent list unreadable while reconciling (%s)", exc)
+            if time.monotonic() + delay > deadline:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)

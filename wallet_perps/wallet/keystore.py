@@ -14,7 +14,7 @@ demand, on idle timeout, on wallet switch, on delete and on a password change). 
 those buffers. On the unlock-and-sign path no key ever sits in an immutable ``bytes`` (which
 cannot be zeroed and stays readable in freed memory): blobs decrypt straight into bytearrays,
 agent keys are generated in one, and signing reads the buffer in place
-(``hyperliquid.signing``), so after Lock neither the main key nor an agent key is left in the
+(``crypto.secp256k1``), so after Lock neither the main key nor an agent key is left in the
 process (tests/wallet/test_lock_memory.py reads ``/proc/PID/mem`` to check). Nothing this layer
 writes, logs, raises or reprs contains a secret.
 
@@ -33,8 +33,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
-from wallet_perps.config import NETWORKS, NetworkName, app_dirs
-from wallet_perps.hyperliquid import signing
+from wallet_perps.config import app_dirs
+from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, NetworkName
+from wallet_perps.crypto import secp256k1
 from wallet_perps.wallet.backends import (
     EncryptedFileStore,
     KeyringStore,
@@ -212,7 +213,7 @@ class Keystore:
         password: str,
         *,
         label: str = "Wallet",
-        network: NetworkName = "local",
+        network: NetworkName = DEFAULT_NETWORK,
         account_index: int = 0,
         source: Source = "created",
     ) -> WalletInfo:
@@ -246,7 +247,7 @@ class Keystore:
         *,
         account_index: int = 0,
         label: str = "Imported wallet",
-        network: NetworkName = "local",
+        network: NetworkName = DEFAULT_NETWORK,
     ) -> WalletInfo:
         """Import a BIP39 phrase (validated word by word) at ``m/44'/60'/0'/0/<index>``."""
         _check_password(password)
@@ -269,7 +270,7 @@ class Keystore:
         password: str,
         *,
         label: str = "Imported key",
-        network: NetworkName = "local",
+        network: NetworkName = DEFAULT_NETWORK,
     ) -> WalletInfo:
         """Import a hex private key (with or without 0x)."""
         _check_password(password)
@@ -527,11 +528,11 @@ class Keystore:
         if session is not None:
             self._lock_session(session)
             log.info("locked wallet %s", session.address)
-        signing.forget_cached_keys()
+        secp256k1.forget_cached_keys()
 
     def _lock_session(self, session: UnlockedWallet) -> None:
         session._wipe()
-        signing.forget_cached_keys()
+        secp256k1.forget_cached_keys()
         for listener in list(self._lock_listeners):
             try:
                 listener()

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from wallet_perps.config import NETWORK_NAMES, NetworkName, app_dirs
+from wallet_perps.config import app_dirs
+from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, NetworkName
 from wallet_perps.core.private_files import private_dir
 
 __all__ = [
@@ -142,7 +143,7 @@ class WalletInfo:
             if isinstance(value, dict):
                 for net, rec in value.items():
                     parsed = AgentRecord.from_json(rec)
-                    if net in NETWORK_NAMES and parsed is not None:
+                    if net in NETWORKS and parsed is not None:
                         out[net] = parsed
             return out
 
@@ -151,7 +152,7 @@ class WalletInfo:
         return cls(
             address=address,
             label=str(raw.get("label") or "Wallet"),
-            network=network if network in NETWORK_NAMES else "local",
+            network=network if network in NETWORKS else DEFAULT_NETWORK,
             source=source if source in _SOURCES else "key",
             account_index=index if isinstance(index, int) and not isinstance(index, bool) else None,
             created_at_ms=int(raw.get("created_at_ms") or 0),

@@ -20,11 +20,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Final, NoReturn
 
-from wallet_perps.hyperliquid.signing import (
-    SignatureError,
-    add_tweak_in_place,
-    compressed_public_key,
-)
+from wallet_perps.crypto.errors import SignatureError
+from wallet_perps.crypto.secp256k1 import add_tweak_in_place, compressed_public_key
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
 
 __all__ = [

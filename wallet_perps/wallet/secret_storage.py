@@ -38,13 +38,10 @@ from Crypto.Cipher import AES
 from Crypto.Protocol.KDF import scrypt as _scrypt
 from Crypto.Util import Counter
 
-from wallet_perps.hyperliquid.signing import (
-    SECP256K1_N,
-    SignatureError,
-    address_from_secret_buffer,
-    keccak256,
-    to_checksum_address,
-)
+from wallet_perps.crypto.addresses import to_checksum_address
+from wallet_perps.crypto.errors import SignatureError
+from wallet_perps.crypto.keccak import keccak256
+from wallet_perps.crypto.secp256k1 import SECP256K1_N, address_from_secret_buffer
 from wallet_perps.wallet.errors import CorruptEntry, WrongPassword
 
 __all__ = [
@@ -140,7 +137,7 @@ class DerivedKey:
 def key_address(private_key: bytes | bytearray) -> str:
     """Checksummed address of a raw key, computed without touching signing's key cache.
 
-    ``signing.address_from_private_key`` caches the parsed key for fast signing; a key that
+    ``secp256k1.address_from_private_key`` caches the parsed key for fast signing; a key that
     is only being checked (wrong-password paths, reveal) must not linger there. A key in a
     ``bytearray`` is read in place (no immutable copy, no parsed-key object).
     """

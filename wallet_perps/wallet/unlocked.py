@@ -12,9 +12,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from wallet_perps.config import NETWORKS, NetworkName
+from wallet_perps.core.networks import NETWORKS, NetworkName
+from wallet_perps.crypto.secp256k1 import Signature
 from wallet_perps.hyperliquid import signing
-from wallet_perps.hyperliquid.signing import Signature
 from wallet_perps.wallet.errors import (
     AgentRequired,
     InvalidPrivateKey,

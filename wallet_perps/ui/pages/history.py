@@ -4,7 +4,9 @@ Why: after trading, people need to check what happened (which order filled at wh
 a position paid in funding, when money came in) and to hand the record to a spreadsheet or an
 accountant. The rows are built once by :mod:`wallet_perps.core.csv_export` with the venue's
 exact values; this page only formats them for reading, applies the filters and writes the
-filtered rows of the open tab to a CSV file, so what is exported is what is shown.
+filtered rows of the open tab to a CSV file, so what is exported is what is shown. Ledger
+rows are signed for the account being viewed by ``core.ledger_lines.ledger_line``, the rule
+the Wallet page uses too, so both pages and the CSV agree.
 
 Fills, funding and the ledger come from the adapter's account store (kept live by the stream);
 historical orders are not kept there, so they are fetched with ``adapter.fetch`` when the page
@@ -52,7 +54,7 @@ from wallet_perps.core.csv_export import (
     order_sheet,
     to_csv,
 )
-from wallet_perps.core.models import OrderStatus
+from wallet_perps.core.orders import OrderStatus
 from wallet_perps.core.private_files import write_private_file
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.widgets.order_ticket import format_funding_rate, format_price, format_size
@@ -63,7 +65,7 @@ from wallet_perps.ui.widgets.record_table import (
     format_small_usd,
 )
 
-__all__ = ["HistoryPage"]
+__all__ = ["HistoryPage", "record_columns", "visible_texts"]
 
 AskPath = Callable[[], str | None]
 
@@ -145,7 +147,8 @@ def _record_column(index: int, column: Column) -> RecordColumn[Record]:
     )
 
 
-def _columns(sheet: Sheet) -> tuple[RecordColumn[Record], ...]:
+def record_columns(sheet: Sheet) -> tuple[RecordColumn[Record], ...]:
+    """How the page shows a sheet's columns (local times, money and prices formatted)."""
     return tuple(_record_column(i, c) for i, c in enumerate(sheet.columns))
 
 
@@ -190,7 +193,7 @@ class HistoryPage(QWidget):
             "fills": fill_sheet(()),
             "orders": order_sheet(()),
             "funding": funding_sheet(()),
-            "ledger": ledger_sheet(()),
+            "ledger": ledger_sheet((), ""),
         }
         self._sources: dict[str, Hashable] = {}
         self._generation: dict[str, int] = dict.fromkeys(self._sheets, 0)
@@ -213,7 +216,7 @@ class HistoryPage(QWidget):
         self.empty_labels: dict[str, QLabel] = {}
         for key, label, empty in _TABS:
             holder = QStackedWidget()
-            table: RecordTable[Record] = RecordTable(_columns(self._sheets[key]))
+            table: RecordTable[Record] = RecordTable(record_columns(self._sheets[key]))
             note = QLabel(empty)
             note.setProperty("muted", True)
             holder.addWidget(note)
@@ -392,6 +395,7 @@ class HistoryPage(QWidget):
         fills = self.adapter.fills()
         fundings = self.adapter.fundings()
         ledger = self.adapter.ledger()
+        me = self.adapter.user  # a ledger row's sign depends on who is looking
         sources: dict[str, tuple[Hashable, Callable[[], Sheet]]] = {
             "fills": (
                 (len(fills), fills[0].hash, fills[0].tid, fills[0].time) if fills else 0,
@@ -402,8 +406,8 @@ class HistoryPage(QWidget):
                 lambda: funding_sheet(fundings),
             ),
             "ledger": (
-                (len(ledger), ledger[0].time, ledger[0].hash) if ledger else 0,
-                lambda: ledger_sheet(ledger),
+                (me, len(ledger), ledger[0].time, ledger[0].hash) if ledger else 0,
+                lambda: ledger_sheet(ledger, me),
             ),
         }
         for key, (source, build) in sources.items():

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.config import NETWORKS
+from wallet_perps.core.networks import NETWORKS, Faucet
 from wallet_perps.services.wallet_service import (
     DEMO_DEPOSIT_USD,
     FILE_KEYSTORE_CHOICE,
@@ -239,7 +239,7 @@ class OnboardingPage(QWidget):
         layout.addWidget(self.file_choice_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.file_choice_note)
         layout.addWidget(self.storage_error)
-        local = self.service.network == "local"
+        local = NETWORKS[self.service.network].faucet is Faucet.VENUE  # the demo funds itself
         self.demo_button = _Choice(
             "Try the demo",
             f"A paper account with ${DEMO_DEPOSIT_USD:,.0f} on the built-in local venue."
@@ -454,7 +454,7 @@ class OnboardingPage(QWidget):
     @property
     def real_money(self) -> bool:
         """Whether the wallet made here is used on mainnet (then a weak password is refused)."""
-        return NETWORKS[self.service.network].is_mainnet
+        return NETWORKS[self.service.network].real_money
 
     def _update_strength(self, password: str) -> None:
         self.password_strength.update_for(password, real_money=self.real_money)

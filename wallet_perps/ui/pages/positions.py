@@ -45,17 +45,13 @@ from wallet_perps.core.models import Position
 from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
 from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.view_models import PositionView, position_view
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.liq_gauge import WhatIfPanel
 from wallet_perps.ui.widgets.open_orders_table import OpenOrdersTable
 from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
-from wallet_perps.ui.widgets.positions_table import (
-    PositionsTable,
-    PositionView,
-    position_view,
-    set_style_flag,
-)
+from wallet_perps.ui.widgets.positions_table import PositionsTable, set_style_flag
 
 __all__ = ["PositionsPage"]
 

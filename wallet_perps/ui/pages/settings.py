@@ -45,7 +45,8 @@ from PySide6.QtWidgets import (
 )
 
 import wallet_perps
-from wallet_perps.config import NETWORK_NAMES, NETWORKS, NetworkName, Settings, app_dirs
+from wallet_perps.config import Settings, app_dirs
+from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.services.wallet_service import WalletLocation
 
 __all__ = [
@@ -69,11 +70,6 @@ THEMES: Final[tuple[tuple[ThemeName, str], ...]] = (
     ("dark", "Dark"),
     ("light", "Light"),
     ("system", "Follow the system"),
-)
-MAINNET_WARNING: Final = (
-    "Mainnet is the real Hyperliquid exchange: real money is at stake. Orders, transfers and "
-    "withdrawals move real USDC and cannot be undone, and a leveraged position can lose all "
-    "of its margin.\n\nSwitch to mainnet?"
 )
 
 
@@ -227,9 +223,9 @@ class SettingsPage(QWidget):
             "uses Hyperliquid's test funds; mainnet trades real money.",
         )
         self.network_box = QComboBox()
-        for name in NETWORK_NAMES:
-            self.network_box.addItem(NETWORKS[name].label, name)
-        self.network_box.setCurrentIndex(NETWORK_NAMES.index(self._network))
+        for network in NETWORKS.values():
+            self.network_box.addItem(network.label, network.name)
+        self.network_box.setCurrentIndex(self.network_box.findData(self._network))
         self.network_box.setToolTip("Switching reconnects the app to the chosen venue.")
         # ``activated`` fires only for the user's choice, never for set_network below.
         self.network_box.activated.connect(self._on_network_chosen)
@@ -497,7 +493,7 @@ class SettingsPage(QWidget):
     def set_network(self, network: NetworkName) -> None:
         """The network the app now runs on (after a switch, or a refusal to switch)."""
         self._network = network
-        self.network_box.setCurrentIndex(NETWORK_NAMES.index(network))
+        self.network_box.setCurrentIndex(self.network_box.findData(network))
         self._show_network_note()
 
     @property
@@ -507,19 +503,15 @@ class SettingsPage(QWidget):
     # -- handlers -----------------------------------------------------------------------------
 
     def _show_network_note(self) -> None:
-        notes: dict[NetworkName, str] = {
-            "local": "Paper trading: nothing here is real money.",
-            "testnet": "Test funds only; prices and liquidity differ from mainnet.",
-            "mainnet": "Real money is at stake on mainnet.",
-        }
-        self.network_note.setText(notes[self._network])
+        self.network_note.setText(NETWORKS[self._network].risk_note)
 
     def _on_network_chosen(self, index: int) -> None:
         chosen = cast(NetworkName, self.network_box.itemData(index))
         if chosen == self._network:
             return
-        if chosen == "mainnet" and not self._confirm("Switch to mainnet?", MAINNET_WARNING):
-            self.network_box.setCurrentIndex(NETWORK_NAMES.index(self._network))
+        warning = NETWORKS[chosen].switch_warning
+        if warning is not None and not self._confirm(f"Switch to {chosen}?", warning):
+            self.network_box.setCurrentIndex(self.network_box.findData(self._network))
             return
         self.network_requested.emit(chosen)
 

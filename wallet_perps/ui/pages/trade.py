@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.models import AccountState, OpenOrder
+from wallet_perps.core.models import AccountState
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, reserved_margin
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter

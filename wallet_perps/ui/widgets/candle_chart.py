@@ -38,7 +38,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.models import Candle, OpenOrder, Position
+from wallet_perps.core.models import Candle, Position
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.ui.widgets.lazy_chart import INTERVALS
 from wallet_perps.ui.widgets.order_ticket import (
     format_price,

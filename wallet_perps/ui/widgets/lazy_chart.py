@@ -23,7 +23,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from wallet_perps.core.models import Candle, OpenOrder, Position
+from wallet_perps.core.models import Candle, Position
+from wallet_perps.core.orders import OpenOrder
 
 if TYPE_CHECKING:
     from wallet_perps.ui.widgets.candle_chart import CandleChart

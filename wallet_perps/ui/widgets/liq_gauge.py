@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
@@ -35,10 +35,8 @@ from PySide6.QtWidgets import (
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
 from wallet_perps.ui.theme import DARK, LIGHT
+from wallet_perps.ui.view_models import PositionView
 from wallet_perps.ui.widgets.order_ticket import format_price, format_usd, significant
-
-if TYPE_CHECKING:  # a runtime import would be circular: positions_table uses the gauge
-    from wallet_perps.ui.widgets.positions_table import PositionView
 
 __all__ = [
     "CLOSE_PCT",

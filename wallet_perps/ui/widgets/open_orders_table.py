@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.models import OpenOrder
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.ui.widgets.liq_gauge import theme_colours
 from wallet_perps.ui.widgets.order_ticket import format_price, format_size
 

@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
 from wallet_perps.core.risk import TierSchedule
 from wallet_perps.core.tickets import far_from_mark
 from wallet_perps.core.typed_numbers import parse_typed_number
+from wallet_perps.ui.view_models import PositionView
 from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
-from wallet_perps.ui.widgets.positions_table import PositionView, set_style_flag
+from wallet_perps.ui.widgets.positions_table import set_style_flag
 
 __all__ = ["ClosePartDialog", "MarginDialog", "TpslDialog", "parse_decimal"]
 

@@ -1,0 +1,232 @@
+"""The reading machinery under every ``parse*`` module: typed accessors that name the field.
+
+Why: every failure reading venue JSON must be a :class:`ParseError` whose message starts with
+the JSON path of the offending field (``clearinghouseState.assetPositions[3].position.szi``),
+and no KeyError, TypeError or decimal.InvalidOperation may escape. :class:`Obj` carries a
+JSON object together with its path, so each accessor can say where it failed.
+
+Number rules (PROTOCOL.md §2.1): decimals arrive as strings over HTTP and as strings *or*
+JSON numbers over WS. Both are accepted; a JSON float goes through ``str()`` (its shortest
+repr), never float arithmetic. ``"abc"``, ``"NaN"``, ``" 1"`` or a bool are errors. Decimals
+keep the digits they were sent with. Ids and ms times are ints: a JSON float is refused (it
+may already have lost precision), an all-digit string is accepted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import TypeVar
+
+from wallet_perps.core.ledger import FrozenJson
+from wallet_perps.core.models import Side
+
+__all__ = [
+    "Obj",
+    "ParseError",
+    "array_items",
+    "freeze",
+    "objs",
+    "pair",
+    "show",
+    "to_bool",
+    "to_decimal",
+    "to_int",
+    "to_list",
+    "to_side",
+    "to_str",
+]
+
+T = TypeVar("T")
+
+
+class ParseError(ValueError):
+    """Wire data that does not match the protocol. ``path`` names the offending field."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        # Rebuild from (path, reason) so the error survives pickling (e.g. across processes).
+        return (type(self), (self.path, self.reason))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar conversion
+# ---------------------------------------------------------------------------------------------
+
+# Plain decimal notation with an optional exponent (str(float) may produce "1e-07"). No
+# whitespace, underscores, NaN or Infinity, all of which Decimal() itself would accept.
+_DECIMAL_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INT_RE = re.compile(r"-?\d+")
+
+
+def show(value: object) -> str:
+    """A short description of a bad value for error messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def to_decimal(value: object, path: str) -> Decimal:
+    if isinstance(value, str):
+        if _DECIMAL_RE.fullmatch(value):
+            try:
+                return Decimal(value)
+            except InvalidOperation:  # pragma: no cover - the regex admits only valid input
+                pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    elif isinstance(value, float) and math.isfinite(value):
+        return Decimal(str(value))
+    raise ParseError(path, f"expected a decimal string or number, got {show(value)}")
+
+
+def to_int(value: object, path: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _INT_RE.fullmatch(value):
+        return int(value)
+    raise ParseError(path, f"expected an integer, got {show(value)}")
+
+
+def to_str(value: object, path: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise ParseError(path, f"expected a string, got {show(value)}")
+
+
+def to_bool(value: object, path: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ParseError(path, f"expected true or false, got {show(value)}")
+
+
+def to_side(value: object, path: str) -> Side:
+    if value == "B":
+        return Side.BUY
+    if value == "A":
+        return Side.SELL
+    raise ParseError(path, f'expected side "B" or "A", got {show(value)}')
+
+
+def to_list(value: object, path: str) -> list[object]:
+    if isinstance(value, list):
+        return value
+    raise ParseError(path, f"expected an array, got {show(value)}")
+
+
+def array_items(value: object, path: str) -> Iterator[tuple[object, str]]:
+    """Each element of a JSON array with its path, e.g. ``fills[3]``."""
+    for i, item in enumerate(to_list(value, path)):
+        yield item, f"{path}[{i}]"
+
+
+def freeze(value: object, path: str) -> FrozenJson:
+    """Deep-freeze decoded JSON so models that keep raw fields stay immutable."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list):
+        return tuple(freeze(v, f"{path}[{i}]") for i, v in enumerate(value))
+    if isinstance(value, dict):
+        return MappingProxyType({str(k): freeze(v, f"{path}.{k}") for k, v in value.items()})
+    raise ParseError(path, f"expected JSON data, got {show(value)}")
+
+
+class Obj:
+    """A JSON object plus its path, so that every accessor can name the field it fails on.
+
+    ``x(key)`` requires the key; ``opt_x(key)`` returns None when the key is missing or null.
+    """
+
+    __slots__ = ("path", "raw")
+
+    def __init__(self, raw: object, path: str) -> None:
+        if not isinstance(raw, dict):
+            raise ParseError(path, f"expected an object, got {show(raw)}")
+        self.raw: dict[str, object] = raw
+        self.path = path
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def get(self, key: str) -> object:
+        if key not in self.raw:
+            raise ParseError(self.at(key), "missing")
+        return self.raw[key]
+
+    def has(self, key: str) -> bool:
+        return self.raw.get(key) is not None
+
+    def _opt(self, key: str, conv: Callable[[object, str], T]) -> T | None:
+        value = self.raw.get(key)
+        return None if value is None else conv(value, self.at(key))
+
+    def dec(self, key: str) -> Decimal:
+        return to_decimal(self.get(key), self.at(key))
+
+    def opt_dec(self, key: str) -> Decimal | None:
+        return self._opt(key, to_decimal)
+
+    def integer(self, key: str) -> int:
+        return to_int(self.get(key), self.at(key))
+
+    def opt_integer(self, key: str) -> int | None:
+        return self._opt(key, to_int)
+
+    def text(self, key: str) -> str:
+        return to_str(self.get(key), self.at(key))
+
+    def opt_text(self, key: str) -> str | None:
+        return self._opt(key, to_str)
+
+    def flag(self, key: str) -> bool:
+        return to_bool(self.get(key), self.at(key))
+
+    def opt_flag(self, key: str) -> bool | None:
+        return self._opt(key, to_bool)
+
+    def side(self, key: str) -> Side:
+        return to_side(self.get(key), self.at(key))
+
+    def obj(self, key: str) -> Obj:
+        return Obj(self.get(key), self.at(key))
+
+    def opt_obj(self, key: str) -> Obj | None:
+        return self._opt(key, Obj)
+
+    def items(self, key: str) -> Iterator[tuple[object, str]]:
+        return array_items(self.get(key), self.at(key))
+
+    def objs(self, key: str) -> Iterator[Obj]:
+        """The objects of a required array field."""
+        return (Obj(item, path) for item, path in self.items(key))
+
+    def decs(self, key: str, length: int | None = None) -> tuple[Decimal, ...]:
+        """A required array of decimals, optionally of a fixed length (e.g. (bid, ask))."""
+        values = tuple(to_decimal(v, p) for v, p in self.items(key))
+        if length is not None and len(values) != length:
+            raise ParseError(self.at(key), f"expected {length} numbers, got {len(values)}")
+        return values
+
+    def opt_decs(self, key: str, length: int | None = None) -> tuple[Decimal, ...] | None:
+        return None if self.raw.get(key) is None else self.decs(key, length)
+
+
+def objs(value: object, path: str) -> Iterator[Obj]:
+    """The objects of a top-level JSON array."""
+    return (Obj(item, p) for item, p in array_items(value, path))
+
+
+def pair(value: object, path: str) -> tuple[object, object]:
+    """A two-element JSON array such as ``[id, table]`` or ``[meta, ctxs]``."""
+    items = to_list(value, path)
+    if len(items) != 2:
+        raise ParseError(path, f"expected a 2-element array, got {len(items)} elements")
+    return items[0], items[1]
