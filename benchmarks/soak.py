@@ -16,10 +16,14 @@ samples are dropped, so the benchmark does not grow the memory it measures.
 The verdict lines compare resident memory at the warm-up mark (mean of that minute's
 windows) with the last minute's, and the first quarter's windows with the last quarter's:
 lag p99 (median over windows) must not rise by more than 25% or 2 ms, whichever is larger,
-and the delay's median by more than 25 ms. ``--tracemalloc M`` also snapshots Python's
-allocations every M minutes and prints the sites that grew most since the first snapshot,
-by traceback: what to look at if memory grows (tracing slows the app and costs memory
-itself: that run's numbers are not the result).
+and the delay's median by more than 25 ms. An idle phase after the streaming is printed next
+to the one before: on a shared machine other work moves the lag too, and an idle lag that
+rose as much says the machine, not the app, changed.
+
+Looking for growth: ``--census M`` counts live objects by type every M minutes and prints the
+types that grew (cheap); ``--tracemalloc M`` snapshots Python's allocations every M minutes and
+prints the sites that grew most, by traceback (tracing slows the app several-fold and costs
+memory itself: that run's numbers are not the result). Neither sees memory outside Python.
 """
 
 from __future__ import annotations
@@ -189,7 +193,12 @@ async def soak(args: argparse.Namespace, venue: Child, driver: Driver, coins: li
             f"{offered['seconds']:,.0f} s = {offered['offered'] / offered['seconds']:,.0f}/s "
             f"(dropped {offered['dropped']:,.0f})"
         )
-        verdicts(args, baseline, windows)
+        await asyncio.sleep(args.settle)
+        after = Window.of(
+            await run_phase(Phase("idle", args.idle_seconds), app, venue, driver), 0.0
+        )
+        print(f"idle again after streaming (the machine's own noise now):\n{after.line()}")
+        verdicts(args, baseline, windows, after)
 
 
 async def stream(
@@ -222,7 +231,9 @@ def quarter(windows: Sequence[Window], index: int) -> list[Window]:
     return [w for w in windows if min(3, int(4 * w.minute / span)) == index]
 
 
-def verdicts(args: argparse.Namespace, baseline: Window, windows: list[Window]) -> None:
+def verdicts(
+    args: argparse.Namespace, baseline: Window, windows: list[Window], after: Window
+) -> None:
     if len(windows) < 8:
         print("soak: too short to judge (fewer than 8 windows)")
         return
@@ -244,7 +255,7 @@ def verdicts(args: argparse.Namespace, baseline: Window, windows: list[Window]) 
     lag_ok = lag4 <= max(lag1 * LAG_SLACK[0], lag1 + LAG_SLACK[1]) and lag4 < 16.0
     print(
         f"soak: loop lag p99 (median of windows) {lag1:.2f} ms first quarter -> {lag4:.2f} ms "
-        f"last (idle baseline {baseline.lag_p99:.2f} ms; worst window "
+        f"last (idle {baseline.lag_p99:.2f} ms before, {after.lag_p99:.2f} ms after; worst window "
         f"{max(w.lag_p99 for w in windows):.2f} ms) goal: < +25% or +2 ms, < 16 ms "
         f"{'PASS' if lag_ok else 'MISS'}"
     )

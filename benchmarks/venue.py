@@ -35,8 +35,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +53,7 @@ from wallet_perps.core.numbers import round_price, round_size  # noqa: E402
 from wallet_perps.crypto.secp256k1 import address_from_private_key  # noqa: E402
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action  # noqa: E402
 from wallet_perps.hyperliquid.signing import sign_l1_action  # noqa: E402
+from wallet_perps.services.venue_launcher import ServerChild, VenueChild  # noqa: E402
 
 ORDERS_GOAL = 2_000.0
 WS_GOAL = 20_000.0
@@ -134,72 +133,24 @@ asyncio.run(main())
 # Processes
 
 
-class Server:
-    """A server process that prints its URL on its first line of stdout."""
-
-    def __init__(self, cmd: Sequence[str], timeout_s: float = 60.0) -> None:
-        self.proc = subprocess.Popen(
-            list(cmd),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert self.proc.stdout is not None
-        deadline = time.monotonic() + timeout_s
-        line = ""
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if line.startswith("http://") or self.proc.poll() is not None:
-                break
-        if not line.startswith("http://"):
-            self.stop()
-            err = self.proc.stderr.read() if self.proc.stderr else ""
-            raise RuntimeError(f"server did not start: {line!r} {err}")
-        self.url = line.strip()
-
-    @property
-    def ws_url(self) -> str:
-        return "ws" + self.url[len("http") :] + "/ws"
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (Linux; 0 elsewhere)."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+def baseline_server(cmd: Sequence[str]) -> ServerChild:
+    """A baseline server process, serving: it prints its URL first, as the venue does."""
+    child = ServerChild(cmd, cwd=ROOT)
+    child.wait_ready(60)
+    return child
 
 
-def venue_cmd(data: Path, *, flow: bool, profile: Path | None) -> list[str]:
-    cmd = [sys.executable]
-    if profile is not None:
-        cmd += ["-m", "cProfile", "-o", str(profile)]
-        cmd += ["-m", "wallet_perps.localvenue.cli"]
-    else:
-        cmd += ["-m", "wallet_perps.localvenue.cli"]
+def start_venue(data: Path, *, flow: bool, profile: Path | None) -> VenueChild:
+    """The venue through the app's own launcher, serving (under cProfile with ``profile``)."""
     # The WebSocket count opens --ws-clients connections from loopback, more than the
     # Hyperliquid-like default of 10 per client.
-    cmd += ["--port", "0", "--data", str(data), "--max-connections-per-ip", "10000"]
+    args = ["--port", "0", "--data", str(data), "--max-connections-per-ip", "10000"]
     if not flow:
-        cmd.append("--no-flow")
-    return cmd
+        args.append("--no-flow")
+    profiler = ("-m", "cProfile", "-o", str(profile)) if profile is not None else ()
+    venue = VenueChild(args, cwd=ROOT, interpreter_args=profiler)
+    venue.wait_ready(60)
+    return venue
 
 
 # ------------------------------------------------------------------------------------------
@@ -241,7 +192,7 @@ class LoadResult:
         return self.sent / self.seconds
 
 
-async def run_load(server: Server, streams: list[list[bytes]], warmup: int) -> LoadResult:
+async def run_load(server: ServerChild, streams: list[list[bytes]], warmup: int) -> LoadResult:
     """One connection per stream, one request in flight on each; the first ``warmup``
     requests of every stream are sent before the clock starts."""
     host, port = server.url[len("http://") :].split(":")
@@ -288,16 +239,16 @@ async def post_json(
         return await resp.json()
 
 
-async def fund(url: str, data: Path, addresses: list[str]) -> None:
-    """Paper USDC through the admin route, with the token the venue wrote to its data dir."""
-    token = (data / "admin-token").read_text().strip()
+async def fund(venue: VenueChild, addresses: list[str]) -> None:
+    """Paper USDC through the admin route, with the token the venue printed."""
+    url, headers = venue.url, venue.admin_headers
     async with aiohttp.ClientSession() as session:
         for address in addresses:
             answer = await post_json(
                 session,
                 f"{url}/sim/faucet",
                 {"user": address, "usdc": "10000000"},
-                {"X-Wallet-Perps-Admin": token},
+                headers,
             )
             assert answer == {"status": "ok"}, answer
 
@@ -363,8 +314,8 @@ async def bench_orders(args: argparse.Namespace) -> tuple[LoadResult, LoadResult
     per_stream = args.orders // args.clients + args.warmup
     with tempfile.TemporaryDirectory(prefix="venue-bench-") as tmp:
         profile = Path(args.profile_orders) if args.profile_orders else None
-        with Server(venue_cmd(Path(tmp), flow=False, profile=profile)) as venue:
-            await fund(venue.url, Path(tmp), addresses)
+        with start_venue(Path(tmp), flow=False, profile=profile) as venue:
+            await fund(venue, addresses)
             markets = await market_info(venue.url)
             asset, sz_decimals, oracle = markets[args.coin]
             t0 = time.perf_counter()
@@ -374,7 +325,7 @@ async def bench_orders(args: argparse.Namespace) -> tuple[LoadResult, LoadResult
             print(f"  pre-signed {n} orders in {sign_s:.2f} s ({n / sign_s:,.0f}/s, untimed)")
             venue_result = await run_load(venue, streams, args.warmup)
     baseline_cmd = [sys.executable, "-c", BASELINE_HTTP]
-    with Server(baseline_cmd) as baseline:
+    with baseline_server(baseline_cmd) as baseline:
         host, port = baseline.url[len("http://") :].split(":")
         body = http_request(host, int(port), "/exchange", streams[0][0].split(b"\r\n\r\n", 1)[1])
         # Three times as many requests as the venue got, so the faster run is not too short.
@@ -405,7 +356,7 @@ class WsResult:
 
 
 async def ws_count(
-    server: Server,
+    server: ServerChild,
     n_clients: int,
     subscriptions: list[dict[str, Any]],
     seconds: float,
@@ -510,14 +461,14 @@ async def drive(url: str, streams: list[list[bytes]], rate: float, stop: asyncio
 async def bench_ws(args: argparse.Namespace) -> tuple[WsResult, WsResult]:
     with tempfile.TemporaryDirectory(prefix="venue-bench-ws-") as tmp:
         profile = Path(args.profile_ws) if args.profile_ws else None
-        with Server(venue_cmd(Path(tmp), flow=True, profile=profile)) as venue:
+        with start_venue(Path(tmp), flow=True, profile=profile) as venue:
             markets = await market_info(venue.url)
             subs: list[dict[str, Any]] = [{"type": "allMids"}]
             for coin in markets:
                 for kind in ("l2Book", "trades", "bbo", "activeAssetCtx"):
                     subs.append({"type": kind, "coin": coin})
             keys = [private_key(10_000 + i) for i in range(args.ws_drive_clients)]
-            await fund(venue.url, Path(tmp), [address_from_private_key(k) for k in keys])
+            await fund(venue, [address_from_private_key(k) for k in keys])
             driver = None
             stop = asyncio.Event()
             if args.ws_drive_orders > 0:
@@ -536,7 +487,7 @@ async def bench_ws(args: argparse.Namespace) -> tuple[WsResult, WsResult]:
                 if venue_result.driver_orders >= per_stream * len(keys):
                     print("  !! the driver ran out of orders before the count ended")
     size = venue_result.avg_size or 300
-    with Server([sys.executable, "-c", BASELINE_WS, str(size)]) as baseline:
+    with baseline_server([sys.executable, "-c", BASELINE_WS, str(size)]) as baseline:
         baseline_result = await ws_count(baseline, args.ws_clients, [], args.ws_seconds, 1.0)
     return venue_result, baseline_result
 

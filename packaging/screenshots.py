@@ -1,51 +1,55 @@
-"""Screenshots of every screen of the real app: ``screenshots.py OUT_DIR``.
+"""Screenshots of every screen of the real app: ``screenshots.py OUT_DIR [--size WxH] [--theme T]``.
 
 Why a script: how the app looks can only be judged on pictures of the real thing. It runs the
 app's own AppController in a throwaway home (its own local venue child, synthetic traders),
-goes through demo onboarding, opens a position and a resting order so the pages have
-something to show, then saves one PNG per screen (onboarding, each sidebar page, the
-confirmation sheet). Run it on a machine without a display with
-``xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python packaging/screenshots.py shots/``.
-The key is kept in the encrypted-file fallback of the throwaway home, so no keyring is used.
+goes through demo onboarding, then sets the account up as a user has it after a while (the
+same scenario as the layout test, tests/ui/demo_scenario.py: two positions, TP/SL, resting
+orders) and saves one PNG per screen (onboarding, each sidebar page, the confirmation sheet,
+the locked window), named ``<theme>-<W>x<H>-<screen>.png``. Each shot is also checked with
+the layout audit (wallet_perps/ui/layout_audit.py) and anything that does not fit is printed.
+Run it on a machine without a display with
+``xvfb-run -a -s "-screen 0 1366x800x24" .venv/bin/python packaging/screenshots.py shots/``;
+``--docs`` writes the README's pictures (dark, 1280x800) to docs/screens/. The key is kept in
+the encrypted-file fallback of the throwaway home, so no keyring is used.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-T = TypeVar("T")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 PASSWORD = "screenshot-demo-1"
 
 
-async def until(check: Callable[[], T], what: str, timeout_s: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def main(out_dir: Path) -> int:
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out_dir", type=Path, nargs="?")
+    parser.add_argument("--size", default="1280x800", help="window size, e.g. 1366x768")
+    parser.add_argument("--theme", choices=("dark", "light"), default="dark")
+    parser.add_argument("--docs", action="store_true", help="write docs/screens (dark 1280x800)")
+    args = parser.parse_args()
+    if args.docs:
+        args.out_dir, args.size, args.theme = ROOT / "docs" / "screens", "1280x800", "dark"
+    if args.out_dir is None:
+        parser.error("give OUT_DIR or --docs")
+    width, height = (int(n) for n in args.size.lower().split("x"))
     home = tempfile.mkdtemp(prefix="wallet-perps-shots-")
     os.environ["WALLET_PERPS_HOME"] = home
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
     import qasync
-    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    from tests.ui.demo_scenario import onboard_demo, populate, wait_for
     from wallet_perps.config import Settings
     from wallet_perps.ui.app_controller import AppController
+    from wallet_perps.ui.layout_audit import misfits
     from wallet_perps.ui.main_window import PAGES, MainWindow
     from wallet_perps.ui.pages.onboarding import OnboardingPage
     from wallet_perps.ui.pages.trade import TradePage
@@ -53,14 +57,16 @@ def main(out_dir: Path) -> int:
     from wallet_perps.wallet.keystore import Keystore
     from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
+    out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    prefix = "" if args.docs else f"{args.theme}-{width}x{height}-"
     app = QApplication(sys.argv[:1])
-    app.setStyleSheet(style_sheet("dark"))
+    app.setStyleSheet(style_sheet(args.theme))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow("local")
-    window.resize(1280, 800)
-    settings = Settings()
+    window.resize(width, height)
+    settings = Settings(theme=args.theme)
     controller = AppController(
         window,
         settings,
@@ -69,11 +75,12 @@ def main(out_dir: Path) -> int:
         venue_args=("--seed", "7"),
     )
     window.show()
+    problems: list[str] = []
 
     def shoot(name: str) -> None:
-        QApplication.processEvents()
-        path = out_dir / f"{name}.png"
+        path = out_dir / f"{prefix}{name}.png"
         window.grab().save(str(path))
+        problems.extend(f"{name}: {m}" for m in misfits(window))
         print(path)
 
     async def scenario() -> None:
@@ -82,62 +89,42 @@ def main(out_dir: Path) -> int:
         assert isinstance(onboarding, OnboardingPage)
         await asyncio.sleep(0.3)
         shoot("onboarding")
-        onboarding.demo_button.click()
-        QTest.keyClicks(onboarding.password_edit, PASSWORD)
-        QTest.keyClicks(onboarding.confirm_edit, PASSWORD)
-        onboarding.submit_button.click()
-        await until(lambda: not window.gated, "demo onboarding")
+        settings.confirm_orders = False
+        await onboard_demo(controller, PASSWORD)
         trade = controller.pages["trade"]
         assert isinstance(trade, TradePage)
-        await until(lambda: trade.price_label.text().startswith("$"), "a BTC price")
-        adapter = controller.adapter
-        assert adapter is not None
-        await until(adapter.account_state, "the account")
-
-        # A long, then a resting limit order, so positions, orders and chart lines exist.
-        ticket = trade.ticket
-        QTest.keyClicks(ticket.amount_edit, "20000")
-        await until(ticket.action_button.isEnabled, "a valid ticket")
-        settings.confirm_orders = True
-        ticket.action_button.click()
-        await asyncio.sleep(0.5)
-        shoot("trade-confirm")
-        results: list[object] = []
-        adapter.order_result.connect(results.append)
-        trade.sheet.confirm_button.click()
-        await until(lambda: results, "the fill")
-        settings.confirm_orders = False
-        ticket.kind_box.setCurrentIndex(ticket.kind_box.findText("Limit"))
-        ctx = adapter.context("BTC")
-        assert ctx is not None
-        ticket.limit_edit.clear()
-        QTest.keyClicks(ticket.limit_edit, str(int(ctx.oracle_px * 97 / 100)))
-        ticket.amount_edit.clear()
-        QTest.keyClicks(ticket.amount_edit, "3000")
-        await until(ticket.action_button.isEnabled, "a valid limit ticket")
-        ticket.action_button.click()
-        await until(lambda: len(results) > 1, "the resting order")
+        await wait_for(lambda: trade.price_label.text().startswith("$"), "a BTC price")
+        await populate(controller)
         await asyncio.sleep(3)  # candles, trades and the account stream settle
         for key, _label in PAGES:
             window.show_page(key)
             await asyncio.sleep(1.5)
             shoot(key)
-        window.lock_button.click()
-        await until(controller.unlock_bar.isVisible, "the unlock strip")
+        # The review sheet of a market order (the ticket's own).
         window.show_page("trade")
+        settings.confirm_orders = True
+        trade.ticket.amount_edit.clear()
+        trade.ticket.amount_edit.setText("2000")
+        await wait_for(trade.ticket.action_button.isEnabled, "a valid ticket")
+        trade.ticket.action_button.click()
+        await asyncio.sleep(0.5)
+        shoot("trade-confirm")
+        trade.sheet.cancel()
+        window.lock_button.click()
+        await wait_for(controller.unlock_bar.isVisible, "the unlock strip")
         await asyncio.sleep(0.5)
         shoot("locked")
 
     try:
-        loop.run_until_complete(asyncio.wait_for(scenario(), 180))
+        loop.run_until_complete(asyncio.wait_for(scenario(), 240))
     finally:
         loop.run_until_complete(controller.stop())
         window.close()
         loop.close()
-    return 0
+    for problem in problems:
+        print("does not fit:", problem)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__)
-    raise SystemExit(main(Path(sys.argv[1])))
+    raise SystemExit(main())

@@ -261,13 +261,8 @@ async def _services(run: _Run) -> None:
     """The venue, wallet, order and venue-stop checks, on one asyncio loop."""
     from wallet_perps.core.numbers import round_price
     from wallet_perps.core.orders import OpenOrder
-    from wallet_perps.core.tickets import (
-        OrderKind,
-        OrderPlan,
-        Ticket,
-        TicketSide,
-        validate_ticket,
-    )
+    from wallet_perps.core.ticket_validation import validate_ticket
+    from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
     from wallet_perps.services.embedded_venue import EmbeddedVenue
     from wallet_perps.services.session import TradingSession
     from wallet_perps.services.trader import OrderState

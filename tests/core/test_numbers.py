@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.core.numbers import (
     NumberError,
     check_price,
@@ -27,7 +27,7 @@ from wallet_perps.core.numbers import (
     usd_to_micros,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
+FIXTURES = FIXTURES_DIR
 D = Decimal
 
 

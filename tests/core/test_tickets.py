@@ -20,6 +20,7 @@ from wallet_perps.core.models import (
 )
 from wallet_perps.core.numbers import is_valid_price, is_valid_size
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
+from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import (
     MAKER_FEE,
     TAKER_FEE,
@@ -29,7 +30,6 @@ from wallet_perps.core.tickets import (
     Ticket,
     TicketError,
     TicketSide,
-    validate_ticket,
 )
 
 D = Decimal

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_utils.address import to_checksum_address as eth_checksum
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.crypto import secp256k1
 from wallet_perps.crypto.addresses import address_from_public_key, to_checksum_address
 from wallet_perps.crypto.eip712 import domain_separator, encode_field, struct_type_hash
@@ -30,7 +30,7 @@ from wallet_perps.crypto.secp256k1 import (
 )
 from wallet_perps.hyperliquid.signing import l1_domain_separator
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
+FIXTURES = FIXTURES_DIR
 PY_KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 PY_ADDRESS = "0x14791697260E4c9A71f18484C9f997B308e59325"
 DIGEST = keccak256(b"wallet-perps crypto layer test")

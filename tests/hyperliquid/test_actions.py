@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import msgpack
 import pytest
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.core.wire_values import normalize_cloid
 from wallet_perps.crypto.secp256k1 import address_from_private_key
 from wallet_perps.hyperliquid import actions as A
@@ -23,7 +23,7 @@ from wallet_perps.hyperliquid.actions import (
 )
 from wallet_perps.hyperliquid.signing import recover_user_signer, sign_l1_action, sign_user_action
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
+FIXTURES = FIXTURES_DIR
 D = Decimal
 CLOID_1 = "0x00000000000000000000000000000001"
 ADDR = "0x1234567890123456789012345678901234567890"

@@ -13,13 +13,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -45,7 +45,7 @@ from wallet_perps.hyperliquid.http import (
     single_outcome,
 )
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
+FIXTURES = FIXTURES_DIR
 USER = "0xB7B6F3CEA3F66BF525F5D8F965F6DBF6D9B017B2"
 
 

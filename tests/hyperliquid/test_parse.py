@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.core.ledger import (
     AccountClassTransfer,
     Deposit,
@@ -50,7 +51,7 @@ from wallet_perps.core.user_events import UserEventKind
 from wallet_perps.hyperliquid import parse as P
 from wallet_perps.hyperliquid.parse import ParseError
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "hyperliquid" / "fixtures"
+SHARED = FIXTURES_DIR
 RECORDED = SHARED / "recorded"
 DOCS = SHARED / "doc_examples" / "docs_examples.json"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
+from tests.conftest import FIXTURES_DIR
 from wallet_perps.crypto.errors import SignatureError
 from wallet_perps.crypto.secp256k1 import (
     address_from_private_key,
@@ -29,7 +29,7 @@ from wallet_perps.hyperliquid.signing import (
 )
 from wallet_perps.hyperliquid.user_actions import USER_ACTION_TYPES
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/hyperliquid/fixtures"
+FIXTURES = FIXTURES_DIR
 PY_KEY = "0x0123456789012345678901234567890123456789012345678901234567890123"
 PY_ADDRESS = "0x14791697260E4c9A71f18484C9f997B308e59325"
 

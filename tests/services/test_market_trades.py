@@ -90,18 +90,15 @@ async def test_a_malformed_push_is_refused_and_a_bad_trade_dropped_once(
     assert [t.tid for t in data.trades("BTC")] == [7, 6, 4]
 
 
-async def test_a_watched_coin_streams_the_venues_trades() -> None:
-    venue = VenueProcess("--seed", "5")  # synthetic traders on: trades every second or so
-    try:
-        async with TradingSession(venue.url, contexts_poll_s=0) as session:
-            await session.market.watch("BTC")
-            deadline = time.monotonic() + 30
-            while len(session.market.trades("BTC")) < 3:
-                assert time.monotonic() < deadline, "no trades streamed"
-                await asyncio.sleep(0.1)
-            trades = session.market.trades("BTC")
-            assert all(t.coin == "BTC" and t.px > 0 and t.sz > 0 for t in trades)
-            assert [t.time for t in trades] == sorted((t.time for t in trades), reverse=True)
-            assert len({(t.tid, t.hash) for t in trades}) == len(trades)
-    finally:
-        venue.kill()
+async def test_a_watched_coin_streams_the_venues_trades(flow_venue: VenueProcess) -> None:
+    # Synthetic traders on: trades every second or so.
+    async with TradingSession(flow_venue.url, contexts_poll_s=0) as session:
+        await session.market.watch("BTC")
+        deadline = time.monotonic() + 30
+        while len(session.market.trades("BTC")) < 3:
+            assert time.monotonic() < deadline, "no trades streamed"
+            await asyncio.sleep(0.1)
+        trades = session.market.trades("BTC")
+        assert all(t.coin == "BTC" and t.px > 0 and t.sz > 0 for t in trades)
+        assert [t.time for t in trades] == sorted((t.time for t in trades), reverse=True)
+        assert len({(t.tid, t.hash) for t in trades}) == len(trades)

@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ from eth_account import Account
 from tests.answer_proxy import AnswerProxy
 from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.models import LeverageType
+from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import (
     AmountUnit,
     OrderKind,
@@ -32,7 +33,6 @@ from wallet_perps.core.tickets import (
     Ticket,
     TicketError,
     TicketSide,
-    validate_ticket,
 )
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action
 from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, check_statuses
@@ -136,13 +136,6 @@ async def plan_for(session: TradingSession, ticket: Ticket, *, with_account: boo
         meta=market.meta,
         open_orders=session.account.open_orders,
     )
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--no-flow", "--seed", "3")
-    yield process
-    process.kill()
 
 
 @pytest.fixture

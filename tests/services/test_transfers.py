@@ -19,7 +19,7 @@ from eth_account import Account
 
 from tests.answer_proxy import AnswerProxy
 from tests.venue_process import VenueProcess
-from tests.wallet.conftest import PASSWORD, real_keyring  # noqa: F401 (autouse: real keyring)
+from tests.wallet.conftest import PASSWORD
 from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
@@ -31,17 +31,13 @@ from wallet_perps.services.transfers import (
     parse_amount,
     parse_destination,
 )
-from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
+from wallet_perps.wallet.unlocked import UnlockedWallet
+
+pytestmark = pytest.mark.keyring  # wallets are stored in the real Secret Service
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--no-flow")  # no positions move: balances are exact
-    yield process
-    process.kill()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import until
 from wallet_perps.config import Settings
+from wallet_perps.core.display import format_price, significant
 from wallet_perps.core.tickets import OrderPlan
 from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.app_controller import AppController
@@ -32,13 +33,16 @@ from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
-from wallet_perps.ui.widgets.order_ticket import format_price, significant
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
 D = Decimal
 T = TypeVar("T")
 PASSWORD = "paper-trader-1"
+
+#: Onboarding stores every wallet in the real Secret Service (no keyring: a file, by choice).
+pytestmark = pytest.mark.keyring
+
 FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
 
 

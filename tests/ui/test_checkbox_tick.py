@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox
+from PySide6.QtWidgets import QApplication, QCheckBox
 from pytestqt.qtbot import QtBot
 
 from wallet_perps.ui.theme import palette, style_sheet
@@ -16,10 +16,21 @@ from wallet_perps.ui.theme import palette, style_sheet
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_a_checked_box_has_a_white_tick_on_the_accent(qtbot: QtBot, theme: str) -> None:
+    # As in the app: the sheet is the application's, not one widget's.
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyleSheet(style_sheet(theme))  # type: ignore[arg-type]
     box = QCheckBox("Review every order")
     qtbot.addWidget(box)
-    box.setStyleSheet(style_sheet(theme))  # type: ignore[arg-type]
     box.show()
+    try:
+        _check_tick(box, theme)
+    finally:
+        box.close()
+        app.setStyleSheet("")
+
+
+def _check_tick(box: QCheckBox, theme: str) -> None:
     accent = QColor(palette(theme)["accent"])  # type: ignore[arg-type]
 
     def white(c: QColor) -> bool:

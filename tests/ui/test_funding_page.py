@@ -21,23 +21,16 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess, admin_headers
+from wallet_perps.core.display import format_funding_rate, format_small_usd
 from wallet_perps.core.funding_board import totals, who_pays
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.funding import FundingPage
-from wallet_perps.ui.widgets.order_ticket import format_funding_rate
-from wallet_perps.ui.widgets.record_table import RecordTable, format_small_usd
+from wallet_perps.ui.widgets.record_table import RecordTable
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")
-    yield process
-    process.kill()
 
 
 @pytest.fixture

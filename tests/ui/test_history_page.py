@@ -7,12 +7,10 @@ clicks the real Export button and reads the file that lands on disk.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-import pytest
 from eth_account import Account
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
@@ -21,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.csv_export import fill_sheet, ledger_sheet
+from wallet_perps.core.display import format_price, format_size, short_address
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import Fill
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
@@ -28,20 +27,11 @@ from wallet_perps.hyperliquid.actions import usd_send_action
 from wallet_perps.hyperliquid.signing import sign_user_action
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
-from wallet_perps.services.transfers import short
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.history import HistoryPage, visible_texts
 from wallet_perps.ui.pages.wallet import describe_ledger
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")
-    yield process
-    process.kill()
 
 
 def test_a_trade_shows_in_fills_and_orders_and_exports_to_csv(
@@ -110,6 +100,10 @@ def test_a_trade_shows_in_fills_and_orders_and_exports_to_csv(
             lambda: any(r[-2] == str(oid) and r[7] == "Filled" for r in visible_texts(orders)),
             "the filled order",
         )
+        # A market order says so (it went out as FrontendMarket; it used to read "Limit" at
+        # its slippage bound).
+        [order_row] = [r for r in visible_texts(orders) if r[-2] == str(oid)]
+        assert order_row[3] == "Market"
 
         # Filters: another market hides the fills, the order id finds them again.
         page.market_box.setCurrentIndex(page.market_box.findData("ETH"))
@@ -269,7 +263,7 @@ def test_an_outgoing_transfer_is_a_debit_in_history_wallet_and_csv(
             assert visible_texts(ledger)[0][1:5] == ("Sent", "-$25.00", "", receiver)
             # The Wallet page words the same row the same way.
             sent = adapter.ledger()[0]
-            assert describe_ledger(sent, me) == ("Sent", "-$25.00", f"to {short(receiver)}")
+            assert describe_ledger(sent, me) == ("Sent", "-$25.00", f"to {short_address(receiver)}")
             page.tabs.setCurrentIndex(3)
             assert page.export_csv() == target
             received.extend(await session.http.user_non_funding_ledger_updates(receiver, 0))

@@ -18,6 +18,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from wallet_perps.core.csv_export import ledger_sheet, to_csv
+from wallet_perps.core.display import format_usd
 from wallet_perps.core.ledger import (
     AccountClassTransfer,
     Deposit,
@@ -40,7 +41,6 @@ from wallet_perps.core.ledger import (
 )
 from wallet_perps.ui.pages.history import record_columns
 from wallet_perps.ui.pages.wallet import describe_ledger
-from wallet_perps.ui.widgets.order_ticket import format_usd
 from wallet_perps.ui.widgets.record_table import RecordModel
 
 D = Decimal

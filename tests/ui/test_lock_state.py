@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -16,6 +17,8 @@ from wallet_perps.ui.app_controller import AppController
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 from wallet_perps.wallet.unlocked import random_key
+
+pytestmark = pytest.mark.keyring  # the wallets live in the real Secret Service
 
 NEW_PASSWORD = "another paper trader"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -80,6 +81,7 @@ def test_short_password_still_refused_whatever_its_score(qtbot: QtBot) -> None:
     assert not widget.acceptable and widget.text() == ""
 
 
+@pytest.mark.keyring  # the demo wallet goes into the real Secret Service
 def test_weak_password_is_warned_but_allowed_on_the_local_demo(qtbot: QtBot) -> None:
     async def scenario(controller: AppController) -> None:
         page = controller.onboarding

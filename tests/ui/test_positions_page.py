@@ -8,10 +8,8 @@ after Close, half the size after Close part 50%.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import ROUND_DOWN, Decimal
 
-import pytest
 from eth_account import Account
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -20,26 +18,19 @@ from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
+from wallet_perps.core.display import format_price, format_size, significant
 from wallet_perps.core.models import LeverageType, Position
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.positions import PositionsPage
-from wallet_perps.ui.widgets.liq_gauge import liq_level
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size, significant
+from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, liq_level
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
 from wallet_perps.ui.widgets.positions_table import PositionRow
 
 D = Decimal
 LEFT = Qt.MouseButton.LeftButton
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")  # with flow: a live book to fill market orders
-    yield process
-    process.kill()
 
 
 async def open_page(
@@ -115,7 +106,9 @@ def test_a_market_long_shows_the_venues_liquidation_price(
             assert distance is not None and mark is not None
             assert distance == (mark - position.liquidation_px) / mark * 100
             assert D(5) < distance < D(40), distance
-            assert row.labels["distance"].text() == f"{distance:.1f}% away"
+            # The gauge's legend in words: safe / watch / danger.
+            word = LEVEL_WORDS[liq_level(distance)]
+            assert row.labels["distance"].text() == f"{distance:.1f}% away · {word}"
             assert row.gauge.distance == distance
             assert row.gauge.level is liq_level(distance)
             assert not page.positions_table.empty_label.isVisible()
@@ -398,3 +391,86 @@ def test_with_reviews_on_close_and_cancel_all_ask_first_and_the_toast_moves_noth
             await session.stop()
 
     run_on_qasync(qtbot, scenario)
+
+
+def test_orders_say_what_they_are_and_the_card_shows_its_tpsl(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "1000")
+        adapter, page = await open_page(session, qtbot)
+        try:
+            await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
+            row = await shown_row(page, "BTC")
+            await until(lambda: row.tpsl_label.text() == "no TP/SL", "the card without TP/SL")
+            mark = await until(lambda: row.values.get("mark"), "the mark")
+            take = (mark * D("1.08")).quantize(D(1))
+            stop = (mark * D("0.95")).quantize(D(1))
+            result = await session.trader.set_tpsl("BTC", take_profit=take, stop_loss=stop)
+            assert result.ok, result
+            limit_px = (mark * D("0.9")).quantize(D(1))
+            await place(
+                adapter,
+                session,
+                Ticket("BTC", TicketSide.LONG, D(20), kind=OrderKind.LIMIT, limit_px=limit_px),
+            )
+            table = page.orders_table
+            await until(lambda: len(table.cancel_buttons) == 3, "three order rows")
+            rows = {
+                cell(table.table, r, 2): [cell(table.table, r, c) for c in range(9)]
+                for r in range(table.table.rowCount())
+            }
+            assert set(rows) == {"Take profit (market)", "Stop loss (market)", "Limit"}
+            tp, sl, limit = rows["Take profit (market)"], rows["Stop loss (market)"], rows["Limit"]
+            assert tp[3] == "Market" and sl[3] == "Market"  # the limit is only a bound
+            assert tp[6] == f"above {format_price(take)}"
+            assert sl[6] == f"below {format_price(stop)}"
+            assert limit[3] == format_price(limit_px) and limit[6] == "—"
+            await until(
+                lambda: (
+                    row.tpsl_label.text() == f"TP {format_price(take)} · SL {format_price(stop)}"
+                ),
+                "TP/SL on the card",
+            )
+            assert misfits_of(page) == []
+        finally:
+            page.release()
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def misfits_of(page: PositionsPage) -> list[str]:
+    from wallet_perps.ui.layout_audit import misfits
+
+    return [str(m) for m in misfits(page)]
+
+
+def test_the_gauge_is_full_when_fully_backed_and_a_readable_bar_near_danger(
+    qtbot: QtBot,
+) -> None:
+    from PySide6.QtGui import QColor
+
+    from wallet_perps.ui.widgets.liq_gauge import LiqGauge, LiqLevel
+
+    gauge = LiqGauge()
+    gauge.resize(100, 6)
+    qtbot.addWidget(gauge)
+    gauge.show()
+
+    def filled() -> int:
+        image = gauge.grab().toImage()
+        y = image.height() // 2
+        track = QColor(image.pixelColor(image.width() - 6, y))
+        return sum(1 for x in range(image.width()) if image.pixelColor(x, y) != track)
+
+    gauge.set_distance(None, fully_backed=True)
+    assert gauge.level is LiqLevel.FAR
+    image = gauge.grab().toImage()
+    y = image.height() // 2
+    # One full bar: the same colour near both ends (the rounded ends are anti-aliased).
+    assert image.pixelColor(5, y) == image.pixelColor(image.width() - 6, y)
+    gauge.set_distance(D("0.5"))
+    assert gauge.level is LiqLevel.CLOSE
+    assert filled() >= 18  # a fifth of the track, not a dot

@@ -5,9 +5,6 @@ Samples are taken every 0.3 s here (5 s in the app) so a reading exists within a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -17,13 +14,6 @@ from wallet_perps.core.pulse import MEANINGS
 from wallet_perps.services.session import TradingSession
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.pulse import WINDOWS, PulsePage
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")
-    yield process
-    process.kill()
 
 
 def test_the_reading_in_words_and_the_charts_follow_the_selected_market(

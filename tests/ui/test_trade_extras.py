@@ -20,7 +20,6 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
-from tests.ui.test_trade_page import venue  # noqa: F401 - the module's venue process fixture
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, TicketError
 from wallet_perps.services.session import TradingSession
@@ -78,7 +77,7 @@ def _results(page: TradePage) -> list[OrderResult]:
 
 def test_review_sheet_repeats_the_numbers_and_only_confirm_sends(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
@@ -136,7 +135,7 @@ def test_review_sheet_repeats_the_numbers_and_only_confirm_sends(
 
 def test_with_confirmations_off_enter_sends_at_once(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
@@ -164,7 +163,7 @@ def test_with_confirmations_off_enter_sends_at_once(
 
 def test_ctrl_k_searches_markets_and_enter_switches(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "100")
@@ -234,7 +233,7 @@ def test_favourites_given_by_the_app_come_right_after_btc(qtbot: QtBot) -> None:
 
 def test_chart_draws_position_and_order_lines_at_the_venues_numbers(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         # $40 behind a $200 position: a liquidation price near enough to be a real number.
@@ -290,7 +289,7 @@ def test_chart_draws_position_and_order_lines_at_the_venues_numbers(
 
 def test_candles_arrive_for_1m_and_switching_to_1h_reloads(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "10")
@@ -328,7 +327,7 @@ def test_candles_arrive_for_1m_and_switching_to_1h_reloads(
 
 def test_percent_slider_sets_a_share_of_available_times_leverage(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
@@ -373,7 +372,7 @@ def test_percent_slider_sets_a_share_of_available_times_leverage(
 
 def test_take_profit_and_stop_loss_reach_the_venue_as_trigger_orders(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
@@ -425,7 +424,7 @@ def test_take_profit_and_stop_loss_reach_the_venue_as_trigger_orders(
 
 def test_locked_wallet_shows_market_and_asks_to_unlock(
     qtbot: QtBot,
-    venue: VenueProcess,  # noqa: F811
+    venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
         session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)

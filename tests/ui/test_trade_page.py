@@ -8,10 +8,8 @@ so no task survives a test.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -26,13 +24,6 @@ from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")  # with flow: synthetic traders keep a live book
-    yield process
-    process.kill()
 
 
 def test_trade_page_live_price_refuses_five_dollars_and_fills_a_long(

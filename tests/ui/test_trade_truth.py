@@ -9,10 +9,8 @@ Cancel there sends nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -25,13 +23,6 @@ from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")
-    yield process
-    process.kill()
 
 
 def test_bad_inputs_are_refused_where_typed_and_surprises_are_asked_first(
@@ -170,3 +161,26 @@ def test_a_resting_result_line_goes_when_its_order_is_cancelled(
             await session.stop()
 
     run_on_qasync(qtbot, scenario)
+
+
+def test_the_review_says_when_prices_are_not_live_and_waits_for_them(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from wallet_perps.ui.widgets.confirm_sheet import STALE_TEXT, ConfirmSheet
+
+    host = QWidget()
+    host.resize(900, 600)
+    qtbot.addWidget(host)
+    sheet = ConfirmSheet(host)
+    host.show()
+    sent: list[str] = []
+    sheet.open_action("Review", "Close it.", [("Size", "1 BTC")], "Close", lambda: sent.append("x"))
+    sheet.set_stale(True)
+    assert sheet.stale_label.isVisible() and sheet.stale_label.text() == STALE_TEXT
+    assert not sheet.confirm_button.isEnabled()
+    QTest.keyClick(sheet, Qt.Key.Key_Return)
+    assert sent == [] and sheet.isVisible()  # nothing sent on the old numbers
+    sheet.set_stale(False)
+    assert not sheet.stale_label.isVisible() and sheet.confirm_button.isEnabled()
+    QTest.keyClick(sheet, Qt.Key.Key_Return)
+    assert sent == ["x"]

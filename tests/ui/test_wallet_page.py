@@ -27,7 +27,8 @@ from pytestqt.qtbot import QtBot
 from tests.answer_proxy import AnswerProxy
 from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
 from tests.venue_process import VenueProcess
-from tests.wallet.conftest import PASSWORD, real_keyring  # noqa: F401 (autouse: real keyring)
+from tests.wallet.conftest import PASSWORD
+from wallet_perps.core.display import format_usd
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession, ws_url_for
@@ -35,18 +36,13 @@ from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.wallet import DepositDialog, TransferDialog, WalletPage
-from wallet_perps.ui.widgets.order_ticket import format_usd
-from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
+from wallet_perps.wallet.unlocked import UnlockedWallet
+
+pytestmark = pytest.mark.keyring  # wallets are stored in the real Secret Service
 
 D = Decimal
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--seed", "5")  # with flow: a live book to open a position against
-    yield process
-    process.kill()
 
 
 @pytest.fixture

@@ -1,14 +1,16 @@
-"""Fixtures for the wallet tests: the REAL Secret Service keyring, a fast-scrypt keystore.
+"""Setup for the wallet tests: every one runs against the REAL Secret Service keyring.
 
 The suite runs inside ``dbus-run-session`` with a throwaway, unlocked gnome-keyring
 (packaging/with_keyring.sh), so every test below round-trips through the same backend a Linux
-desktop uses. Only tests that are about a missing or misbehaving keyring swap the backend,
-and the ``real_keyring`` fixture puts the real one back afterwards.
+desktop uses: each carries the ``keyring`` marker, which gives it tests/conftest.py's
+``real_keyring`` fixture (entries cleared before and after, the backend put back) and fails
+it at once, saying why, when no Secret Service answers. Only tests that are about a missing or
+misbehaving keyring swap the backend.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.backend
@@ -16,12 +18,13 @@ import keyring.backends.SecretService
 import keyring.errors
 import pytest
 
-from tests.keyring_helpers import clear_keyring_entries
-from wallet_perps.wallet.backends import keyring_problem
+from tests.venue_process import VenueProcess
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
 PASSWORD = "correct horse battery"
+
+HERE = Path(__file__).resolve().parent
 
 
 class RefusingKeyring(keyring.backends.SecretService.Keyring):
@@ -39,23 +42,21 @@ class RefusingKeyring(keyring.backends.SecretService.Keyring):
 keyring.backend.KeyringBackend._classes.discard(RefusingKeyring)  # type: ignore[attr-defined]
 
 
-@pytest.fixture(autouse=True)
-def real_keyring() -> Iterator[None]:
-    problem = keyring_problem()
-    if problem is not None:
-        pytest.fail(
-            f"the wallet tests need the real Secret Service keyring ({problem}); run them with "
-            "`bash packaging/dev.sh test` (dbus-run-session + gnome-keyring)"
-        )
-    backend = keyring.get_keyring()
-    assert type(backend).__module__ == "keyring.backends.SecretService", backend
-    clear_keyring_entries()
-    yield
-    keyring.set_keyring(backend)
-    clear_keyring_entries()
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects by markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a ``keyring`` test."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.keyring)
 
 
 @pytest.fixture
 def keystore() -> Keystore:
     """A keystore with TEST-ONLY cheap scrypt (the default is N=2**18; see test_default_...)."""
     return Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)
+
+
+@pytest.fixture
+def venue(quiet_venue: VenueProcess) -> VenueProcess:
+    """The session's venue without synthetic traders (tests/conftest.py): exact balances."""
+    return quiet_venue

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -83,9 +82,7 @@ async def _scenario(venue: VenueProcess) -> None:
         await session.stop()
 
 
-def test_no_agent_before_the_first_deposit_then_the_deposit_approves_it(tmp_path: Path) -> None:
-    venue = VenueProcess("--seed", "5", data=tmp_path / "venue")
-    try:
-        asyncio.run(asyncio.wait_for(_scenario(venue), 90))
-    finally:
-        venue.stop()
+def test_no_agent_before_the_first_deposit_then_the_deposit_approves_it(
+    flow_venue: VenueProcess,
+) -> None:
+    asyncio.run(asyncio.wait_for(_scenario(flow_venue), 90))

@@ -8,7 +8,7 @@ master, which is what these tests check.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,16 +30,10 @@ from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.wallet.agents import AGENT_NAME, AgentWallets
 from wallet_perps.wallet.backends import SERVICE
 from wallet_perps.wallet.errors import AgentError, AgentRequired, KeyringWriteFailed
-from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
+from wallet_perps.wallet.keystore import Keystore
+from wallet_perps.wallet.unlocked import UnlockedWallet
 
 BTC = 0
-
-
-@pytest.fixture(scope="module")
-def venue() -> Iterator[VenueProcess]:
-    process = VenueProcess("--no-flow")
-    yield process
-    process.stop()
 
 
 @pytest.fixture

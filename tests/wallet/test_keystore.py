@@ -40,9 +40,10 @@ from wallet_perps.wallet.errors import (
     WeakPassword,
     WrongPassword,
 )
-from wallet_perps.wallet.keystore import Keystore, parse_private_key
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
 from wallet_perps.wallet.secret_storage import STRONG_SCRYPT, TEST_ONLY_FAST_SCRYPT
+from wallet_perps.wallet.unlocked import parse_private_key
 
 ABANDON_12 = "abandon " * 11 + "about"
 ABANDON_ADDRESS = "0x9858EfFD232B4033E47d90003D41EC34EcaEda94"

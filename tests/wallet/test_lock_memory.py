@@ -90,7 +90,9 @@ class Driver:
 
 
 @pytest.mark.parametrize("path", ["unlock", "import phrase"])
-def test_lock_leaves_no_copy_of_the_main_or_agent_key_in_memory(tmp_path: Path, path: str) -> None:
+def test_lock_leaves_no_copy_of_the_main_or_agent_key_in_memory(
+    flow_venue: VenueProcess, path: str
+) -> None:
     """``unlock``: a stored wallet is unlocked; ``import phrase``: the driver itself imports
     a recovery phrase first (BIP32 derivation and sealing run in the scanned process)."""
     if path == "unlock":
@@ -102,7 +104,7 @@ def test_lock_leaves_no_copy_of_the_main_or_agent_key_in_memory(tmp_path: Path, 
         main_key = phrase.derive_private_key(0)
         words = " ".join(phrase.words())
         address = "import"
-    venue = VenueProcess("--seed", "5", data=tmp_path / "venue")
+    venue = flow_venue
     assert venue.admin_token is not None
     driver = Driver(venue.url, venue.admin_token, address)
     try:
@@ -127,4 +129,3 @@ def test_lock_leaves_no_copy_of_the_main_or_agent_key_in_memory(tmp_path: Path, 
         assert after == {"main key": 0, "agent key": 0}, (before, after)
     finally:
         driver.close()
-        venue.stop()

@@ -23,9 +23,9 @@ from enum import StrEnum
 from typing import Final, TypeAlias
 
 from wallet_perps.core.ledger import FrozenJson, LedgerUpdate, UnknownDelta
-from wallet_perps.core.ledger_lines import ledger_line, type_words
+from wallet_perps.core.ledger_lines import ledger_line, plain_number, type_words
 from wallet_perps.core.models import Fill, FundingPayment, Side
-from wallet_perps.core.orders import OrderStatus
+from wallet_perps.core.orders import OrderStatus, order_type_words
 
 __all__ = [
     "Cell",
@@ -137,8 +137,7 @@ def _plain(cell: Cell) -> str:
     if cell is None:
         return ""
     if isinstance(cell, Decimal):
-        text = format(cell, "f")
-        return "0" if text in ("-0", "-0.0") else text
+        return plain_number(cell)
     return str(cell)
 
 
@@ -227,7 +226,7 @@ def order_sheet(statuses: Iterable[OrderStatus]) -> Sheet:
                     format_time(status.status_timestamp),
                     order.coin,
                     "Buy" if order.side is Side.BUY else "Sell",
-                    order.order_type or (order.tif or ""),
+                    order_type_words(order),
                     order.limit_px,
                     size,
                     filled,

@@ -36,13 +36,13 @@ ZERO: Final = Decimal(0)
 _OWN_VENUE: Final = "HlPerp"
 
 
+def _by_sign(value: Decimal, positive: str, negative: str, zero: str) -> str:
+    return positive if value > 0 else negative if value < 0 else zero
+
+
 def who_pays(rate: Decimal) -> str:
     """The direction of an hourly rate in words (positive: longs pay shorts)."""
-    if rate > 0:
-        return "Longs pay shorts"
-    if rate < 0:
-        return "Shorts pay longs"
-    return "No one pays"
+    return _by_sign(rate, "Longs pay shorts", "Shorts pay longs", "No one pays")
 
 
 def next_funding_ms(now_ms: int, interval_hours: int = 1) -> int:
@@ -118,8 +118,4 @@ def next_payment_estimate(szi: Decimal, oracle_px: Decimal, hourly_rate: Decimal
 
 def payment_words(usdc: Decimal) -> str:
     """ "You receive" / "You pay" / "Nothing" for a payment or an estimate of one."""
-    if usdc > 0:
-        return "You receive"
-    if usdc < 0:
-        return "You pay"
-    return "Nothing"
+    return _by_sign(usdc, "You receive", "You pay", "Nothing")

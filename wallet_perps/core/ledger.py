@@ -4,15 +4,17 @@ Why typed: every screen that shows money moving (Wallet, History, the CSV export
 same facts -- who sent, who received, what fee, which direction between spot and perp -- and
 when those facts sat in an untyped mapping each reader guessed them its own way and they
 disagreed (an outgoing transfer showed as a credit in one place and a debit in another). Now
-the parser (``wallet_perps.hyperliquid.parse_account``) reads each delta once into one of the
+the parser (``wallet_perps.hyperliquid.parse_ledger``) reads each delta once into one of the
 classes below, and :mod:`wallet_perps.core.ledger_lines` turns them into signed amounts and
 words with one rule.
 
 The venue keeps adding delta types, so anything it sends that is not modelled here becomes an
 :class:`UnknownDelta` that keeps the wire object verbatim: nothing is lost, nothing crashes.
 
-Field names are the snake_case of the wire keys (``usdcValue`` -> ``usdc_value``), so a
-reader can map one to the other; fields the venue added over time are optional.
+Field names are the snake_case of the wire keys (``usdcValue`` -> ``usdc_value``), and the
+parser reads each class from its own field list: the declarations below are the wire schema.
+A field with a default is optional on the wire (the venue added it over time); any other is
+required.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from wallet_perps.core.models import Side
 
@@ -21,17 +22,19 @@ __all__ = [
     "FINAL_ORDER_STATUSES",
     "KnownOrderStatus",
     "KnownOrderType",
+    "OpenEnum",
     "OpenOrder",
     "OrderStatus",
     "TpSl",
 ]
 
 
-class TpSl(StrEnum):
-    """What a trigger order is for, in the wire's own words (``tpsl`` of an order action)."""
+class OpenEnum(StrEnum):
+    """A wire enum the venue keeps extending: known values become members, others stay text.
 
-    TP = "tp"  # take profit
-    SL = "sl"  # stop loss
+    Why: a strict client must not crash on a value it has never seen, so models carry these
+    as ``str`` (a member *is* a ``str``) and readers call :meth:`coerce` instead of ``cls()``.
+    """
 
     @classmethod
     def coerce(cls, value: str) -> str:
@@ -42,7 +45,14 @@ class TpSl(StrEnum):
             return value
 
 
-class KnownOrderType(StrEnum):
+class TpSl(OpenEnum):
+    """What a trigger order is for, in the wire's own words (``tpsl`` of an order action)."""
+
+    TP = "tp"  # take profit
+    SL = "sl"  # stop loss
+
+
+class KnownOrderType(OpenEnum):
     """The ``orderType`` values the frontend order shapes carry (PROTOCOL.md §7).
 
     Open-ended like the statuses: an unknown type is kept as the raw string.
@@ -55,14 +65,6 @@ class KnownOrderType(StrEnum):
     TAKE_PROFIT_MARKET = "Take Profit Market"
     TAKE_PROFIT_LIMIT = "Take Profit Limit"
 
-    @classmethod
-    def coerce(cls, value: str) -> str:
-        """The member for a known type, or ``value`` unchanged if unknown."""
-        try:
-            return cls(value)
-        except ValueError:
-            return value
-
     @property
     def tpsl(self) -> TpSl | None:
         """TP for the take-profit types, SL for the stop types, None for plain orders."""
@@ -73,7 +75,7 @@ class KnownOrderType(StrEnum):
         return None
 
 
-class KnownOrderStatus(StrEnum):
+class KnownOrderStatus(OpenEnum):
     """Order statuses listed in PROTOCOL.md §9.
 
     Models carry the status as ``str``: a known value arrives as a member of this enum (which
@@ -113,14 +115,6 @@ class KnownOrderStatus(StrEnum):
     INSUFFICIENT_SPOT_BALANCE_REJECTED = "insufficientSpotBalanceRejected"
     ORACLE_REJECTED = "oracleRejected"
     PERP_MAX_POSITION_REJECTED = "perpMaxPositionRejected"
-
-    @classmethod
-    def coerce(cls, value: str) -> str:
-        """Return the enum member for a known status, or ``value`` unchanged if unknown."""
-        try:
-            return cls(value)
-        except ValueError:
-            return value
 
 
 # Statuses after which an order can never fill again. "open" and "triggered" are live (a
@@ -200,3 +194,33 @@ class OrderStatus:
         if self.status in FINAL_ORDER_STATUSES:
             return True
         return self.status.endswith(("Canceled", "Rejected", "Cancel"))
+
+
+_TYPE_WORDS: Final[dict[str, str]] = {
+    KnownOrderType.LIMIT: "Limit",
+    KnownOrderType.MARKET: "Market",
+    KnownOrderType.STOP_MARKET: "Stop market",
+    KnownOrderType.STOP_LIMIT: "Stop limit",
+    KnownOrderType.TAKE_PROFIT_MARKET: "Take profit (market)",
+    KnownOrderType.TAKE_PROFIT_LIMIT: "Take profit (limit)",
+}
+_MARKET_TYPES: Final = frozenset(
+    (KnownOrderType.MARKET, KnownOrderType.STOP_MARKET, KnownOrderType.TAKE_PROFIT_MARKET)
+)
+
+
+def order_type_words(order: OpenOrder) -> str:
+    """What the order is, as a person says it: "Market", "Limit", "Stop loss (market)"...
+
+    A stop that protects a position (``tpsl`` "sl") is a stop loss; an unknown type is shown
+    as the venue wrote it.
+    """
+    kind = order.order_type or "Limit"
+    if order.tpsl == TpSl.SL and kind in (KnownOrderType.STOP_MARKET, KnownOrderType.STOP_LIMIT):
+        return "Stop loss (market)" if kind == KnownOrderType.STOP_MARKET else "Stop loss (limit)"
+    return _TYPE_WORDS.get(kind, kind)
+
+
+def executes_at_market(order: OpenOrder) -> bool:
+    """Whether the order fills at the market when it runs: its limit price is only a bound."""
+    return (order.order_type or "") in _MARKET_TYPES

@@ -27,7 +27,6 @@ import json
 import logging
 from collections.abc import Callable, Hashable
 from decimal import Decimal
-from types import TracebackType
 from typing import Any, Final, Self
 
 import aiohttp
@@ -162,12 +161,7 @@ class HyperliquidHttp:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -358,12 +352,18 @@ class HyperliquidHttp:
         rows.sort(key=lambda row: _row_time(row, time_key))
         return rows
 
-    @staticmethod
-    def _range(body: dict[str, Any], start_ms: int, end_ms: int | None) -> dict[str, Any]:
-        out = dict(body, startTime=start_ms)
-        if end_ms is not None:
-            out["endTime"] = end_ms
-        return out
+    async def _ranged(
+        self, body: dict[str, Any], start_ms: int, end_ms: int | None, cap: int = PAGE_CAP
+    ) -> list[Any]:
+        """Every row of the time-range query ``body``: ``startTime``/``endTime`` per page."""
+
+        def page(start: int) -> dict[str, Any]:
+            out = dict(body, startTime=start)
+            if end_ms is not None:
+                out["endTime"] = end_ms
+            return out
+
+        return await self._paged(page, start_ms=start_ms, end_ms=end_ms, cap=cap)
 
     # ------------------------------------------------------------------ typed info
 
@@ -405,38 +405,20 @@ class HyperliquidHttp:
     async def user_fills_by_time(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[Fill]:
-        base = {"type": "userFillsByTime", "user": normalize_address(user)}
-        rows = await self._paged(
-            lambda start: self._range(base, start, end_ms),
-            start_ms=start_ms,
-            end_ms=end_ms,
-            cap=FILLS_PAGE_CAP,
-        )
-        return parse.parse_fills(rows)
+        body = {"type": "userFillsByTime", "user": normalize_address(user)}
+        return parse.parse_fills(await self._ranged(body, start_ms, end_ms, FILLS_PAGE_CAP))
 
     async def user_funding(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[FundingPayment]:
-        base = {"type": "userFunding", "user": normalize_address(user)}
-        rows = await self._paged(
-            lambda start: self._range(base, start, end_ms),
-            start_ms=start_ms,
-            end_ms=end_ms,
-            cap=PAGE_CAP,
-        )
-        return parse.parse_user_funding(rows)
+        body = {"type": "userFunding", "user": normalize_address(user)}
+        return parse.parse_user_funding(await self._ranged(body, start_ms, end_ms))
 
     async def funding_history(
         self, coin: str, start_ms: int, end_ms: int | None = None
     ) -> list[FundingRate]:
-        base = {"type": "fundingHistory", "coin": coin}
-        rows = await self._paged(
-            lambda start: self._range(base, start, end_ms),
-            start_ms=start_ms,
-            end_ms=end_ms,
-            cap=PAGE_CAP,
-        )
-        return parse.parse_funding_history(rows)
+        body = {"type": "fundingHistory", "coin": coin}
+        return parse.parse_funding_history(await self._ranged(body, start_ms, end_ms))
 
     async def predicted_fundings(self) -> list[PredictedFunding]:
         return parse.parse_predicted_fundings(await self.info({"type": "predictedFundings"}))
@@ -481,14 +463,8 @@ class HyperliquidHttp:
     async def user_non_funding_ledger_updates(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[LedgerUpdate]:
-        base = {"type": "userNonFundingLedgerUpdates", "user": normalize_address(user)}
-        rows = await self._paged(
-            lambda start: self._range(base, start, end_ms),
-            start_ms=start_ms,
-            end_ms=end_ms,
-            cap=PAGE_CAP,
-        )
-        return parse.parse_ledger_updates(rows)
+        body = {"type": "userNonFundingLedgerUpdates", "user": normalize_address(user)}
+        return parse.parse_ledger_updates(await self._ranged(body, start_ms, end_ms))
 
     async def historical_orders(self, user: str) -> list[OrderStatus]:
         body = {"type": "historicalOrders", "user": normalize_address(user)}

@@ -24,8 +24,10 @@ Rules (PROTOCOL.md §2.1, §7, §8.2):
   TypeError or decimal.InvalidOperation escapes.
 
 This module holds the public ``parse_*`` entry points, HTTP first and WebSocket after; the
-shapes they read live in siblings, each a table of small ``read_*`` functions over the
-:class:`~wallet_perps.hyperliquid.parse_base.Obj` reader: ``parse_market`` (universe, books,
+shapes they read live in siblings, whose small ``read_*`` functions mostly hand a model to
+:func:`~wallet_perps.hyperliquid.parse_base.read_record` (it reads the model field by field
+from its own declaration) and read the rest through the
+:class:`~wallet_perps.hyperliquid.parse_base.Obj` accessors: ``parse_market`` (universe, books,
 candles, trades), ``parse_account`` (positions, orders with their TP/SL kind, fills,
 funding) and ``parse_ledger`` (ledger deltas as a tagged union). ``ParseError`` is defined
 in ``parse_base`` and is importable from here, where callers catch it.
@@ -34,6 +36,8 @@ in ``parse_base`` and is importable from here, where callers catch it.
 from __future__ import annotations
 
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
 
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
@@ -69,7 +73,14 @@ from wallet_perps.hyperliquid.parse_account import (
     read_user_funding_row,
     read_ws_funding,
 )
-from wallet_perps.hyperliquid.parse_base import Obj, ParseError, array_items, objs, pair
+from wallet_perps.hyperliquid.parse_base import (
+    Obj,
+    ParseError,
+    array_items,
+    objs,
+    pair,
+    read_record,
+)
 from wallet_perps.hyperliquid.parse_ledger import read_ledger_update
 from wallet_perps.hyperliquid.parse_market import (
     read_asset_ctx,
@@ -228,23 +239,12 @@ def parse_predicted_fundings(obj: object) -> list[PredictedFunding]:
 
 def parse_user_rate_limit(obj: object) -> UserRateLimit:
     """``userRateLimit``: cumulative volume and the address-based request budget."""
-    o = Obj(obj, "userRateLimit")
-    return UserRateLimit(
-        cum_vlm=o.dec("cumVlm"),
-        n_requests_used=o.integer("nRequestsUsed"),
-        n_requests_cap=o.integer("nRequestsCap"),
-        n_requests_surplus=o.opt_integer("nRequestsSurplus"),
-    )
+    return read_record(UserRateLimit, Obj(obj, "userRateLimit"))
 
 
 def parse_extra_agents(obj: object) -> list[ExtraAgent]:
     """``extraAgents``: the user's named API wallets."""
-    return [
-        ExtraAgent(
-            name=o.text("name"), address=o.text("address"), valid_until=o.integer("validUntil")
-        )
-        for o in objs(obj, "extraAgents")
-    ]
+    return [read_record(ExtraAgent, o) for o in objs(obj, "extraAgents")]
 
 
 def parse_user_role(obj: object) -> UserRole:
@@ -296,9 +296,9 @@ def parse_ws_bbo(obj: object) -> Bbo:
     """``bbo``: ``{coin, time, bbo: [bid | null, ask | null]}``."""
     o = Obj(obj, "ws.bbo")
     bid, ask = pair(o.get("bbo"), o.at("bbo"))
-    return Bbo(
-        coin=o.text("coin"),
-        time=o.integer("time"),
+    return read_record(
+        Bbo,
+        o,
         bid=None if bid is None else read_level(Obj(bid, o.at("bbo") + "[0]")),
         ask=None if ask is None else read_level(Obj(ask, o.at("bbo") + "[1]")),
     )
@@ -354,6 +354,12 @@ def parse_ws_notification(obj: object) -> str:
     return Obj(obj, "ws.notification").text("notification")
 
 
+#: The userEvents liquidation is the one object whose keys are snake_case on the wire.
+_SNAKE_CASE_KEYS: Final = MappingProxyType(
+    {key: key for key in ("liquidated_user", "liquidated_ntl_pos", "liquidated_account_value")}
+)
+
+
 def parse_ws_user_events(obj: object) -> UserEvent:
     """``user`` channel (userEvents): fills | funding | liquidation | nonUserCancel.
 
@@ -367,22 +373,10 @@ def parse_ws_user_events(obj: object) -> UserEvent:
     if "funding" in o.raw:
         return UserEvent(UserEventKind.FUNDING, funding=read_ws_funding(o.obj("funding")))
     if "liquidation" in o.raw:
-        liq = o.obj("liquidation")
-        return UserEvent(
-            UserEventKind.LIQUIDATION,
-            liquidation=LiquidationEvent(
-                lid=liq.integer("lid"),
-                liquidator=liq.text("liquidator"),
-                liquidated_user=liq.text("liquidated_user"),
-                liquidated_ntl_pos=liq.dec("liquidated_ntl_pos"),
-                liquidated_account_value=liq.dec("liquidated_account_value"),
-            ),
-        )
+        event = read_record(LiquidationEvent, o.obj("liquidation"), wire_keys=_SNAKE_CASE_KEYS)
+        return UserEvent(UserEventKind.LIQUIDATION, liquidation=event)
     if "nonUserCancel" in o.raw:
-        cancels = tuple(
-            NonUserCancel(coin=c.text("coin"), oid=c.integer("oid"))
-            for c in o.objs("nonUserCancel")
-        )
+        cancels = tuple(read_record(NonUserCancel, c) for c in o.objs("nonUserCancel"))
         return UserEvent(UserEventKind.NON_USER_CANCEL, non_user_cancels=cancels)
     if not o.raw:
         raise ParseError(o.path, "empty event")

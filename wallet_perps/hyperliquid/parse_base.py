@@ -14,12 +14,15 @@ may already have lost precision), an all-digit string is accepted.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Callable, Iterator
+import types
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from wallet_perps.core.ledger import FrozenJson
 from wallet_perps.core.models import Side
@@ -31,6 +34,7 @@ __all__ = [
     "freeze",
     "objs",
     "pair",
+    "read_record",
     "show",
     "to_bool",
     "to_decimal",
@@ -143,6 +147,7 @@ class Obj:
     """A JSON object plus its path, so that every accessor can name the field it fails on.
 
     ``x(key)`` requires the key; ``opt_x(key)`` returns None when the key is missing or null.
+    Whole records are read with :func:`read_record`; these accessors serve the rest.
     """
 
     __slots__ = ("path", "raw")
@@ -168,12 +173,6 @@ class Obj:
         value = self.raw.get(key)
         return None if value is None else conv(value, self.at(key))
 
-    def dec(self, key: str) -> Decimal:
-        return to_decimal(self.get(key), self.at(key))
-
-    def opt_dec(self, key: str) -> Decimal | None:
-        return self._opt(key, to_decimal)
-
     def integer(self, key: str) -> int:
         return to_int(self.get(key), self.at(key))
 
@@ -186,14 +185,8 @@ class Obj:
     def opt_text(self, key: str) -> str | None:
         return self._opt(key, to_str)
 
-    def flag(self, key: str) -> bool:
-        return to_bool(self.get(key), self.at(key))
-
     def opt_flag(self, key: str) -> bool | None:
         return self._opt(key, to_bool)
-
-    def side(self, key: str) -> Side:
-        return to_side(self.get(key), self.at(key))
 
     def obj(self, key: str) -> Obj:
         return Obj(self.get(key), self.at(key))
@@ -230,3 +223,125 @@ def pair(value: object, path: str) -> tuple[object, object]:
     if len(items) != 2:
         raise ParseError(path, f"expected a 2-element array, got {len(items)} elements")
     return items[0], items[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Records read from their own field list
+# ---------------------------------------------------------------------------------------------
+
+Conv = Callable[[object, str], Any]
+
+
+#: How one dataclass field is read: its name, its wire key, its converter, and what a missing
+#: or null key gives (None when the field is required).
+_FieldRead = tuple[str, str, Conv, Callable[[], object] | None]
+
+
+def _camel(name: str) -> str:
+    """``usdc_value`` -> ``usdcValue``: the models' fields are the wire keys in snake_case."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _enum_conv(enum: type[StrEnum]) -> Conv:
+    choices = " or ".join(f'"{member.value}"' for member in enum)
+
+    def conv(value: object, path: str) -> StrEnum:
+        text = to_str(value, path)
+        try:
+            return enum(text)
+        except ValueError:
+            raise ParseError(path, f"expected {choices}, got {text!r}") from None
+
+    return conv
+
+
+def _conv(tp: Any) -> tuple[Conv, bool]:
+    """The converter for an annotation, and whether it admits None."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType) and type(None) in args:
+        (inner,) = (a for a in args if a is not type(None))
+        return _conv(inner)[0], True
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _conv(args[0])[0]
+        return lambda v, p: tuple(item(x, xp) for x, xp in array_items(v, p)), False
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        record: type[Any] = tp
+        return lambda v, p: read_record(record, Obj(v, p)), False
+    scalar: dict[Any, Conv] = {
+        Decimal: to_decimal,
+        int: to_int,
+        str: to_str,
+        bool: to_bool,
+        Side: to_side,
+    }
+    if tp in scalar:
+        return scalar[tp], False
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return _enum_conv(tp), False
+
+    def unreadable(value: object, path: str) -> Any:
+        raise TypeError(f"{path}: no wire reader for {tp!r}; pass this field in ``given``")
+
+    return unreadable, False
+
+
+_PLANS: dict[type[Any], tuple[_FieldRead, ...]] = {}
+_RENAMED_PLANS: dict[tuple[type[Any], tuple[tuple[str, str], ...]], tuple[_FieldRead, ...]] = {}
+
+
+def _plan(cls: type[Any], wire_keys: Mapping[str, str]) -> tuple[_FieldRead, ...]:
+    """How to read ``cls``, worked out from its annotations (the caller keeps it)."""
+    hints = get_type_hints(cls)
+    reads: list[_FieldRead] = []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        conv, nullable = _conv(hints[f.name])
+        absent: Callable[[], object] | None = None
+        if f.default is not dataclasses.MISSING:
+            absent = lambda default=f.default: default  # noqa: E731
+        elif f.default_factory is not dataclasses.MISSING:
+            absent = f.default_factory
+        elif nullable:
+            absent = lambda: None  # noqa: E731
+        reads.append((f.name, wire_keys.get(f.name, _camel(f.name)), conv, absent))
+    return tuple(reads)
+
+
+def read_record(
+    cls: type[T], o: Obj, /, *, wire_keys: Mapping[str, str] | None = None, **given: object
+) -> T:
+    """The dataclass ``cls`` read from ``o``, one field at a time from its own declaration.
+
+    Why: most venue objects map one-to-one onto a model whose fields are the wire keys in
+    snake_case, and writing ``x=o.dec("x")`` for each of them is the same reader N times over.
+    Each field's annotation chooses the converter (Decimal, int, str, bool, Side, a StrEnum,
+    a nested record, a tuple of those); a field that may be None or has a default is optional
+    (missing or null gives None or the default), any other is required. ``wire_keys`` renames
+    keys that are not the camelCase of the field; ``given`` supplies fields that are not read
+    one-to-one (computed, renamed with a shape change, or from an enclosing object). The plan
+    for a class is worked out once; reading an order book level costs about what a
+    hand-written reader does.
+    """
+    if wire_keys is None:
+        plan = _PLANS.get(cls)
+        if plan is None:
+            plan = _PLANS[cls] = _plan(cls, {})
+    else:
+        renamed = (cls, tuple(sorted(wire_keys.items())))
+        plan = _RENAMED_PLANS.get(renamed)
+        if plan is None:
+            plan = _RENAMED_PLANS[renamed] = _plan(cls, wire_keys)
+    raw, path = o.raw, o.path
+    for name, key, conv, absent in plan:
+        if name in given:
+            continue
+        value = raw.get(key)
+        if value is not None:
+            given[name] = conv(value, f"{path}.{key}")
+        elif absent is not None:
+            given[name] = absent()
+        else:  # required: "missing", or the converter's own words for a null
+            given[name] = conv(o.get(key), o.at(key))
+    return cls(**given)

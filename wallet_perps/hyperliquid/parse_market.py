@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from types import MappingProxyType
+from typing import Final
 
 from wallet_perps.core.models import (
     AssetContext,
@@ -29,6 +31,7 @@ from wallet_perps.hyperliquid.parse_base import (
     array_items,
     objs,
     pair,
+    read_record,
     to_decimal,
     to_int,
     to_str,
@@ -48,23 +51,14 @@ __all__ = [
 
 
 def _market(o: Obj, asset_id: int) -> Market:
-    return Market(
-        name=o.text("name"),
-        asset_id=asset_id,
-        sz_decimals=o.integer("szDecimals"),
-        max_leverage=o.integer("maxLeverage"),
-        margin_table_id=o.opt_integer("marginTableId"),
-        only_isolated=o.opt_flag("onlyIsolated") or False,
-        is_delisted=o.opt_flag("isDelisted") or False,
-        margin_mode=o.opt_text("marginMode"),
-    )
+    return read_record(Market, o, asset_id=asset_id)
 
 
 def _margin_table(value: object, path: str) -> MarginTable:
     table_id, body = pair(value, path)
     o = Obj(body, f"{path}[1]")
     tiers = sorted(
-        (MarginTier(t.dec("lowerBound"), t.integer("maxLeverage")) for t in o.objs("marginTiers")),
+        (read_record(MarginTier, t) for t in o.objs("marginTiers")),
         key=lambda tier: tier.lower_bound,
     )
     return MarginTable(
@@ -88,23 +82,11 @@ def read_meta(o: Obj) -> Meta:
 
 
 def read_asset_ctx(o: Obj, coin: str) -> AssetContext:
-    return AssetContext(
-        coin=coin,
-        mark_px=o.dec("markPx"),
-        oracle_px=o.dec("oraclePx"),
-        funding=o.dec("funding"),
-        open_interest=o.dec("openInterest"),
-        prev_day_px=o.dec("prevDayPx"),
-        day_ntl_vlm=o.dec("dayNtlVlm"),
-        mid_px=o.opt_dec("midPx"),
-        premium=o.opt_dec("premium"),
-        impact_pxs=o.opt_decs("impactPxs", 2),
-        day_base_vlm=o.opt_dec("dayBaseVlm"),
-    )
+    return read_record(AssetContext, o, coin=coin, impact_pxs=o.opt_decs("impactPxs", 2))
 
 
 def read_level(o: Obj) -> BookLevel:
-    return BookLevel(px=o.dec("px"), sz=o.dec("sz"), n=o.integer("n"))
+    return read_record(BookLevel, o)
 
 
 def read_mids(o: Obj) -> dict[str, Decimal]:
@@ -113,36 +95,37 @@ def read_mids(o: Obj) -> dict[str, Decimal]:
 
 def read_l2_book(o: Obj) -> L2Book:
     bids, asks = pair(o.get("levels"), o.at("levels"))
-    return L2Book(
-        coin=o.text("coin"),
-        time=o.integer("time"),
+    return read_record(
+        L2Book,
+        o,
         bids=tuple(read_level(lv) for lv in objs(bids, o.at("levels") + "[0]")),
         asks=tuple(read_level(lv) for lv in objs(asks, o.at("levels") + "[1]")),
     )
 
 
+#: Candles are the one shape whose keys are single letters (PROTOCOL.md §7, candleSnapshot).
+_CANDLE_KEYS: Final = MappingProxyType(
+    {
+        "coin": "s",
+        "interval": "i",
+        "open_time": "t",
+        "close_time": "T",
+        "open": "o",
+        "high": "h",
+        "low": "l",
+        "close": "c",
+        "volume": "v",
+        "trades": "n",
+    }
+)
+
+
 def read_candle(o: Obj) -> Candle:
-    return Candle(
-        coin=o.text("s"),
-        interval=o.text("i"),
-        open_time=o.integer("t"),
-        close_time=o.integer("T"),
-        open=o.dec("o"),
-        high=o.dec("h"),
-        low=o.dec("l"),
-        close=o.dec("c"),
-        volume=o.dec("v"),
-        trades=o.integer("n"),
-    )
+    return read_record(Candle, o, wire_keys=_CANDLE_KEYS)
 
 
 def read_funding_rate(o: Obj) -> FundingRate:
-    return FundingRate(
-        coin=o.text("coin"),
-        funding_rate=o.dec("fundingRate"),
-        premium=o.dec("premium"),
-        time=o.integer("time"),
-    )
+    return read_record(FundingRate, o)
 
 
 def read_trade(o: Obj) -> Trade:
@@ -151,17 +134,7 @@ def read_trade(o: Obj) -> Trade:
         users = pair(o.get("users"), o.at("users"))
         buyer = to_str(users[0], o.at("users") + "[0]")
         seller = to_str(users[1], o.at("users") + "[1]")
-    return Trade(
-        coin=o.text("coin"),
-        side=o.side("side"),
-        px=o.dec("px"),
-        sz=o.dec("sz"),
-        time=o.integer("time"),
-        hash=o.text("hash"),
-        tid=o.integer("tid"),
-        buyer=buyer,
-        seller=seller,
-    )
+    return read_record(Trade, o, buyer=buyer, seller=seller)
 
 
 def read_predicted(value: object, path: str) -> Iterator[PredictedFunding]:
@@ -172,10 +145,5 @@ def read_predicted(value: object, path: str) -> Iterator[PredictedFunding]:
         if data is None:  # the venue lists the exchange but has no prediction for this coin
             continue
         o = Obj(data, f"{vpath}[1]")
-        yield PredictedFunding(
-            coin=coin,
-            venue=to_str(venue_raw, f"{vpath}[0]"),
-            funding_rate=o.dec("fundingRate"),
-            next_funding_time=o.integer("nextFundingTime"),
-            funding_interval_hours=o.opt_integer("fundingIntervalHours"),
-        )
+        venue = to_str(venue_raw, f"{vpath}[0]")
+        yield read_record(PredictedFunding, o, coin=coin, venue=venue)

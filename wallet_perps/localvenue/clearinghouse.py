@@ -133,7 +133,8 @@ class LiquidationOrder:
     size: Decimal = ZERO
 
 
-def _direction(start: Decimal, end: Decimal) -> str:
+def fill_direction(start: Decimal, end: Decimal) -> str:
+    """A fill's ``dir`` as the venue words it, from the position before and after."""
     if start >= 0 and end >= 0:
         return "Open Long" if end > start else "Close Long"
     if start <= 0 and end <= 0:
@@ -417,7 +418,7 @@ class Clearinghouse:
             if position.isolated_raw_usd is not None:
                 account.cross_raw_usd += position.isolated_raw_usd
                 position.isolated_raw_usd = None
-        return FillEffect(user, coin, start, _direction(start, end), closed_pnl, fee)
+        return FillEffect(user, coin, start, fill_direction(start, end), closed_pnl, fee)
 
     def _isolated_fill(
         self,

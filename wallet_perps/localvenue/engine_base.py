@@ -137,11 +137,3 @@ def filled_status(order: VenueOrder, size: Decimal, notional: Decimal) -> dict[s
 
 def bbo_px(px: Decimal | None) -> str:
     return "0" if px is None else wire(px)
-
-
-def fill_direction(start: Decimal, end: Decimal) -> str:
-    if start >= 0 and end >= 0:
-        return "Open Long" if end > start else "Close Long"
-    if start <= 0 and end <= 0:
-        return "Open Short" if end < start else "Close Short"
-    return "Long > Short" if start > 0 else "Short > Long"

@@ -9,11 +9,10 @@ from typing import Any
 
 from wallet_perps.core.risk import ZERO, truncate_usd
 from wallet_perps.localvenue.actions import OrderRequest
-from wallet_perps.localvenue.clearinghouse import FillEffect
+from wallet_perps.localvenue.clearinghouse import FillEffect, fill_direction
 from wallet_perps.localvenue.engine_base import (
     LIQUIDATION_COOLDOWN_MS,
     Call,
-    fill_direction,
     market_px,
     position_szi,
 )

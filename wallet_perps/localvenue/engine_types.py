@@ -163,17 +163,22 @@ def wire(value: Decimal) -> str:
     return "0" if text == "-0" else text
 
 
-def basic_order_wire(order: VenueOrder, sz: Decimal | None = None) -> dict[str, Any]:
-    """The ``openOrders`` / ``orderUpdates`` order shape."""
-    out: dict[str, Any] = {
+def _order_head(order: VenueOrder, sz: Decimal | None) -> dict[str, Any]:
+    """The six fields every order shape starts with (``sz`` is what remains unless given)."""
+    return {
         "coin": order.coin,
         "side": order.side,
         "limitPx": wire(order.limit_px),
         "sz": wire(order.remaining if sz is None else sz),
         "oid": order.oid,
         "timestamp": order.timestamp,
-        "origSz": wire(order.orig_sz),
     }
+
+
+def basic_order_wire(order: VenueOrder, sz: Decimal | None = None) -> dict[str, Any]:
+    """The ``openOrders`` / ``orderUpdates`` order shape."""
+    out = _order_head(order, sz)
+    out["origSz"] = wire(order.orig_sz)
     if order.cloid is not None:
         out["cloid"] = order.cloid
     return out
@@ -187,12 +192,7 @@ def frontend_order_wire(
     """The ``frontendOpenOrders`` / ``historicalOrders`` / ``orderStatus`` order shape."""
     is_trigger = order.is_trigger and not order.triggered
     return {
-        "coin": order.coin,
-        "side": order.side,
-        "limitPx": wire(order.limit_px),
-        "sz": wire(order.remaining if sz is None else sz),
-        "oid": order.oid,
-        "timestamp": order.timestamp,
+        **_order_head(order, sz),
         "triggerCondition": order.trigger_condition(),
         "isTrigger": is_trigger,
         "triggerPx": "0.0" if order.trigger_px is None else wire(order.trigger_px),

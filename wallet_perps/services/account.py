@@ -503,37 +503,39 @@ class AccountStore:
         self._apply_order_snapshot(orders, seq_start)
 
     def _on_fills(self, data: Any, is_resync: bool) -> None:
-        self._next_seq()
-        try:
-            _, fills = parse.parse_ws_user_fills(data)
-        except parse.ParseError:
-            log.warning("unparseable userFills push", exc_info=True)
-            return
-        new = _merge(self._fills, fills, fill_key)
-        if new:
-            self.events.emit(AccountEvent(AccountEventKind.FILLS, tuple(new)))
-        self._resync_flag(is_resync)
+        read = parse.parse_ws_user_fills
+        self._on_history(data, is_resync, read, self._fills, fill_key, AccountEventKind.FILLS)
 
     def _on_fundings(self, data: Any, is_resync: bool) -> None:
-        self._next_seq()
-        try:
-            _, payments = parse.parse_ws_user_fundings(data)
-        except parse.ParseError:
-            log.warning("unparseable userFundings push", exc_info=True)
-            return
-        if _merge(self._fundings, payments, funding_key):
-            self.events.emit(AccountEvent(AccountEventKind.FUNDINGS))
-        self._resync_flag(is_resync)
+        read = parse.parse_ws_user_fundings
+        self._on_history(
+            data, is_resync, read, self._fundings, funding_key, AccountEventKind.FUNDINGS
+        )
 
     def _on_ledger(self, data: Any, is_resync: bool) -> None:
+        read = parse.parse_ws_ledger_updates
+        self._on_history(data, is_resync, read, self._ledger, ledger_key, AccountEventKind.LEDGER)
+
+    def _on_history(
+        self,
+        data: Any,
+        is_resync: bool,
+        read: Callable[[Any], tuple[bool, list[V]]],
+        rows: dict[K, V],
+        key: Callable[[V], K],
+        kind: AccountEventKind,
+    ) -> None:
+        """A fills, fundings or ledger push: keep the rows not seen yet and say so."""
         self._next_seq()
         try:
-            _, updates = parse.parse_ws_ledger_updates(data)
+            _, pushed = read(data)
         except parse.ParseError:
-            log.warning("unparseable ledger push", exc_info=True)
+            log.warning("unparseable %s push", kind.value, exc_info=True)
             return
-        if _merge(self._ledger, updates, ledger_key):
-            self.events.emit(AccountEvent(AccountEventKind.LEDGER))
+        new = _merge(rows, pushed, key)
+        if new:  # a FILLS event carries the new fills; the others only say what changed
+            fills = tuple(row for row in new if isinstance(row, Fill))
+            self.events.emit(AccountEvent(kind, fills))
         self._resync_flag(is_resync)
 
     # ------------------------------------------------------------------ internals

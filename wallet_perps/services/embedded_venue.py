@@ -1,9 +1,12 @@
 """The built-in local venue as a child process of the app.
 
-The app starts the venue (:func:`venue_command`) on a free loopback port with its data under the
-app's data directory (so paper positions survive a restart), waits for the ready line, watches it
-while the app runs (a death is reported so the UI can offer a restart), and stops it on exit.
-Everything is asyncio, so starting and waiting never block the UI's event loop.
+The app starts the venue on a free loopback port with its data under the app's data directory
+(so paper positions survive a restart), waits for the ready line, watches it while the app runs
+(a death is reported so the UI can offer a restart), and stops it on exit. Starting, reading
+and stopping the process is :mod:`wallet_perps.services.venue_launcher`'s (the tests and the
+benchmarks use the same launcher); this class adds what only the app needs: the data
+directory and its log, the same port on a restart, and the exit watch. Waiting is asyncio, so
+it never blocks the UI's event loop, while :meth:`EmbeddedVenue.launch` needs no loop at all.
 """
 
 from __future__ import annotations
@@ -11,46 +14,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import subprocess
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from wallet_perps.config import app_dirs
 from wallet_perps.core.private_files import private_dir
+from wallet_perps.services.venue_launcher import (
+    ADMIN_TOKEN_NAME,
+    VENUE_CHILD_FLAG,
+    VenueChild,
+    VenueStartError,
+    venue_command,
+)
+
+__all__ = [
+    "ADMIN_TOKEN_NAME",
+    "VENUE_CHILD_FLAG",
+    "EmbeddedVenue",
+    "EmbeddedVenueError",
+    "default_data_dir",
+    "venue_command",
+]
 
 log = logging.getLogger(__name__)
-
-#: The file the venue writes its admin token to, inside its data directory (localvenue/files.py
-#: says the same; services do not import the venue's modules).
-ADMIN_TOKEN_NAME = "admin-token"
 
 
 def default_data_dir() -> Path:
     """Where the app's built-in venue keeps its paper state (it survives app restarts)."""
     return Path(app_dirs().user_data_dir) / "localvenue"
-
-
-VENUE_CHILD_FLAG = "--venue-child"
-"""In a frozen bundle, the first argument that makes the app's own executable run the venue."""
-
-
-def venue_command(venue_args: Sequence[str], *, frozen: bool | None = None) -> list[str]:
-    """The command line that runs the local venue with ``venue_args``.
-
-    From source, that is this interpreter running the venue module. A PyInstaller bundle has
-    no interpreter able to run ``-m``: ``sys.executable`` is the app itself, so the venue runs
-    as a second process of that same executable, whose entry script (packaging/bundle_entry.py)
-    sends ``--venue-child`` to the venue's ``main`` before anything imports Qt. ``frozen``
-    overrides the detection (for tests).
-    """
-    if frozen is None:
-        frozen = bool(getattr(sys, "frozen", False))
-    if frozen:
-        return [sys.executable, VENUE_CHILD_FLAG, *venue_args]
-    return [sys.executable, "-m", "wallet_perps.localvenue.cli", *venue_args]
 
 
 class EmbeddedVenueError(RuntimeError):
@@ -82,13 +74,24 @@ class EmbeddedVenue:
         self.extra_args = extra_args
         self.url: str | None = None
         self.port = 0  # the port of the last start; a restart asks for it again
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._child: VenueChild | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child is not None and self._child.running
+
+    @property
+    def pid(self) -> int | None:
+        """The venue process's id (the last one launched), for tests and diagnostics."""
+        return self._child.pid if self._child is not None else None
+
+    @property
+    def _proc(self) -> subprocess.Popen[bytes] | None:
+        """The process itself; tests/services/test_embedded_venue.py still reads it (it can
+        use :attr:`pid` instead)."""
+        return self._child.proc if self._child is not None else None
 
     @property
     def log_path(self) -> Path:
@@ -116,53 +119,42 @@ class EmbeddedVenue:
         self._stopping = False
         self.url = None
         # The venue tightens its directory itself; its log is private from the first byte.
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.fchmod(fd, 0o600)
-        with open(fd, "ab") as log_file:
-            self._proc = subprocess.Popen(
-                venue_command(
-                    [
-                        "--port",
-                        str(self.port if port is None else port),
-                        "--data",
-                        str(self.data_dir),
-                        "--seed",
-                        str(self.seed),
-                        "--clock-speed",
-                        str(self.clock_speed),
-                        "--exit-with-parent",
-                        *self.extra_args,
-                    ]
-                ),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=log_file,
-            )
+        self._child = VenueChild(
+            [
+                "--port",
+                str(self.port if port is None else port),
+                "--data",
+                str(self.data_dir),
+                "--seed",
+                str(self.seed),
+                "--clock-speed",
+                str(self.clock_speed),
+                "--exit-with-parent",
+                *self.extra_args,
+            ],
+            log_path=self.log_path,
+        )
 
     async def ready(self, timeout_s: float = 30.0) -> str:
         """Wait for the launched venue's ready line; its URL, or EmbeddedVenueError."""
-        proc = self._proc
-        if proc is None:
+        child = self._child
+        if child is None:
             raise EmbeddedVenueError("The local venue was not launched.")
         if self.url is not None:
             return self.url
-        assert proc.stdout is not None
         try:
-            line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout_s)
-        except TimeoutError:
+            ready = await child.ready(timeout_s)
+        except VenueStartError as exc:
             await self.stop()
-            raise EmbeddedVenueError("The local venue did not start in time.") from None
-        text = line.decode(errors="replace").strip()
-        if not text.startswith("http://"):
-            await self.stop()
-            detail = self._last_log_line()
+            if exc.timed_out:
+                raise EmbeddedVenueError("The local venue did not start in time.") from None
             raise EmbeddedVenueError(
-                "The local venue could not start" + (f": {detail}" if detail else ".")
-            )
-        self.url = text
-        self.port = int(text.rsplit(":", 1)[1].split("/", 1)[0])
-        self._watch = asyncio.create_task(self._watch_exit(proc))
-        return text
+                "The local venue could not start" + (f": {exc.detail}" if exc.detail else ".")
+            ) from None
+        self.url = ready.url
+        self.port = ready.port
+        self._watch = asyncio.create_task(self._watch_exit(child))
+        return ready.url
 
     async def start(self, timeout_s: float = 30.0) -> str:
         """Launch (unless already launched) and wait until ready; return the URL.
@@ -182,16 +174,9 @@ class EmbeddedVenue:
         self.launch(0)
         return await self.ready(timeout_s)
 
-    def _last_log_line(self) -> str:
-        try:
-            lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return next((line for line in reversed(lines) if line.strip()), "")
-
-    async def _watch_exit(self, proc: subprocess.Popen[bytes]) -> None:
-        code = await asyncio.to_thread(proc.wait)
-        if not self._stopping and proc is self._proc:
+    async def _watch_exit(self, child: VenueChild) -> None:
+        code = await asyncio.to_thread(child.wait)
+        if not self._stopping and child is self._child:
             log.error("the local venue exited unexpectedly with code %s", code)
             if self.on_exit is not None:
                 self.on_exit(code)
@@ -199,16 +184,8 @@ class EmbeddedVenue:
     async def stop(self, timeout_s: float = 15.0) -> None:
         """SIGTERM (the venue then snapshots its state) and wait; SIGKILL if it hangs."""
         self._stopping = True
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.to_thread(proc.wait), timeout_s)
-            except TimeoutError:
-                proc.kill()
-                await asyncio.to_thread(proc.wait)
-        if proc is not None and proc.stdout is not None:
-            proc.stdout.close()
+        if self._child is not None:
+            await self._child.stop_async(timeout_s)
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):

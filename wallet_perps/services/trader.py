@@ -189,7 +189,10 @@ class Trader:
                 plan.is_buy,
                 plan.price,
                 plan.size,
-                LimitType(plan.tif),
+                # A market order goes out as the venue's "FrontendMarket" (an IOC, PROTOCOL.md
+                # §6.1): the venue then records it as a Market order, so History says what it
+                # was instead of "Limit" at its slippage bound.
+                LimitType("FrontendMarket" if plan.is_market else plan.tif),
                 reduce_only=plan.reduce_only,
                 cloid=cloid,
             )
@@ -244,7 +247,13 @@ class Trader:
         except NumberError as exc:
             return OrderResult(OrderState.NOT_PLACED, coin, cloid, f"Nothing was sent: {exc}")
         spec = OrderSpec(
-            market.asset_id, is_buy, price, size, LimitType("Ioc"), reduce_only=True, cloid=cloid
+            market.asset_id,
+            is_buy,
+            price,
+            size,
+            LimitType("FrontendMarket"),  # recorded as a Market order, like the ticket's
+            reduce_only=True,
+            cloid=cloid,
         )
         return await self._submit(coin, [spec], "na", cloid)
 

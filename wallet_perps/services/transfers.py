@@ -44,7 +44,7 @@ from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender, UserAction
 from wallet_perps.wallet.errors import WalletError
-from wallet_perps.wallet.keystore import UnlockedWallet
+from wallet_perps.wallet.unlocked import UnlockedWallet
 
 __all__ = [
     "MAX_DEMO_DEPOSIT_USD",

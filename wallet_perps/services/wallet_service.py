@@ -37,14 +37,10 @@ from wallet_perps.wallet.errors import (
     NoRecoveryPhrase,
     WalletError,
 )
-from wallet_perps.wallet.keystore import (
-    Keystore,
-    RevealedSecret,
-    UnlockedWallet,
-    parse_private_key,
-)
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.metadata import WalletInfo
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
+from wallet_perps.wallet.unlocked import RevealedSecret, UnlockedWallet, parse_private_key
 
 __all__ = [
     "DEMO_DEPOSIT_USD",
@@ -516,20 +512,18 @@ class WalletService:
             log.info("agent not approved yet: %s", exc)
 
     async def rotate_agent(self) -> None:
-        wallet = self.unlocked
-        if wallet is None:
-            raise WalletError("Unlock your wallet first.")
-        await self.agents.rotate(
-            wallet, self.network, self._sender(), list_agents=self.session.http.extra_agents
-        )
+        wallet, extra_agents = self._require_unlocked(), self.session.http.extra_agents
+        await self.agents.rotate(wallet, self.network, self._sender(), list_agents=extra_agents)
         self.state.emit("agent")
 
     async def revoke_agent(self) -> None:
+        wallet, extra_agents = self._require_unlocked(), self.session.http.extra_agents
+        await self.agents.revoke(wallet, self.network, self._sender(), list_agents=extra_agents)
+        self._agent_checked = False
+        self.state.emit("agent")
+
+    def _require_unlocked(self) -> UnlockedWallet:
         wallet = self.unlocked
         if wallet is None:
             raise WalletError("Unlock your wallet first.")
-        await self.agents.revoke(
-            wallet, self.network, self._sender(), list_agents=self.session.http.extra_agents
-        )
-        self._agent_checked = False
-        self.state.emit("agent")
+        return wallet

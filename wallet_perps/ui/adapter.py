@@ -32,7 +32,8 @@ from wallet_perps.core.models import (
     Trade,
 )
 from wallet_perps.core.orders import OpenOrder
-from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError, validate_ticket
+from wallet_perps.core.ticket_validation import validate_ticket
+from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession

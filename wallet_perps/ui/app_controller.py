@@ -16,8 +16,8 @@ from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QWidget
 
 from wallet_perps.config import Settings
 from wallet_perps.core.networks import NETWORKS, Faucet, NetworkName
@@ -38,59 +38,16 @@ from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.ui.theme import style_sheet
 from wallet_perps.ui.widgets.key_care_dialogs import ACTIONS, KeyCareDialog, open_key_care
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
+from wallet_perps.ui.widgets.venue_bar import ActivityFilter, VenueBar
 from wallet_perps.ui.window_state import restore_placement, saved_placement
 from wallet_perps.wallet.keystore import Keystore
 
-__all__ = ["AppController", "VenueBar"]
+__all__ = ["AppController"]
 
 log = logging.getLogger(__name__)
 
 #: How long the other pages wait for the Trade page's first live price before being built.
 FIRST_PRICE_WAIT_S = 2.0
-
-_USER_INPUT = {
-    QEvent.Type.KeyPress,
-    QEvent.Type.MouseButtonPress,
-    QEvent.Type.Wheel,
-}
-
-
-class VenueBar(QFrame):
-    """A red strip: the venue could not be reached or stopped; with a Retry/Restart button."""
-
-    action_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("VenueBar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 6, 16, 6)
-        self.label = QLabel("")
-        self.label.setWordWrap(True)
-        layout.addWidget(self.label, 1)
-        self.button = QPushButton("Restart")
-        self.button.clicked.connect(self.action_requested.emit)
-        layout.addWidget(self.button)
-        self.hide()
-
-    def show_problem(self, text: str, action: str) -> None:
-        self.label.setText(text)
-        self.button.setText(action)
-        self.button.setEnabled(True)
-        self.show()
-
-
-class _ActivityFilter(QObject):
-    """Any key or click counts as activity for the keystore's idle lock."""
-
-    def __init__(self, touch: Callable[[], None]) -> None:
-        super().__init__()
-        self._touch = touch
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in _USER_INPUT:
-            self._touch()
-        return False
 
 
 class AppController(QObject):
@@ -151,7 +108,7 @@ class AppController(QObject):
         # The window reopens where it was left (or centred, fitting the screen).
         restore_placement(window, settings.window_geometry, settings.window_maximized)
         window.closing.connect(self._remember_window)
-        self._activity = _ActivityFilter(self.keystore.touch)
+        self._activity = ActivityFilter(self.keystore.touch)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._activity)

@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import short_address
 from wallet_perps.core.networks import NETWORKS, NetworkName
+from wallet_perps.ui.kit import set_flag
 from wallet_perps.ui.window_state import place_default
 
 #: Sidebar order from UX.md (onboarding is shown instead of the shell on first run).
@@ -37,10 +39,6 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("history", "History"),
     ("settings", "Settings"),
 )
-
-
-def short_address(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
 
 
 class MainWindow(QMainWindow):
@@ -195,11 +193,9 @@ class MainWindow(QMainWindow):
 
     def set_network(self, network: NetworkName) -> None:
         self.network_badge.setText(NETWORKS[network].label)
-        self.network_badge.setProperty("network", network)
-        self.network_badge.setProperty("real_money", NETWORKS[network].real_money)
+        set_flag(self.network_badge, "network", network)
+        set_flag(self.network_badge, "real_money", NETWORKS[network].real_money)
         self.network_badge.setToolTip(NETWORKS[network].badge_tip)
-        self.network_badge.style().unpolish(self.network_badge)
-        self.network_badge.style().polish(self.network_badge)
 
     def set_locked(self, locked: bool) -> None:
         """The status bar's lock button unlocks too: it says which it will do."""

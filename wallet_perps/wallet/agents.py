@@ -42,9 +42,10 @@ from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown
 from wallet_perps.core.models import ExtraAgent
 from wallet_perps.core.networks import NetworkName
 from wallet_perps.wallet.errors import AgentError, AgentNeedsDeposit
-from wallet_perps.wallet.keystore import Keystore, UnlockedWallet
+from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.metadata import AgentRecord
 from wallet_perps.wallet.secret_storage import key_address
+from wallet_perps.wallet.unlocked import UnlockedWallet
 
 __all__ = [
     "AGENT_NAME",

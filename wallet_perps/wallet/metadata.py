@@ -21,7 +21,7 @@ import os
 import re
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -58,12 +58,7 @@ class AgentRecord:
     approved_at_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "name": self.name,
-            "valid_until_ms": self.valid_until_ms,
-            "approved_at_ms": self.approved_at_ms,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, raw: Any) -> AgentRecord | None:
@@ -111,20 +106,8 @@ class WalletInfo:
         return None if record is None else record.address
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "label": self.label,
-            "network": self.network,
-            "source": self.source,
-            "account_index": self.account_index,
-            "created_at_ms": self.created_at_ms,
-            "backup_confirmed": self.backup_confirmed,
-            "storage": self.storage,
-            "agents": {k: v.to_json() for k, v in self.agents.items()},
-            "pending_agents": {k: v.to_json() for k, v in self.pending_agents.items()},
-            "retired_agents": list(self.retired_agents),
-            "last_unlocked_ms": self.last_unlocked_ms,
-        }
+        """Every field under its own name (agents as nested objects): ``wallets.json``'s shape."""
+        return {**asdict(self), "retired_agents": list(self.retired_agents)}
 
     @classmethod
     def from_json(cls, raw: Any) -> WalletInfo | None:

@@ -18,11 +18,12 @@ import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Final, NoReturn
+from typing import Final
 
 from wallet_perps.crypto.errors import SignatureError
 from wallet_perps.crypto.secp256k1 import add_tweak_in_place, compressed_public_key
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
+from wallet_perps.wallet.secret_holder import SecretHolder
 
 __all__ = [
     "ETHEREUM_DEFAULT_PATH",
@@ -70,7 +71,7 @@ def _plural(positions: Sequence[int]) -> str:
     return f"Words {', '.join(numbers[:-1])} and {numbers[-1]} are"
 
 
-class RecoveryPhrase:
+class RecoveryPhrase(SecretHolder):
     """A validated BIP39 English phrase, held as a bytearray so it can be wiped.
 
     ``repr`` and ``str`` only say how many words there are. The words come out through
@@ -218,8 +219,3 @@ class RecoveryPhrase:
 
     def __repr__(self) -> str:
         return f"RecoveryPhrase({self._word_count} words)"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a RecoveryPhrase cannot be pickled")

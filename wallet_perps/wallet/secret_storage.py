@@ -31,7 +31,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn
+from typing import Any, Final
 
 from coincurve import PrivateKey
 from Crypto.Cipher import AES
@@ -43,6 +43,7 @@ from wallet_perps.crypto.errors import SignatureError
 from wallet_perps.crypto.keccak import keccak256
 from wallet_perps.crypto.secp256k1 import SECP256K1_N, address_from_secret_buffer
 from wallet_perps.wallet.errors import CorruptEntry, WrongPassword
+from wallet_perps.wallet.secret_holder import SecretHolder
 
 __all__ = [
     "STRONG_SCRYPT",
@@ -85,7 +86,7 @@ STRONG_SCRYPT: Final = ScryptParams(2**18, 8, 1)
 TEST_ONLY_FAST_SCRYPT: Final = ScryptParams(2**10, 8, 1)
 
 
-class DerivedKey:
+class DerivedKey(SecretHolder):
     """The 32-byte scrypt output for one (password, salt, params), held so the session can
     encrypt new agent keys without keeping the password. Wiped on lock."""
 
@@ -129,9 +130,6 @@ class DerivedKey:
 
     def __repr__(self) -> str:
         return f"DerivedKey(scrypt n={self.params.n}, wiped={not self._key})"
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a DerivedKey cannot be pickled")
 
 
 def key_address(private_key: bytes | bytearray) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final
 
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.crypto.secp256k1 import Signature
@@ -22,6 +22,7 @@ from wallet_perps.wallet.errors import (
     WalletLocked,
 )
 from wallet_perps.wallet.metadata import WalletInfo
+from wallet_perps.wallet.secret_holder import SecretHolder
 from wallet_perps.wallet.secret_storage import DerivedKey, key_address
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ def parse_private_key(text: str) -> bytearray:
     return raw
 
 
-class RevealedSecret:
+class RevealedSecret(SecretHolder):
     """A wallet's backup material, produced only by :meth:`Keystore.reveal` (password again).
 
     Show it, then call :meth:`wipe`. ``repr`` says what it is, never what it holds.
@@ -142,13 +143,8 @@ class RevealedSecret:
     def __repr__(self) -> str:
         return f"RevealedSecret({self.address}, phrase={self.has_phrase})"
 
-    __str__ = __repr__
 
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("a RevealedSecret cannot be pickled")
-
-
-class UnlockedWallet:
+class UnlockedWallet(SecretHolder):
     """The only object that holds decrypted keys; signs with the right one for each action.
 
     * User-signed actions (transfers, withdrawals, approveAgent) use the main key.
@@ -260,8 +256,3 @@ class UnlockedWallet:
     def __repr__(self) -> str:
         state = "locked" if self.locked else "unlocked"
         return f"UnlockedWallet({self.address}, {state}, agents={sorted(self._agents)})"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("an UnlockedWallet cannot be pickled")

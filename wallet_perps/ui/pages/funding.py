@@ -17,21 +17,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-import shiboken6
-from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from wallet_perps.core.display import (
+    format_apr,
+    format_day_time,
+    format_hourly_rate,
+    format_size,
+    format_small_usd,
+)
 from wallet_perps.core.funding_board import (
     countdown_text,
     cumulative,
@@ -44,15 +50,11 @@ from wallet_perps.core.funding_board import (
 )
 from wallet_perps.core.models import FundingPayment, FundingRate, PredictedFunding
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.kit import CoalescedRedraw, alive, caption, card, set_flag, title
 from wallet_perps.ui.widgets.funding_chart import FundingChart, TimeChart
-from wallet_perps.ui.widgets.order_ticket import format_funding_rate, format_size
-from wallet_perps.ui.widgets.record_table import (
-    RecordColumn,
-    RecordTable,
-    format_small_usd,
-)
+from wallet_perps.ui.widgets.record_table import RecordColumn, RecordTable
 
-__all__ = ["FundingPage", "hourly_text", "yearly_text"]
+__all__ = ["FundingPage"]
 
 R = TypeVar("R")
 _REDRAW_MS = 100
@@ -94,21 +96,6 @@ class _Estimate:
     usdc: Decimal
 
 
-def hourly_text(rate: Decimal) -> str:
-    """The hourly part of the shared funding format: ``0.00125%``."""
-    return format_funding_rate(rate).partition("/h (")[0]
-
-
-def yearly_text(rate: Decimal) -> str:
-    """The yearly part of the shared funding format: ``11.0%``."""
-    return format_funding_rate(rate).partition("/h (")[2].removesuffix(" APR)")
-
-
-def _short_time(time_ms: int) -> str:
-    """Payments are hourly: month, day, hour and minute say enough (``Nov 25 21:00``)."""
-    return datetime.fromtimestamp(time_ms / 1000).strftime("%b %d %H:%M")
-
-
 def _rate_tone(row: _MarketRow) -> str | None:
     return "muted" if row.stale else None
 
@@ -125,14 +112,14 @@ _MARKET_COLUMNS: tuple[RecordColumn[_MarketRow], ...] = (
     RecordColumn("Market", lambda r: r.coin),
     RecordColumn(
         "Rate / h",
-        lambda r: hourly_text(r.rate),
+        lambda r: format_hourly_rate(r.rate),
         _RATE_TIP,
         numeric=True,
         tone=_rate_tone,
     ),
     RecordColumn(
         "APR",
-        lambda r: yearly_text(r.rate),
+        lambda r: format_apr(r.rate),
         "The hourly rate over a year (× 24 × 365): what holding the position would cost (or "
         "earn) in a year if the rate stayed where it is.",
         numeric=True,
@@ -140,7 +127,7 @@ _MARKET_COLUMNS: tuple[RecordColumn[_MarketRow], ...] = (
     ),
     RecordColumn(
         "Predicted / h",
-        lambda r: "—" if r.predicted is None else hourly_text(r.predicted),
+        lambda r: "—" if r.predicted is None else format_hourly_rate(r.predicted),
         _PREDICTED_TIP,
         numeric=True,
         tone=_rate_tone,
@@ -159,7 +146,7 @@ _MARKET_COLUMNS: tuple[RecordColumn[_MarketRow], ...] = (
 )
 
 _PAYMENT_COLUMNS: tuple[RecordColumn[FundingPayment], ...] = (
-    RecordColumn("Time", lambda p: _short_time(p.time), "When it was settled (your time)."),
+    RecordColumn("Time", lambda p: format_day_time(p.time), "When it was settled (your time)."),
     RecordColumn("Market", lambda p: p.coin),
     RecordColumn(
         "Position",
@@ -167,7 +154,7 @@ _PAYMENT_COLUMNS: tuple[RecordColumn[FundingPayment], ...] = (
         "Your position when the payment was settled.",
         numeric=True,
     ),
-    RecordColumn("Rate / h", lambda p: hourly_text(p.funding_rate), _RATE_TIP, numeric=True),
+    RecordColumn("Rate / h", lambda p: format_hourly_rate(p.funding_rate), _RATE_TIP, numeric=True),
     RecordColumn(
         "Amount",
         lambda p: format_small_usd(p.usdc),
@@ -200,15 +187,6 @@ def _show_rows(table: RecordTable[R], rows: Sequence[R]) -> None:
         table.fit_columns()
 
 
-def _card() -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setProperty("card", True)
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(16, 12, 16, 12)
-    layout.setSpacing(8)
-    return frame, layout
-
-
 class FundingPage(QWidget):
     """Funding rates of every market, a market's history, and the user's payments."""
 
@@ -228,35 +206,44 @@ class FundingPage(QWidget):
         self._next_ms = next_funding_ms(clock())
         self.history: list[FundingRate] = []
 
-        root = QVBoxLayout(self)
+        # One scrolling column: on a 768-800 px high screen the cards keep room for their
+        # tables (the payments card was squeezed to one row) and the page scrolls down instead.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
+        root = QVBoxLayout(body)
         root.setContentsMargins(20, 20, 20, 20)
         root.setSpacing(14)
         root.addWidget(self._build_header())
 
         middle = QHBoxLayout()
         middle.setSpacing(14)
-        markets, markets_layout = _card()
-        caption = QLabel("Funding rates")
-        caption.setProperty("role", "title")
-        caption.setToolTip(_RATE_TIP)
-        markets_layout.addWidget(caption)
+        markets, markets_layout = card()
+        markets_layout.addWidget(title("Funding rates", _RATE_TIP))
         self.markets_table: RecordTable[_MarketRow] = RecordTable(_MARKET_COLUMNS)
         self.markets_table.setToolTip("Click a market to see its funding history.")
         self.markets_table.selectionModel().currentRowChanged.connect(self._on_row_changed)
         markets_layout.addWidget(self.markets_table, 1)
         middle.addWidget(markets, 3)
-        chart_card, chart_layout = _card()
+        chart_card, chart_layout = card()
         self.history_chart = FundingChart()
         chart_layout.addWidget(self.history_chart, 1)
         middle.addWidget(chart_card, 2)
+        markets.setMinimumHeight(330)
+        chart_card.setMinimumHeight(330)
         root.addLayout(middle, 3)
 
-        root.addWidget(self._build_account(), 2)
+        account = self._build_account()
+        account.setMinimumHeight(290)
+        root.addWidget(account, 2)
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(1000)
         self._tick_timer.timeout.connect(self._tick)
@@ -275,13 +262,11 @@ class FundingPage(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _build_header(self) -> QWidget:
-        header, layout = _card()
+        header, layout = card()
         row = QHBoxLayout()
         layout.addLayout(row)
         words = QVBoxLayout()
-        title = QLabel("Funding")
-        title.setProperty("role", "title")
-        words.addWidget(title)
+        words.addWidget(title("Funding"))
         explain = QLabel(
             "Every hour the two sides of a perp pay each other so its price stays near the "
             "index. When the rate is positive longs pay shorts; when it is negative shorts pay "
@@ -292,12 +277,11 @@ class FundingPage(QWidget):
         words.addWidget(explain)
         row.addLayout(words, 1)
         clock = QVBoxLayout()
-        caption = QLabel("Next payment in")
-        caption.setProperty("muted", True)
+        next_in = caption("Next payment in")
         self.countdown_label = QLabel("—")
         self.countdown_label.setProperty("role", "big")
         tip = "Funding is settled at the top of every hour (UTC); this counts down to the next."
-        for label in (caption, self.countdown_label):
+        for label in (next_in, self.countdown_label):
             label.setToolTip(tip)
             clock.addWidget(label)
         row.addSpacing(24)
@@ -305,10 +289,8 @@ class FundingPage(QWidget):
         return header
 
     def _build_account(self) -> QWidget:
-        card, layout = _card()
-        title = QLabel("My funding payments")
-        title.setProperty("role", "title")
-        layout.addWidget(title)
+        frame, layout = card()
+        layout.addWidget(title("My funding payments"))
         self.account_stack = QStackedWidget()
         self.unlock_label = QLabel(_UNLOCK)
         self.unlock_label.setWordWrap(True)
@@ -321,8 +303,7 @@ class FundingPage(QWidget):
         row.setSpacing(14)
         summary = QVBoxLayout()
         summary.setSpacing(4)
-        net_caption = QLabel("Net funding (last 30 days)")
-        net_caption.setProperty("muted", True)
+        net_caption = caption("Net funding (last 30 days)")
         self.total_label = QLabel("—")
         self.total_label.setProperty("role", "big")
         net_tip = (
@@ -331,11 +312,9 @@ class FundingPage(QWidget):
         )
         net_caption.setToolTip(net_tip)
         self.total_label.setToolTip(net_tip)
-        self.flows_label = QLabel("")
-        self.flows_label.setProperty("muted", True)
+        self.flows_label = caption()
         self.flows_label.setToolTip("Received and paid separately, and the number of payments.")
-        next_caption = QLabel("Next payment (estimate)")
-        next_caption.setProperty("muted", True)
+        next_caption = caption("Next payment (estimate)")
         next_caption.setToolTip(_ESTIMATE_COLUMNS[2].tip)
         self.estimates_table: RecordTable[_Estimate] = RecordTable(_ESTIMATE_COLUMNS)
         self.no_positions_label = QLabel("No open positions: nothing to pay or receive.")
@@ -346,6 +325,8 @@ class FundingPage(QWidget):
         summary.addWidget(next_caption)
         summary.addWidget(self.no_positions_label)
         summary.addWidget(self.estimates_table, 1)
+        # Room for a few positions' estimates before it scrolls (it was one row tall).
+        self.estimates_table.setMinimumHeight(30 + 3 * 28)
         summary_box = QWidget()
         summary_box.setLayout(summary)
         summary_box.setFixedWidth(380)
@@ -360,7 +341,7 @@ class FundingPage(QWidget):
         row.addWidget(self.cumulative_chart, 2)
         self.account_stack.addWidget(content)
         layout.addWidget(self.account_stack, 1)
-        return card
+        return frame
 
     # ------------------------------------------------------------------ selection
 
@@ -393,7 +374,7 @@ class FundingPage(QWidget):
 
     def refresh(self) -> None:
         """Re-fetch the predicted rates and the selected market's history."""
-        self.adapter.fetch(lambda s: s.market.predicted_fundings(), self._alive(self._on_predicted))
+        self.adapter.fetch(lambda s: s.market.predicted_fundings(), alive(self, self._on_predicted))
         self._fetch_history()
 
     def _fetch_history(self) -> None:
@@ -403,18 +384,9 @@ class FundingPage(QWidget):
         start = self._clock() - _HISTORY_MS
         self.adapter.fetch(
             lambda s: s.market.funding_history(coin, start),
-            self._alive(lambda rows: self._on_history(coin, rows)),
-            self._alive(lambda message: self._on_history_error(coin, message)),
+            alive(self, lambda rows: self._on_history(coin, rows)),
+            alive(self, lambda message: self._on_history_error(coin, message)),
         )
-
-    def _alive(self, callback: Callable[[object], None]) -> Callable[[object], None]:
-        """Drop a late answer that arrives after the page was destroyed."""
-
-        def guarded(value: object) -> None:
-            if shiboken6.isValid(self):
-                callback(value)
-
-        return guarded
 
     def _on_predicted(self, rows: object) -> None:
         if isinstance(rows, list):
@@ -442,8 +414,7 @@ class FundingPage(QWidget):
         self.redraw()
 
     def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def _tick(self) -> None:
         """Once a second: the countdown, and a fresh fetch when an hour has turned."""
@@ -508,10 +479,7 @@ class FundingPage(QWidget):
         net = summary.net
         self.total_label.setText(format_small_usd(net))
         tone = "up" if net > 0 else "down" if net < 0 else ""
-        if self.total_label.property("pnl") != tone:
-            self.total_label.setProperty("pnl", tone)
-            self.total_label.style().unpolish(self.total_label)
-            self.total_label.style().polish(self.total_label)
+        set_flag(self.total_label, "pnl", tone)
         self.flows_label.setText(
             f"Received {format_small_usd(summary.received)} · paid "
             f"{format_small_usd(summary.paid)} · {summary.count} payments"

@@ -24,13 +24,11 @@ from datetime import time as day_time
 from decimal import Decimal
 from pathlib import Path
 
-import shiboken6
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -54,16 +52,18 @@ from wallet_perps.core.csv_export import (
     order_sheet,
     to_csv,
 )
+from wallet_perps.core.display import (
+    format_funding_rate,
+    format_local_time,
+    format_price,
+    format_size,
+    format_small_usd,
+)
 from wallet_perps.core.orders import OrderStatus
 from wallet_perps.core.private_files import write_private_file
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.widgets.order_ticket import format_funding_rate, format_price, format_size
-from wallet_perps.ui.widgets.record_table import (
-    RecordColumn,
-    RecordTable,
-    format_local_time,
-    format_small_usd,
-)
+from wallet_perps.ui.kit import CoalescedRedraw, alive, caption, card, title
+from wallet_perps.ui.widgets.record_table import RecordColumn, RecordTable
 
 __all__ = ["HistoryPage", "record_columns", "visible_texts"]
 
@@ -129,6 +129,10 @@ def _tone(kind: ColumnKind, title: str, cell: Cell) -> str | None:
     return None
 
 
+#: Text columns of ids that give way first when a table is too narrow (copied, not read).
+_SQUEEZED = frozenset({"Hash", "Client ID", "Transaction hash", "Counterparty"})
+
+
 def _record_column(index: int, column: Column) -> RecordColumn[Record]:
     kind = column.kind
     if kind is ColumnKind.TIME:
@@ -144,6 +148,7 @@ def _record_column(index: int, column: Column) -> RecordColumn[Record]:
         column.tip,
         numeric=numeric,
         tone=lambda r: _tone(kind, column.title, r.cells[index]),
+        squeeze=kind is ColumnKind.ID or column.title in _SQUEEZED,
     )
 
 
@@ -228,14 +233,8 @@ class HistoryPage(QWidget):
         self.stack.addWidget(self.tabs)
         root.addWidget(self.stack, 1)
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
-        self._orders_timer = QTimer(self)
-        self._orders_timer.setSingleShot(True)
-        self._orders_timer.setInterval(_ORDERS_REFETCH_MS)
-        self._orders_timer.timeout.connect(self.fetch_orders)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._refetch_orders_soon = CoalescedRedraw(self, self.fetch_orders, _ORDERS_REFETCH_MS)
 
         adapter.account_changed.connect(self._on_account_changed)
         adapter.account_opened.connect(self._on_account_opened)
@@ -247,18 +246,11 @@ class HistoryPage(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _build_filters(self) -> QWidget:
-        card = QFrame()
-        card.setProperty("card", True)
-        layout = QVBoxLayout(card)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(8)
+        frame, layout = card()
         top = QHBoxLayout()
-        title = QLabel("History")
-        title.setProperty("role", "title")
-        top.addWidget(title)
+        top.addWidget(title("History"))
         top.addStretch(1)
-        self.status_label = QLabel("")
-        self.status_label.setProperty("muted", True)
+        self.status_label = caption()
         top.addWidget(self.status_label)
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setProperty("kind", "primary")
@@ -307,7 +299,7 @@ class HistoryPage(QWidget):
         row.addWidget(self.to_edit)
         row.addWidget(self.search_edit, 1)
         layout.addLayout(row)
-        return card
+        return frame
 
     # ------------------------------------------------------------------ filters
 
@@ -362,18 +354,9 @@ class HistoryPage(QWidget):
             return
         self.adapter.fetch(
             lambda s: s.http.historical_orders(s.user),
-            self._alive(self._on_orders),
-            self._alive(self._on_orders_error),
+            alive(self, self._on_orders),
+            alive(self, self._on_orders_error),
         )
-
-    def _alive(self, callback: Callable[[object], None]) -> Callable[[object], None]:
-        """Drop a late answer that arrives after the page was destroyed."""
-
-        def guarded(value: object) -> None:
-            if shiboken6.isValid(self):
-                callback(value)
-
-        return guarded
 
     def _on_orders(self, rows: object) -> None:
         if not isinstance(rows, list) or not self.adapter.has_account:
@@ -421,8 +404,7 @@ class HistoryPage(QWidget):
         )
         if orders_key != self._orders_key:
             self._orders_key = orders_key
-            if not self._orders_timer.isActive():
-                self._orders_timer.start()
+            self._refetch_orders_soon.request()
 
     # ------------------------------------------------------------------ updates
 
@@ -431,8 +413,7 @@ class HistoryPage(QWidget):
             self._load_coins()
 
     def _on_account_changed(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def _on_account_opened(self, _user: str) -> None:
         self.orders = []

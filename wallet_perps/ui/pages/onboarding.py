@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -39,6 +38,7 @@ from wallet_perps.services.wallet_service import (
     KeyStorage,
     WalletService,
 )
+from wallet_perps.ui.kit import TaskScope, caption, card, title
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -80,20 +80,6 @@ def _error_label() -> QLabel:
     label.setProperty("role", "error")
     label.setWordWrap(True)
     label.hide()
-    return label
-
-
-def _title(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "title")
-    label.setWordWrap(True)
-    return label
-
-
-def _muted(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("muted", True)
-    label.setWordWrap(True)
     return label
 
 
@@ -176,24 +162,21 @@ class OnboardingPage(QWidget):
         self.service = service
         self._flow = ""  # "demo", "create" or "import"
         self._phrase: RecoveryPhrase | None = None
-        self._task: asyncio.Future[Any] | None = None
+        # A wallet being encrypted and stored is finished even if the page goes meanwhile.
+        self._jobs = TaskScope(self, finish_after_owner=True)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(40, 30, 40, 30)
         outer.addStretch(1)
-        card = QFrame()
-        card.setProperty("card", True)
-        card.setMaximumWidth(620)
-        card.setMinimumWidth(520)
+        frame, body = card(margins=(28, 24, 28, 24), spacing=12)
+        frame.setMaximumWidth(620)
+        frame.setMinimumWidth(520)
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(card)
+        row.addWidget(frame)
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
-        body = QVBoxLayout(card)
-        body.setContentsMargins(28, 24, 28, 24)
-        body.setSpacing(12)
         self.steps = _Steps()
         self.steps.setObjectName("OnboardingSteps")  # transparent on the card (theme.qss)
         body.addWidget(self.steps)
@@ -201,7 +184,7 @@ class OnboardingPage(QWidget):
         self.cancel_button = QPushButton(cancel_text)
         self.cancel_button.setVisible(can_cancel)
         self._storage: KeyStorage | None = None
-        self._storage_task: asyncio.Future[Any] | None = None
+        self._storage_jobs = TaskScope(self)
         self._build_choose()
         self._build_phrase()
         self._build_quiz()
@@ -213,7 +196,7 @@ class OnboardingPage(QWidget):
             self._show_storage(service.key_storage)
         else:  # nothing can start before we know where the keys would go
             self._show_storage(None)
-            self._storage_task = asyncio.ensure_future(self._probe_storage())
+            self._storage_jobs.spawn(self._probe_storage())
 
     # ------------------------------------------------------------------ steps
 
@@ -221,8 +204,8 @@ class OnboardingPage(QWidget):
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
-        layout.addWidget(_title("Trade perpetual futures from your own wallet"))
-        layout.addWidget(_muted(KEYS_STAY_HERE))
+        layout.addWidget(title("Trade perpetual futures from your own wallet", wrap=True))
+        layout.addWidget(caption(KEYS_STAY_HERE, wrap=True))
         self.storage_label = QLabel(CHECKING_STORAGE)
         self.storage_label.setWordWrap(True)
         self.storage_label.setStyleSheet("font-weight: 600;")
@@ -231,7 +214,7 @@ class OnboardingPage(QWidget):
         self.file_choice_button = QPushButton(FILE_KEYSTORE_CHOICE)
         self.file_choice_button.setProperty("kind", "primary")
         self.file_choice_button.clicked.connect(self._choose_file_store)
-        self.file_choice_note = _muted("")
+        self.file_choice_note = caption("", wrap=True)
         self.file_choice_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.storage_error = _error_label()
         for widget in (self.file_choice_button, self.file_choice_note):
@@ -267,12 +250,13 @@ class OnboardingPage(QWidget):
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
-        layout.addWidget(_title("Your recovery phrase"))
+        layout.addWidget(title("Your recovery phrase", wrap=True))
         layout.addWidget(
-            _muted(
+            caption(
                 "Write these 12 words down on paper, in order, and keep them somewhere safe. "
                 "Anyone with them controls your funds; without them a lost computer means "
-                "lost funds. They are shown only now."
+                "lost funds. They are shown only now.",
+                wrap=True,
             )
         )
         self.phrase_grid = PhraseGrid(12)
@@ -288,8 +272,8 @@ class OnboardingPage(QWidget):
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
-        layout.addWidget(_title("Check your backup"))
-        layout.addWidget(_muted("Type these words from your recovery phrase."))
+        layout.addWidget(title("Check your backup", wrap=True))
+        layout.addWidget(caption("Type these words from your recovery phrase.", wrap=True))
         self.quiz = BackupQuiz(3)  # shared with Settings' backup check
         self.quiz.submitted.connect(self._check_quiz)
         self.quiz_fields, self.quiz_error = self.quiz.fields, self.quiz.error
@@ -306,8 +290,8 @@ class OnboardingPage(QWidget):
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
-        layout.addWidget(_title("Import a wallet"))
-        self.import_note = _muted("")
+        layout.addWidget(title("Import a wallet", wrap=True))
+        self.import_note = caption("", wrap=True)
         layout.addWidget(self.import_note)
         self.import_edit = QPlainTextEdit()
         self.import_edit.setPlaceholderText("word1 word2 … or 0x…")
@@ -325,9 +309,9 @@ class OnboardingPage(QWidget):
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
-        self.password_title = _title("Choose a password")
+        self.password_title = title("Choose a password", wrap=True)
         layout.addWidget(self.password_title)
-        self.password_hint = _muted(self._password_hint(""))
+        self.password_hint = caption(self._password_hint(""), wrap=True)
         layout.addWidget(self.password_hint)
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -344,7 +328,7 @@ class OnboardingPage(QWidget):
         layout.addWidget(self.confirm_edit)
         self.password_error = _error_label()
         layout.addWidget(self.password_error)
-        self.progress_label = _muted("")
+        self.progress_label = caption("", wrap=True)
         self.progress_label.hide()
         layout.addWidget(self.progress_label)
         self.password_back, self.submit_button = _button_row(
@@ -367,10 +351,10 @@ class OnboardingPage(QWidget):
             log.debug("onboarding page gone before the key storage probe returned")
 
     def _choose_file_store(self) -> None:
-        if self._storage_task is not None and not self._storage_task.done():
+        if self._storage_jobs.busy:
             return
         self.file_choice_button.setEnabled(False)
-        self._storage_task = asyncio.ensure_future(self._run_choose_file_store())
+        self._storage_jobs.spawn(self._run_choose_file_store())
 
     async def _run_choose_file_store(self) -> None:
         try:
@@ -518,7 +502,7 @@ class OnboardingPage(QWidget):
     # ------------------------------------------------------------------ submit
 
     def _submit(self) -> None:
-        if self._task is not None and not self._task.done():
+        if self._jobs.busy:
             return
         password = self.password_edit.text()
         if len(password) < MIN_PASSWORD:
@@ -550,7 +534,7 @@ class OnboardingPage(QWidget):
             job = lambda: self.service.import_secret(secret, password)  # noqa: E731
             progress = f"Encrypting your wallet and saving it in {self._where()}…"
         self._set_busy(True, progress)
-        self._task = asyncio.ensure_future(self._run(job))
+        self._jobs.spawn(self._run(job))
 
     async def _run(self, job: Callable[[], Awaitable[str]]) -> None:
         try:
@@ -594,7 +578,7 @@ class OnboardingPage(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._jobs.busy
 
     def reset(self) -> None:
         """Back to the first step with every field empty (e.g. after Cancel)."""

@@ -23,11 +23,11 @@ Why it is built this way (UX.md "Positions", "Liquidation price, everywhere it m
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Final
 
-from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
+from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -41,17 +41,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import format_price, format_size, format_usd
 from wallet_perps.core.models import Position
+from wallet_perps.core.orders import OpenOrder, TpSl
 from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
 from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.kit import CoalescedRedraw, caption, card, error_text, set_flag, title
 from wallet_perps.ui.view_models import PositionView, position_view
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.liq_gauge import WhatIfPanel
 from wallet_perps.ui.widgets.open_orders_table import OpenOrdersTable
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
-from wallet_perps.ui.widgets.positions_table import PositionsTable, set_style_flag
+from wallet_perps.ui.widgets.positions_table import PositionsTable
 
 __all__ = ["PositionsPage"]
 
@@ -70,6 +72,19 @@ _ADVICE: Final = {
     "amount, or add funds first.",
     "cancel": "The order may already be filled or cancelled: the list shows what is still open.",
 }
+
+
+def _position_tpsl(coin: str, orders: Sequence[OpenOrder]) -> tuple[Decimal | None, Decimal | None]:
+    """The trigger prices of ``coin``'s take-profit and stop-loss orders (None: none set)."""
+    take_profit = stop_loss = None
+    for order in orders:
+        if order.coin != coin or order.trigger_px is None or not order.trigger_px:
+            continue
+        if order.tpsl == TpSl.TP:
+            take_profit = order.trigger_px
+        elif order.tpsl == TpSl.SL:
+            stop_loss = order.trigger_px
+    return take_profit, stop_loss
 
 
 def _failure_text(result: ActionResult | OrderResult, advice: str) -> str:
@@ -111,18 +126,13 @@ class PositionsPage(QWidget):
         locked = QWidget()
         locked_layout = QVBoxLayout(locked)
         locked_layout.setContentsMargins(20, 20, 20, 20)
-        card = QFrame()
-        card.setProperty("card", True)
-        card_layout = QVBoxLayout(card)
-        card_layout.setContentsMargins(24, 24, 24, 24)
-        title = QLabel("Positions")
-        title.setProperty("role", "title")
-        card_layout.addWidget(title)
-        self.locked_label = QLabel("Unlock your wallet to see your positions and open orders.")
-        self.locked_label.setProperty("muted", True)
-        self.locked_label.setWordWrap(True)
+        locked_card, card_layout = card(margins=(24, 24, 24, 24), spacing=None)
+        card_layout.addWidget(title("Positions"))
+        self.locked_label = caption(
+            "Unlock your wallet to see your positions and open orders.", wrap=True
+        )
         card_layout.addWidget(self.locked_label)
-        locked_layout.addWidget(card)
+        locked_layout.addWidget(locked_card)
         locked_layout.addStretch(1)
         self.stack.addWidget(locked)
 
@@ -136,12 +146,9 @@ class PositionsPage(QWidget):
         layout.setSpacing(12)
 
         head = QHBoxLayout()
-        heading = QLabel("Positions")
-        heading.setProperty("role", "title")
-        head.addWidget(heading)
+        head.addWidget(title("Positions"))
         head.addSpacing(16)
-        self.summary_label = QLabel("")
-        self.summary_label.setProperty("muted", True)
+        self.summary_label = caption()
         self.summary_label.setToolTip(
             "Unrealized PnL: the sum over your positions at the current mark prices. "
             "Margin in use: collateral locked by them. Account value: what the account is "
@@ -172,11 +179,7 @@ class PositionsPage(QWidget):
         self.toast_ms = TOAST_MS
         self._toast_timer.timeout.connect(self._toast_fade.start)
 
-        self.error_label = QLabel("")
-        self.error_label.setObjectName("ErrorText")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = error_text(selectable=True)
         layout.addWidget(self.error_label)
 
         self.positions_table = PositionsTable()
@@ -198,10 +201,7 @@ class PositionsPage(QWidget):
         self.sheet.cancelled.connect(self._review_cancelled)
         self._reviewing: tuple[str, Decimal] | None = None
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
         adapter.market_changed.connect(self._on_market_changed)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(self._on_account_opened)
@@ -228,8 +228,7 @@ class PositionsPage(QWidget):
         if not self.isVisible():
             self._dirty = True  # nobody is looking: redraw once when the page is shown
             return
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -261,6 +260,7 @@ class PositionsPage(QWidget):
         self.stack.setCurrentIndex(1)
         # PnL and distances also move with the marks, so a stale market greys them too.
         stale = self.adapter.account_stale or self.adapter.market_stale
+        self.sheet.set_stale(self.adapter.market_stale)
         state = self.adapter.account_state()
         positions: tuple[Position, ...] = ()
         if state is not None:
@@ -274,8 +274,11 @@ class PositionsPage(QWidget):
             else "No open positions. Open one on the Trade page."
         )
         self.positions_table.set_positions(views, stale=stale)
+        orders = self.adapter.open_orders()
+        for coin, row in self.positions_table.rows.items():
+            row.set_tpsl(*_position_tpsl(coin, orders))
         self.what_if.set_account(state, views)
-        self.orders_table.set_orders(self.adapter.open_orders(), stale=stale)
+        self.orders_table.set_orders(orders, stale=stale)
         if state is None:
             self.summary_label.setText("Loading your account…")
         else:
@@ -288,7 +291,7 @@ class PositionsPage(QWidget):
                 f"{format_usd(pnl)} · Margin in use {format_usd(margin)} · Account value "
                 f"{format_usd(value)}"
             )
-        set_style_flag(self.summary_label, "stale", stale)
+        set_flag(self.summary_label, "stale", stale)
 
     def _mark(self, coin: str) -> Decimal | None:
         ctx = self.adapter.context(coin)
@@ -304,7 +307,7 @@ class PositionsPage(QWidget):
 
     def release(self) -> None:
         """Stop the mark streams this page asked for (call before dropping the page)."""
-        self._redraw_timer.stop()  # a pending redraw would watch the positions' coins again
+        self._redraw_soon.cancel()  # a pending redraw would watch the positions' coins again
         self._set_watched(set())
 
     # ------------------------------------------------------------------ messages
@@ -416,6 +419,7 @@ class PositionsPage(QWidget):
             return
         self._reviewing = (coin, fraction)
         self.sheet.open(plan, account_known=True)
+        self.sheet.set_stale(self.adapter.market_stale)
 
     def _review_cancelled(self) -> None:
         self._reviewing = None

@@ -23,7 +23,6 @@ from decimal import Decimal
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import format_funding_rate, format_pct
 from wallet_perps.core.models import Candle
 from wallet_perps.core.pulse import (
     PulseReading,
@@ -41,8 +41,8 @@ from wallet_perps.core.pulse import (
 )
 from wallet_perps.services.pulse import ContextSampler
 from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.kit import CoalescedRedraw, card, title
 from wallet_perps.ui.widgets.funding_chart import TimeChart
-from wallet_perps.ui.widgets.order_ticket import format_funding_rate
 
 __all__ = ["WINDOWS", "PulsePage"]
 
@@ -68,10 +68,6 @@ _READING_TIP = (
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _pct(change: Decimal) -> str:
-    return f"{change * _HUNDRED:+.2f}%"
 
 
 class PulsePage(QWidget):
@@ -137,20 +133,14 @@ class PulsePage(QWidget):
             (self.funding_chart, 2, 0, 1),
             (self.premium_chart, 2, 1, 1),
         ):
-            card = QFrame()
-            card.setProperty("card", True)
-            inner = QVBoxLayout(card)
-            inner.setContentsMargins(12, 8, 12, 8)
+            frame, inner = card(margins=(12, 8, 12, 8), spacing=None)
             inner.addWidget(chart)
-            grid.addWidget(card, row, column, 1, span)
+            grid.addWidget(frame, row, column, 1, span)
         for row, stretch in ((0, 3), (1, 2), (2, 2)):
             grid.setRowStretch(row, stretch)
         root.addLayout(grid, 1)
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
         # Quiet markets send few events: sample and redraw on a timer as well.
         self._sample_timer = QTimer(self)
         self._sample_timer.setInterval(max(200, int(sample_every_s * 1000)))
@@ -166,15 +156,9 @@ class PulsePage(QWidget):
     # ------------------------------------------------------------------ layout
 
     def _build_header(self) -> QWidget:
-        header = QFrame()
-        header.setProperty("card", True)
-        layout = QVBoxLayout(header)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(6)
+        header, layout = card(spacing=6)
         row = QHBoxLayout()
-        title = QLabel("Market pulse")
-        title.setProperty("role", "title")
-        row.addWidget(title)
+        row.addWidget(title("Market pulse"))
         row.addSpacing(12)
         self.market_box = QComboBox()
         self.market_box.setMinimumWidth(110)
@@ -275,8 +259,7 @@ class PulsePage(QWidget):
             self._schedule()
 
     def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def redraw(self) -> None:
         """Redraw the reading and the five charts for the selected coin and window."""
@@ -315,11 +298,11 @@ class PulsePage(QWidget):
         self.notes_label.setText(" ".join(reading.notes))
         self.notes_label.setVisible(bool(reading.notes))
         self.detail_label.setText(
-            f"Price {_pct(reading.price_change)} · open interest "
-            f"{_pct(reading.open_interest_change)} · funding "
+            f"Price {format_pct(reading.price_change, signed=True)} · open interest "
+            f"{format_pct(reading.open_interest_change, signed=True)} · funding "
             f"{format_funding_rate(reading.funding_before)} → "
             f"{format_funding_rate(reading.funding_after)} · mark vs oracle "
-            f"{_pct(reading.premium)}.{stale}"
+            f"{format_pct(reading.premium, signed=True)}.{stale}"
         )
 
     def _draw_charts(

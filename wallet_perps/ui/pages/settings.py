@@ -46,8 +46,10 @@ from PySide6.QtWidgets import (
 
 import wallet_perps
 from wallet_perps.config import Settings, app_dirs
+from wallet_perps.core.display import format_plain
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.services.wallet_service import WalletLocation
+from wallet_perps.ui.kit import WIDE_CARD_MARGINS, caption, card, set_flag, title
 
 __all__ = [
     "MAX_SLIPPAGE_PCT",
@@ -118,33 +120,15 @@ def ask_with_message_box(title: str, text: str) -> bool:
     return box.exec() == QMessageBox.StandardButton.Yes
 
 
-def _plain(value: Decimal) -> str:
-    """Decimal without exponent or trailing zeros: 0.50 -> "0.5", 1E+1 -> "10"."""
-    text = format(value.normalize(), "f")
-    return text
-
-
-def _section(title: str, explanation: str = "") -> tuple[QFrame, QVBoxLayout]:
-    card = QFrame()
-    card.setProperty("card", True)
-    layout = QVBoxLayout(card)
-    layout.setContentsMargins(20, 16, 20, 16)
-    layout.setSpacing(8)
-    heading = QLabel(title)
-    heading.setStyleSheet("font-size: 15px; font-weight: 600;")
-    layout.addWidget(heading)
+def _section(heading: str, explanation: str = "") -> tuple[QFrame, QVBoxLayout]:
+    """A settings card: its heading (smaller than a page title) and what it is about."""
+    frame, layout = card(margins=WIDE_CARD_MARGINS)
+    label = QLabel(heading)
+    label.setStyleSheet("font-size: 15px; font-weight: 600;")
+    layout.addWidget(label)
     if explanation:
-        text = QLabel(explanation)
-        text.setWordWrap(True)
-        text.setProperty("muted", True)
-        layout.addWidget(text)
-    return card, layout
-
-
-def _repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
+        layout.addWidget(caption(explanation, wrap=True))
+    return frame, layout
 
 
 class SettingsPage(QWidget):
@@ -184,9 +168,7 @@ class SettingsPage(QWidget):
         root = QVBoxLayout(body)
         root.setContentsMargins(24, 20, 24, 20)
         root.setSpacing(14)
-        title = QLabel("Settings")
-        title.setProperty("role", "title")
-        root.addWidget(title)
+        root.addWidget(title("Settings"))
 
         columns = QHBoxLayout()
         columns.setSpacing(14)
@@ -460,9 +442,8 @@ class SettingsPage(QWidget):
     def show_key_message(self, text: str, *, error: bool = False) -> None:
         """A line under the wallets: a move in progress, done, or why it failed ("" hides)."""
         self.keys_message.setText(text)
-        self.keys_message.setProperty("role", "error" if error else "")
-        self.keys_message.setProperty("muted", not error)
-        _repolish(self.keys_message)
+        set_flag(self.keys_message, "role", "error" if error else "")
+        set_flag(self.keys_message, "muted", not error)
         self.keys_message.setVisible(bool(text))
         for _, button in self.key_rows.values():
             button.setEnabled(True)
@@ -545,9 +526,7 @@ class SettingsPage(QWidget):
     def _show_slippage_error(self, message: str | None) -> None:
         self.slippage_error.setText(message or "")
         self.slippage_error.setVisible(message is not None)
-        if bool(self.slippage_edit.property("error")) != (message is not None):
-            self.slippage_edit.setProperty("error", message is not None)
-            _repolish(self.slippage_edit)
+        set_flag(self.slippage_edit, "error", message is not None)
 
     def _on_slippage_edited(self) -> None:
         try:
@@ -556,7 +535,7 @@ class SettingsPage(QWidget):
             self._show_slippage_error(str(exc))
             return
         self._show_slippage_error(None)
-        text = _plain(value)
+        text = format_plain(value)
         self.slippage_edit.setText(text)
         if text == self.settings.default_slippage_pct:
             return

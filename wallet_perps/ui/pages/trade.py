@@ -29,24 +29,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.models import AccountState
-from wallet_perps.core.orders import OpenOrder
-from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, reserved_margin
-from wallet_perps.services.trader import OrderResult
-from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
-from wallet_perps.ui.widgets.lazy_chart import LazyCandleChart, lookback_ms
-from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
-from wallet_perps.ui.widgets.order_book import OrderBook
-from wallet_perps.ui.widgets.order_ticket import (
-    OrderTicket,
+from wallet_perps.core.display import (
     format_compact_usd,
     format_funding_rate,
+    format_percent,
     format_price,
     format_size,
     format_usd,
     significant,
 )
+from wallet_perps.core.models import AccountState
+from wallet_perps.core.orders import OpenOrder
+from wallet_perps.core.ticket_replay import reserved_margin
+from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan
+from wallet_perps.services.trader import OrderResult
+from wallet_perps.ui.adapter import SessionAdapter
+from wallet_perps.ui.kit import CoalescedRedraw, caption, set_flag
+from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
+from wallet_perps.ui.widgets.lazy_chart import LazyCandleChart, lookback_ms
+from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
+from wallet_perps.ui.widgets.order_book import OrderBook
+from wallet_perps.ui.widgets.order_ticket import OrderTicket
 from wallet_perps.ui.widgets.recent_trades import RecentTrades
 
 __all__ = ["TradePage", "seconds_to_next_funding"]
@@ -70,19 +73,15 @@ def _countdown(seconds: int) -> str:
     return f"next in {minutes:02d}:{secs:02d}"
 
 
-def _repolish(widget: QWidget) -> None:
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-
-
 def available_to_trade(
     state: AccountState, open_orders: Sequence[OpenOrder], coin: str, leverage: int
 ) -> Decimal:
     """What the venue's margin check still accepts: cross equity minus the margin in use and
     minus what resting orders reserve.
 
-    It reuses the ticket validator's own reservation rule (``core.tickets.reserved_margin``) so the
-    % slider's 100% is exactly the most the validator lets through.
+    It reuses the ticket validator's own reservation rule
+    (``core.ticket_replay.reserved_margin``) so the % slider's 100% is exactly the most the
+    validator lets through.
     """
     cross = state.cross_margin_summary
     reserved = reserved_margin(open_orders, state, coin, leverage)
@@ -92,16 +91,14 @@ def available_to_trade(
 class _Stat(QWidget):
     """A muted caption over a value (and an optional muted note), explained on hover."""
 
-    def __init__(self, caption: str, tip: str, *, note: bool = False) -> None:
+    def __init__(self, text: str, tip: str, *, note: bool = False) -> None:
         super().__init__()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        name = QLabel(caption)
-        name.setProperty("muted", True)
+        name = caption(text)
         self.value = QLabel("—")
-        self.note = QLabel("")
-        self.note.setProperty("muted", True)
+        self.note = caption()
         labels = [name, self.value, *([self.note] if note else [])]
         for label in labels:
             label.setToolTip(tip)
@@ -256,10 +253,7 @@ class TradePage(QWidget):
         search.activated.connect(self.open_market_search)
         self._search_shortcut = search
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
@@ -353,8 +347,7 @@ class TradePage(QWidget):
             self.chart.set_candles(coin, interval, self.adapter.candles(coin, interval))
 
     def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def has_live_price(self) -> bool:
         """True once the selected market's price from the venue is in the header."""
@@ -377,6 +370,7 @@ class TradePage(QWidget):
         if coin is None:
             return
         stale = self.adapter.market_stale
+        self.sheet.set_stale(stale)
         ctx = self.adapter.context(coin)
         book = self.adapter.book(coin)
         mid = book.mid if book is not None and book.mid is not None else None
@@ -388,11 +382,8 @@ class TradePage(QWidget):
                 timer.start(CHART_AFTER_PRICE_MS)  # once this price is painted
             if ctx.prev_day_px:
                 change = (ctx.mark_px - ctx.prev_day_px) / ctx.prev_day_px * 100
-                self.change_stat.value.setText(f"{change:+.2f}%")
-                role = "long" if change >= 0 else "short"
-                if self.change_stat.value.property("role") != role:
-                    self.change_stat.value.setProperty("role", role)
-                    _repolish(self.change_stat.value)
+                self.change_stat.value.setText(format_percent(change, signed=True))
+                set_flag(self.change_stat.value, "role", "long" if change >= 0 else "short")
             self.funding_stat.value.setText(format_funding_rate(ctx.funding))
             # openInterest is in coins; dayNtlVlm is already dollars.
             self.oi_stat.value.setText(format_compact_usd(ctx.open_interest * ctx.mark_px))
@@ -402,9 +393,7 @@ class TradePage(QWidget):
                 f"{format_price(ctx.mark_px)} / {format_price(ctx.oracle_px)}"
             )
         for label in (self.price_label, self.change_stat.value):
-            if bool(label.property("stale")) != stale:
-                label.setProperty("stale", stale)
-                _repolish(label)
+            set_flag(label, "stale", stale)
         self.book.set_book(book)
         self.trades.set_trades(self.adapter.trades(coin))
         self.chart.set_mark(ctx.mark_px if ctx is not None else None)
@@ -494,10 +483,12 @@ class TradePage(QWidget):
         """The ticket's button or Enter: review first, unless confirmations are off.
 
         A plan with ``confirm_reasons`` (it re-sets an open position's leverage, or a TP/SL is
-        far from the mark) is always reviewed: those are surprises, not routine.
+        far from the mark) is always reviewed: those are surprises, not routine. So is any order
+        while prices are not live: the sheet says so and waits for them.
         """
-        if self._confirm_orders() or plan.confirm_reasons:
+        if self._confirm_orders() or plan.confirm_reasons or self.adapter.market_stale:
             self.sheet.open(plan, account_known=self.adapter.has_account)
+            self.sheet.set_stale(self.adapter.market_stale)
         else:
             self._send(plan)
 

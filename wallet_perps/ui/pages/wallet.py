@@ -27,7 +27,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -47,23 +46,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import format_pct, format_usd, short_address
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.ledger_lines import ledger_line
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Deposits, NetworkName
-from wallet_perps.services.transfers import TransferKind, TransferResult, Transfers, short
+from wallet_perps.services.transfers import TransferKind, TransferResult, Transfers
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
-from wallet_perps.ui.pages.wallet_parts import (
-    AGENT_EXPLANATION,
-    MONO,
-    TIPS,
-    Stat,
+from wallet_perps.ui.kit import (
+    MONO_CSS,
+    WIDE_CARD_MARGINS,
+    CoalescedRedraw,
+    TaskScope,
     caption,
     card,
-    set_prop,
+    set_flag,
+    title,
 )
-from wallet_perps.ui.widgets.order_ticket import format_usd
+from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
+from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, Stat
 from wallet_perps.ui.widgets.qr_code import QrCode
 
 __all__ = ["DepositDialog", "TransferDialog", "WalletPage"]
@@ -86,7 +87,7 @@ def describe_ledger(update: LedgerUpdate, me: str) -> tuple[str, str, str]:
     line = ledger_line(update, me)
     amount = line.amount
     text = "" if amount is None else f"+{format_usd(amount)}" if amount > 0 else format_usd(amount)
-    return line.what, text, line.note(address=short, usd=format_usd)
+    return line.what, text, line.note(address=short_address, usd=format_usd)
 
 
 # ---------------------------------------------------------------------------------- the page
@@ -111,7 +112,8 @@ class WalletPage(QWidget):
         self._transfers: Transfers | None = None
         self._deposit: Deposit | None = None
         self._busy: str | None = None  # "send", "withdraw" or "deposit" while one runs
-        self._tasks: set[asyncio.Future[Any]] = set()
+        # A transfer once sent runs to its answer even if the page goes (see _finish).
+        self._jobs = TaskScope(self, finish_after_owner=True)
         self.dialog: QDialog | None = None
         self._history_shown: tuple[tuple[LedgerUpdate, ...], str] | None = None
 
@@ -120,16 +122,13 @@ class WalletPage(QWidget):
         root.setSpacing(14)
 
         head = QHBoxLayout()
-        title = QLabel("Wallet")
-        title.setProperty("role", "title")
-        head.addWidget(title)
+        head.addWidget(title("Wallet"))
         self.wallet_label = caption("")
         head.addWidget(self.wallet_label)
         head.addStretch(1)
         root.addLayout(head)
 
-        self.locked_label = QLabel("Unlock your wallet to see your balance and move funds.")
-        self.locked_label.setProperty("muted", True)
+        self.locked_label = caption("Unlock your wallet to see your balance and move funds.")
         root.addWidget(self.locked_label)
 
         # Until the recovery phrase is backed up, losing this computer loses the wallet.
@@ -160,10 +159,7 @@ class WalletPage(QWidget):
         root.addLayout(lower)
         root.addWidget(self._build_history_card(), 1)
 
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(_REDRAW_MS)
-        self._redraw_timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(lambda _user: self.redraw())
         adapter.connection_changed.connect(lambda *_args: self._schedule())
@@ -172,7 +168,7 @@ class WalletPage(QWidget):
     # -- layout --------------------------------------------------------------------------
 
     def _build_balance_card(self) -> QFrame:
-        frame, layout = card()
+        frame, layout = card(margins=WIDE_CARD_MARGINS)
         top = QHBoxLayout()
         top.setSpacing(36)
         left = QVBoxLayout()
@@ -236,7 +232,7 @@ class WalletPage(QWidget):
         return column
 
     def _build_address_card(self) -> QFrame:
-        frame, layout = card()
+        frame, layout = card(margins=WIDE_CARD_MARGINS)
         layout.addWidget(caption("Your address"))
         body = QHBoxLayout()
         body.setSpacing(16)
@@ -246,16 +242,14 @@ class WalletPage(QWidget):
         side.setSpacing(8)
         self.address_label = QLabel("No wallet unlocked.")
         self.address_label.setWordWrap(True)
-        self.address_label.setStyleSheet(MONO + " font-size: 14px;")
+        self.address_label.setStyleSheet(MONO_CSS + " font-size: 14px;")
         self.address_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.address_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         side.addWidget(self.address_label)
         self.copy_button = QPushButton("Copy address")
         self.copy_button.clicked.connect(self.copy_address)
         side.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignLeft)
-        self.address_note = QLabel("")  # what the address is, on this network (see redraw)
-        self.address_note.setWordWrap(True)
-        self.address_note.setProperty("muted", True)
+        self.address_note = caption(wrap=True)  # what the address is, on this network
         side.addWidget(self.address_note)
         side.addStretch(1)
         body.addLayout(side, 1)
@@ -263,21 +257,19 @@ class WalletPage(QWidget):
         return frame
 
     def _build_agent_card(self) -> QFrame:
-        frame, layout = card()
+        frame, layout = card(margins=WIDE_CARD_MARGINS)
         layout.addWidget(caption("Agent (API) wallet"))
         self.agent_status_label = QLabel("—")
         self.agent_status_label.setWordWrap(True)
         self.agent_status_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.agent_status_label)
-        self.agent_explain_label = QLabel(AGENT_EXPLANATION)
-        self.agent_explain_label.setWordWrap(True)
-        self.agent_explain_label.setProperty("muted", True)
+        self.agent_explain_label = caption(AGENT_EXPLANATION, wrap=True)
         layout.addWidget(self.agent_explain_label)
         layout.addStretch(1)
         return frame
 
     def _build_history_card(self) -> QFrame:
-        frame, layout = card()
+        frame, layout = card(margins=WIDE_CARD_MARGINS)
         layout.addWidget(caption("Recent deposits and transfers"))
         self.history_table = QTableWidget(0, 4)
         self.history_table.setHorizontalHeaderLabels(["Time", "What", "Amount", "Details"])
@@ -334,8 +326,7 @@ class WalletPage(QWidget):
     # -- drawing ---------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_soon.request()
 
     def redraw(self) -> None:
         """Numbers, buttons and address from the latest account state and wallet."""
@@ -370,7 +361,7 @@ class WalletPage(QWidget):
         if state is None:
             for label in stat_labels:
                 label.setText("—")
-            set_prop(self.pnl_stat.value, "pnl", None)
+            set_flag(self.pnl_stat.value, "pnl", None)
             self.margin_label.setText("—")
             self.margin_bar.setValue(0)
             return
@@ -382,21 +373,21 @@ class WalletPage(QWidget):
         self.available_stat.value.setText(format_usd(available))
         self.withdrawable_stat.value.setText(format_usd(state.withdrawable))
         self.pnl_stat.value.setText(format_usd(pnl))
-        set_prop(self.pnl_stat.value, "pnl", "up" if pnl > 0 else "down" if pnl < 0 else None)
+        set_flag(self.pnl_stat.value, "pnl", "up" if pnl > 0 else "down" if pnl < 0 else None)
         used = summary.total_margin_used
         share = used / summary.account_value if summary.account_value > 0 else _ZERO
         if used > 0 and summary.account_value <= 0:
             share = Decimal(1)
         share = min(max(share, _ZERO), Decimal(1))
         self.margin_label.setText(
-            f"{format_usd(used)} of {format_usd(summary.account_value)} ({share * 100:.1f}%)"
+            f"{format_usd(used)} of {format_usd(summary.account_value)} ({format_pct(share, 1)})"
         )
         self.margin_bar.setValue(int(share * 1000))
         level = "danger" if share >= Decimal("0.8") else "warn" if share >= Decimal("0.5") else "ok"
-        set_prop(self.margin_bar, "level", level)
+        set_flag(self.margin_bar, "level", level)
         stale = self.adapter.account_stale
         for label in stat_labels:
-            set_prop(label, "stale", stale)
+            set_flag(label, "stale", stale)
 
     def _show_history(self, ledger: Sequence[LedgerUpdate]) -> None:
         rows = tuple(ledger[:_HISTORY_ROWS])  # the store keeps them newest first
@@ -459,8 +450,8 @@ class WalletPage(QWidget):
         amber when the outcome is unknown (it may have gone through: check, do not retry)."""
         self.result_label.setText(text)
         role = "warning" if unknown else None if ok is None else "long" if ok else "short"
-        set_prop(self.result_label, "role", role)
-        set_prop(self.result_label, "muted", ok is None and not unknown)
+        set_flag(self.result_label, "role", role)
+        set_flag(self.result_label, "muted", ok is None and not unknown)
         self.result_label.show()
 
     # -- actions ---------------------------------------------------------------------------
@@ -507,9 +498,11 @@ class WalletPage(QWidget):
         self._update_buttons(self.adapter.account_state() if self.adapter.has_account else None)
         button.setText("Sending…" if kind == "send" else "Withdrawing…")
         verb = "Sending" if kind == "send" else "Withdrawing"
-        self.show_result(None, f"{verb} {format_usd(amount)} to {short(destination)}…")
+        self.show_result(None, f"{verb} {format_usd(amount)} to {short_address(destination)}…")
         call = transfers.send_usd if kind == "send" else transfers.withdraw
-        self._spawn(self._run_transfer(kind, call(destination, amount, on_unknown=self._unclear)))
+        self._jobs.spawn(
+            self._run_transfer(kind, call(destination, amount, on_unknown=self._unclear))
+        )
 
     def _unclear(self, result: TransferResult) -> None:
         """No clear answer yet: say it may have gone through while the ledger is read."""
@@ -549,7 +542,7 @@ class WalletPage(QWidget):
         self._update_buttons(self.adapter.account_state() if self.adapter.has_account else None)
         self.deposit_button.setText("Depositing…")
         self.show_result(None, f"Adding {format_usd(amount)} of paper USDC…")
-        self._spawn(self._run_deposit(deposit(amount), amount))
+        self._jobs.spawn(self._run_deposit(deposit(amount), amount))
 
     async def _run_deposit(self, call: Awaitable[None], amount: Decimal) -> None:
         try:
@@ -570,12 +563,6 @@ class WalletPage(QWidget):
         except RuntimeError:  # the page was deleted while the task ran
             pass
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def wait_idle(self) -> None:
         """Wait until running transfers have finished (tests, and the app before closing)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
+        await self._jobs.wait_idle()

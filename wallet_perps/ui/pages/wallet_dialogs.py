@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import format_usd
 from wallet_perps.core.networks import NETWORKS, Deposits, NetworkName
 from wallet_perps.services.transfers import (
     MAX_DEMO_DEPOSIT_USD,
@@ -34,8 +35,8 @@ from wallet_perps.services.transfers import (
     parse_amount,
     parse_destination,
 )
-from wallet_perps.ui.pages.wallet_parts import MONO, TIPS, caption, set_prop
-from wallet_perps.ui.widgets.order_ticket import format_usd
+from wallet_perps.ui.kit import MONO_CSS, caption, error_text, set_flag, title
+from wallet_perps.ui.pages.wallet_parts import TIPS
 
 __all__ = ["DepositDialog", "TransferDialog"]
 
@@ -99,34 +100,26 @@ class TransferDialog(QDialog):
         root.addWidget(self.stack)
 
         # -- step 1: the form
+        if is_send:
+            heading = title("Send USDC to another Hyperliquid account")
+        else:
+            heading = title("Withdraw USDC to an address on Arbitrum")
         form = QWidget()
         f = QVBoxLayout(form)
         f.setContentsMargins(0, 0, 0, 0)
         f.setSpacing(6)
-        heading = QLabel(
-            "Send USDC to another Hyperliquid account"
-            if is_send
-            else "Withdraw USDC to an address on Arbitrum"
-        )
-        heading.setProperty("role", "title")
         f.addWidget(heading)
-        explain = QLabel(self._explanation())
-        explain.setWordWrap(True)
-        explain.setProperty("muted", True)
-        f.addWidget(explain)
+        f.addWidget(caption(self._explanation(), wrap=True))
         f.addSpacing(6)
         f.addWidget(QLabel("To address" if is_send else "Arbitrum address"))
         self.destination_edit = QLineEdit()
         self.destination_edit.setPlaceholderText("0x…")
-        self.destination_edit.setStyleSheet(MONO)
+        self.destination_edit.setStyleSheet(MONO_CSS)
         if not is_send:
             self.destination_edit.setText(own_address)
         self.destination_edit.textEdited.connect(lambda _t: self._clear_error("destination"))
         f.addWidget(self.destination_edit)
-        self.destination_error = QLabel("")
-        self.destination_error.setObjectName("ErrorText")
-        self.destination_error.setWordWrap(True)
-        self.destination_error.hide()
+        self.destination_error = error_text()
         f.addWidget(self.destination_error)
         f.addWidget(QLabel("Amount (USDC)"))
         amount_row = QHBoxLayout()
@@ -143,10 +136,7 @@ class TransferDialog(QDialog):
         self.max_button.setEnabled(withdrawable is not None)
         amount_row.addWidget(self.max_button)
         f.addLayout(amount_row)
-        self.amount_error = QLabel("")
-        self.amount_error.setObjectName("ErrorText")
-        self.amount_error.setWordWrap(True)
-        self.amount_error.hide()
+        self.amount_error = error_text()
         f.addWidget(self.amount_error)
         available = (
             f"Available to {'send' if is_send else 'withdraw'}: "
@@ -176,19 +166,16 @@ class TransferDialog(QDialog):
         r = QVBoxLayout(review)
         r.setContentsMargins(0, 0, 0, 0)
         r.setSpacing(10)
-        title = QLabel("Check before you send")
-        title.setProperty("role", "title")
-        r.addWidget(title)
+        r.addWidget(title("Check before you send"))
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         r.addWidget(self.summary_label)
-        warning = QLabel(
+        warning = caption(
             "Transfers cannot be undone. Check the address character by character against "
-            "its source."
+            "its source.",
+            wrap=True,
         )
-        warning.setWordWrap(True)
-        warning.setProperty("muted", True)
         r.addWidget(warning)
         r.addStretch(1)
         confirm_row = QHBoxLayout()
@@ -231,7 +218,7 @@ class TransferDialog(QDialog):
         )
         label.setText(message)
         label.show()
-        set_prop(edit, "error", True)
+        set_flag(edit, "error", True)
         self.adjustSize()  # grow for the message rather than clip the buttons
 
     def _clear_error(self, field: str) -> None:
@@ -241,7 +228,7 @@ class TransferDialog(QDialog):
             else (self.amount_error, self.amount_edit)
         )
         label.hide()
-        set_prop(edit, "error", False)
+        set_flag(edit, "error", False)
 
     def _fill_max(self) -> None:
         if self.withdrawable is None:
@@ -281,13 +268,13 @@ class TransferDialog(QDialog):
         if self.kind == "send":
             text = (
                 f"Send <b>{format_usd(amount)}</b> USDC to<br>"
-                f'<span style="{MONO}">{destination}</span><br><br>'
+                f'<span style="{MONO_CSS}">{destination}</span><br><br>'
                 "It arrives at once; there is no fee."
             )
         else:
             text = (
                 f"Withdraw <b>{format_usd(amount)}</b> USDC to<br>"
-                f'<span style="{MONO}">{destination}</span><br><br>'
+                f'<span style="{MONO_CSS}">{destination}</span><br><br>'
                 f"The {format_usd(WITHDRAW_FEE_USD)} fee comes on top: "
                 f"{format_usd(amount + WITHDRAW_FEE_USD)} leaves the account."
             )
@@ -317,23 +304,17 @@ class DepositDialog(QDialog):
         root.setContentsMargins(20, 18, 20, 18)
         root.setSpacing(8)
         in_app = NETWORKS[network].deposits is Deposits.FAUCET
-        heading = QLabel("Add paper USDC" if in_app else "Deposit USDC")
-        heading.setProperty("role", "title")
-        root.addWidget(heading)
+        root.addWidget(title("Add paper USDC" if in_app else "Deposit USDC"))
         self.amount_edit: QLineEdit | None = None
-        self.amount_error = QLabel("")
-        self.amount_error.setObjectName("ErrorText")
-        self.amount_error.setWordWrap(True)
-        self.amount_error.hide()
+        self.amount_error = error_text()
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         if in_app:
-            explain = QLabel(
+            explain = caption(
                 "The local demo venue credits play money to this account at once. It is not "
-                "real USDC and never leaves this computer."
+                "real USDC and never leaves this computer.",
+                wrap=True,
             )
-            explain.setWordWrap(True)
-            explain.setProperty("muted", True)
             root.addWidget(explain)
             root.addWidget(QLabel("Amount (USDC)"))
             self.amount_edit = QLineEdit(_DEFAULT_DEMO_DEPOSIT)
@@ -356,7 +337,7 @@ class DepositDialog(QDialog):
             steps.setTextFormat(Qt.TextFormat.RichText)
             root.addWidget(steps)
             addr = QLabel(address or "Unlock your wallet to see its address.")
-            addr.setStyleSheet(MONO)
+            addr.setStyleSheet(MONO_CSS)
             addr.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             root.addWidget(addr)
             copy = QPushButton("Copy address")

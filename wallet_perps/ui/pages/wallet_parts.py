@@ -1,28 +1,21 @@
-"""Pieces the Wallet page and its dialogs share: hover texts, small widgets, style helpers.
+"""Pieces the Wallet page and its dialogs share: hover texts and a small widget.
 
 Split from :mod:`wallet_perps.ui.pages.wallet` so the page module holds the page itself; the
-dialogs (:mod:`wallet_perps.ui.pages.wallet_dialogs`) use the same captions, tips and the
-same way of re-applying a dynamic style property.
+dialogs (:mod:`wallet_perps.ui.pages.wallet_dialogs`) use the same tips. Cards, captions and
+style flags come from :mod:`wallet_perps.ui.kit`, as on every page.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from wallet_perps.ui.kit import caption
 
 __all__ = [
     "AGENT_EXPLANATION",
-    "MONO",
     "TIPS",
     "Stat",
-    "caption",
-    "card",
-    "repolish",
-    "set_prop",
 ]
-
-MONO = "font-family: 'DejaVu Sans Mono', monospace;"
 
 TIPS = {
     "account_value": (
@@ -51,36 +44,6 @@ AGENT_EXPLANATION = (
     "The agent can place and cancel orders for this account but can never move funds; "
     "rotate or revoke it in Settings."
 )
-
-
-def repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-
-
-def set_prop(widget: QWidget, name: str, value: Any) -> None:
-    """Set a dynamic style property and re-apply the style sheet only when it changed."""
-    if widget.property(name) != value:
-        widget.setProperty(name, value)
-        repolish(widget)
-
-
-def caption(text: str, tip: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setProperty("muted", True)
-    if tip:
-        label.setToolTip(tip)
-    return label
-
-
-def card() -> tuple[QFrame, QVBoxLayout]:
-    frame = QFrame()
-    frame.setProperty("card", True)
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(20, 16, 20, 16)
-    layout.setSpacing(8)
-    return frame, layout
 
 
 class Stat(QWidget):

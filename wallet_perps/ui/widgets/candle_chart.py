@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPicture, QShowEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPicture, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -38,15 +38,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.models import Candle, Position
-from wallet_perps.core.orders import OpenOrder
-from wallet_perps.ui.widgets.lazy_chart import INTERVALS
-from wallet_perps.ui.widgets.order_ticket import (
+from wallet_perps.core.display import (
+    format_percent,
+    format_plain,
     format_price,
     format_size,
     significant,
-    theme_colours,
 )
+from wallet_perps.core.models import Candle, Position
+from wallet_perps.core.orders import OpenOrder
+from wallet_perps.ui.kit import CoalescedRedraw, mono_font, theme_colours
+from wallet_perps.ui.widgets.lazy_chart import INTERVALS
 
 __all__ = ["INTERVALS", "CandleChart", "CandlesItem"]
 
@@ -271,9 +273,7 @@ class CandleChart(QFrame):
         head.addSpacing(12)
         self.legend = QLabel("")
         self.legend.setProperty("muted", True)
-        mono = QFont("DejaVu Sans Mono")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.legend.setFont(mono)
+        self.legend.setFont(mono_font())
         self.legend.setToolTip(
             "Open, high, low and close of the candle under the mouse (the newest otherwise)."
         )
@@ -316,10 +316,7 @@ class CandleChart(QFrame):
         outer.addWidget(self.plot_widget, 1)
         self._apply_colours()
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REDRAW_MS)
-        self._timer.timeout.connect(self.redraw)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, REDRAW_MS)
         self.redraws = 0  # how often the chart actually redrew (tests check the budget)
 
     # ------------------------------------------------------------------ feeding it
@@ -402,12 +399,11 @@ class CandleChart(QFrame):
     # ------------------------------------------------------------------ drawing
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        self._redraw_soon.request()
 
     def redraw(self) -> None:
         """Draw candles and lines from the latest values (called at most every 250 ms)."""
-        self._timer.stop()
+        self._redraw_soon.cancel()
         self.redraws += 1
         colours = self._colours
         bg = colours["card"]
@@ -541,8 +537,9 @@ class CandleChart(QFrame):
     def _show_legend(self, bar: Candle) -> None:
         change = (bar.close - bar.open) / bar.open * 100 if bar.open else Decimal(0)
         self.legend.setText(
-            f"O {bar.open.normalize():f}  H {bar.high.normalize():f}  "
-            f"L {bar.low.normalize():f}  C {bar.close.normalize():f}  {change:+.2f}%"
+            f"O {format_plain(bar.open)}  H {format_plain(bar.high)}  "
+            f"L {format_plain(bar.low)}  C {format_plain(bar.close)}  "
+            f"{format_percent(change, signed=True)}"
         )
 
     # ------------------------------------------------------------------ theme

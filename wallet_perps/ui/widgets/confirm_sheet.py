@@ -5,7 +5,7 @@ and the app's one qasync loop (WebSocket, services, widgets) must never be re-en
 The sheet is a child widget laid over its parent with a dimmed backdrop; it swallows mouse
 clicks and keys while it is open, so nothing behind it can be changed or sent, and it shows
 the *same* plan object the ticket showed, formatted by the *same* function
-(:func:`~wallet_perps.ui.widgets.order_ticket.estimate_texts`). Confirm emits that plan, so
+(:func:`~wallet_perps.ui.ticket_view.estimate_texts`). Confirm emits that plan, so
 what is signed is exactly what was read.
 """
 
@@ -25,24 +25,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import format_price, format_size, format_usd
 from wallet_perps.core.tickets import OrderPlan
-from wallet_perps.ui.widgets.order_ticket import (
-    ESTIMATES,
-    estimate_texts,
-    format_price,
-    format_size,
-    format_usd,
-    tpsl_outcomes,
-)
+from wallet_perps.ui.kit import caption, caption_rows, set_flag, title
+from wallet_perps.ui.ticket_view import ESTIMATES, estimate_texts, tpsl_outcomes
 
 __all__ = ["ConfirmSheet"]
 
 _BACKDROP = QColor(3, 6, 16, 170)
 
 
-def _repolish(widget: QWidget) -> None:
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
+#: What the sheet says while prices are not live (the venue is unreachable).
+STALE_TEXT = (
+    "Prices are not live: the venue cannot be reached, so these numbers are from the last "
+    "update. Confirm comes back when live prices do."
+)
 
 
 class ConfirmSheet(QWidget):
@@ -61,6 +58,7 @@ class ConfirmSheet(QWidget):
         super().__init__(parent)
         self._plan: OrderPlan | None = None
         self._on_confirm: Callable[[], None] | None = None
+        self._stale = False
         self.setObjectName("ConfirmSheet")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -81,8 +79,7 @@ class ConfirmSheet(QWidget):
         layout = QVBoxLayout(self.card)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(10)
-        self.title_label = QLabel("Review order")
-        self.title_label.setProperty("role", "title")
+        self.title_label = title("Review order")
         layout.addWidget(self.title_label)
         self.summary_label = QLabel()
         self.summary_label.setWordWrap(True)
@@ -91,7 +88,6 @@ class ConfirmSheet(QWidget):
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
         grid.setVerticalSpacing(6)
-        self.values: dict[str, QLabel] = {}
         rows: list[tuple[str, str, str]] = [
             *ESTIMATES,
             (
@@ -108,19 +104,9 @@ class ConfirmSheet(QWidget):
             ),
             ("reduce_only", "Reduce only", "Only shrinks or closes the position, never grows it."),
         ]
-        self._captions: dict[str, QLabel] = {}
-        for index, (key, caption, tip) in enumerate(rows):
-            name = QLabel(caption)
-            name.setProperty("muted", True)
-            name.setToolTip(tip)
-            value = QLabel("—")
-            value.setToolTip(tip)
-            value.setAlignment(Qt.AlignmentFlag.AlignRight)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(name, index, 0)
-            grid.addWidget(value, index, 1)
-            self.values[key] = value
-            self._captions[key] = name
+        labels = caption_rows(grid, rows, selectable=True)
+        self.values: dict[str, QLabel] = {key: value for key, (_, value) in labels.items()}
+        self._captions: dict[str, QLabel] = {key: name for key, (name, _) in labels.items()}
         layout.addLayout(grid)
         # The rows of an action review (open_action): built per review, shown instead of the
         # plan's estimates.
@@ -130,10 +116,14 @@ class ConfirmSheet(QWidget):
         layout.addLayout(self.action_grid)
         self._action_labels: list[QLabel] = []
 
-        self.warning_label = QLabel()
-        self.warning_label.setProperty("muted", True)
-        self.warning_label.setWordWrap(True)
+        self.warning_label = caption(wrap=True)
         layout.addWidget(self.warning_label)
+        # Shown while prices are not live: the numbers above are then from the last update.
+        self.stale_label = QLabel(STALE_TEXT)
+        self.stale_label.setObjectName("ErrorText")
+        self.stale_label.setWordWrap(True)
+        self.stale_label.hide()
+        layout.addWidget(self.stale_label)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(10)
@@ -150,9 +140,9 @@ class ConfirmSheet(QWidget):
         buttons.addWidget(self.cancel_button, 1)
         buttons.addWidget(self.confirm_button, 2)
         layout.addLayout(buttons)
-        hint = QLabel("Enter confirms · Esc cancels · this review can be turned off in Settings")
-        hint.setProperty("muted", True)
-        hint.setWordWrap(True)
+        hint = caption(
+            "Enter confirms · Esc cancels · this review can be turned off in Settings", wrap=True
+        )
         layout.addWidget(hint)
 
         parent.installEventFilter(self)
@@ -200,8 +190,7 @@ class ConfirmSheet(QWidget):
         self.warning_label.setVisible(bool(notes))
         self.confirm_button.setText(plan.action_label)
         self.confirm_button.setToolTip("Sign and send this order (Enter)")
-        self.confirm_button.setProperty("kind", "long" if plan.is_buy else "short")
-        _repolish(self.confirm_button)
+        set_flag(self.confirm_button, "kind", "long" if plan.is_buy else "short")
         self._show_over_parent()
 
     def open_action(
@@ -232,8 +221,7 @@ class ConfirmSheet(QWidget):
         self.warning_label.setVisible(bool(note))
         self.confirm_button.setText(confirm_text)
         self.confirm_button.setToolTip(f"{confirm_text} (Enter)")
-        self.confirm_button.setProperty("kind", kind)
-        _repolish(self.confirm_button)
+        set_flag(self.confirm_button, "kind", kind)
         self._show_over_parent()
 
     def _set_action_rows(self, rows: Sequence[tuple[str, str]]) -> None:
@@ -241,15 +229,24 @@ class ConfirmSheet(QWidget):
             self.action_grid.removeWidget(label)
             label.deleteLater()
         self._action_labels = []
-        for index, (caption, value) in enumerate(rows):
-            name = QLabel(caption)
-            name.setProperty("muted", True)
+        for index, (text, value) in enumerate(rows):
+            name = caption(text)
             shown = QLabel(value)
             shown.setAlignment(Qt.AlignmentFlag.AlignRight)
             shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.action_grid.addWidget(name, index, 0)
             self.action_grid.addWidget(shown, index, 1)
             self._action_labels += [name, shown]
+
+    def set_stale(self, stale: bool) -> None:
+        """Prices stopped (or came back): say so, and allow Confirm only on live numbers.
+
+        Sending was already refused safely while the venue was unreachable, but the sheet
+        showed the last numbers as if they were live; now it says they are not and waits.
+        """
+        self._stale = stale
+        self.stale_label.setVisible(stale)
+        self.confirm_button.setEnabled(not stale)
 
     def _show_over_parent(self) -> None:
         parent = self.parentWidget()
@@ -259,12 +256,16 @@ class ConfirmSheet(QWidget):
         self.raise_()
         self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
     def confirm(self) -> None:
         """Close and hand the plan on to be sent (or run the reviewed action)."""
         if not self.isVisible():
             return
         plan, on_confirm = self._plan, self._on_confirm
-        if plan is None and on_confirm is None:
+        if (plan is None and on_confirm is None) or self._stale:
             return
         self._close()
         if plan is not None:

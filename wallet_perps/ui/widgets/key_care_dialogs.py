@@ -32,7 +32,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import short_address
 from wallet_perps.services.wallet_service import RevealedSecret, WalletLocation, WalletService
+from wallet_perps.ui.kit import TaskScope
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -75,10 +77,6 @@ def _password_edit(placeholder: str) -> QLineEdit:
     return edit
 
 
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
-
-
 class KeyCareDialog(QDialog):
     """A window-modal dialog about one wallet: a column of steps, an error line, progress.
 
@@ -96,7 +94,8 @@ class KeyCareDialog(QDialog):
         self.setWindowTitle(f"{title}: {row.label}")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setFixedWidth(520)  # wrapped text then has one width to be measured at
-        self._task: asyncio.Future[Any] | None = None
+        # Key material being moved or re-encrypted is finished even if the dialog goes.
+        self._jobs = TaskScope(self, finish_after_owner=True)
         self.body = QVBoxLayout(self)
         # Sized by fit() for the fixed width: the default constraint would take wrapped
         # labels' minimum heights (measured narrow) and leave gaps between the lines.
@@ -104,7 +103,7 @@ class KeyCareDialog(QDialog):
         self.body.setContentsMargins(24, 20, 24, 20)
         self.body.setSpacing(10)
         heading = _label(title, role="title")
-        who = _label(f"{row.label} · {_short(row.address)}", muted=True)
+        who = _label(f"{row.label} · {short_address(row.address)}", muted=True)
         who.setToolTip(row.address)
         for line in (heading, who):  # one line each: wrapping labels here leave gaps
             line.setWordWrap(False)
@@ -160,7 +159,7 @@ class KeyCareDialog(QDialog):
 
     @property
     def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._jobs.busy
 
     def _run(
         self, progress: str, job: Coroutine[Any, Any, Any], done: Callable[[Any], None]
@@ -191,7 +190,7 @@ class KeyCareDialog(QDialog):
             done(result)
             self.fit()
 
-        self._task = asyncio.ensure_future(run())
+        self._jobs.spawn(run())
 
     def _set_enabled(self, enabled: bool) -> None:
         for child in self.findChildren(QPushButton) + self.findChildren(QLineEdit):
@@ -550,7 +549,7 @@ class RemoveDialog(KeyCareDialog):
         self._run("Removing…", self.service.remove_wallet(self.row.address), self._removed)
 
     def _removed(self, _result: object) -> None:
-        self.message.emit(f"Removed {self.row.label} ({_short(self.row.address)}).")
+        self.message.emit(f"Removed {self.row.label} ({short_address(self.row.address)}).")
         self.accept()
 
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Final
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -32,22 +32,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import (
+    format_pct,
+    format_percent,
+    format_price,
+    format_usd,
+    significant,
+)
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
-from wallet_perps.ui.theme import DARK, LIGHT
+from wallet_perps.ui.kit import caption, set_flag, theme_colours, title
 from wallet_perps.ui.view_models import PositionView
-from wallet_perps.ui.widgets.order_ticket import format_price, format_usd, significant
 
 __all__ = [
     "CLOSE_PCT",
     "FAR_PCT",
     "FULL_SCALE_PCT",
+    "LEVEL_WORDS",
     "LiqGauge",
     "LiqLevel",
     "WhatIf",
     "WhatIfPanel",
     "liq_level",
-    "theme_colours",
     "what_if",
 ]
 
@@ -60,16 +66,6 @@ FAR_PCT: Final = Decimal(15)
 FULL_SCALE_PCT: Final = Decimal(30)
 
 
-def theme_colours(widget: QWidget) -> dict[str, str]:
-    """The theme's colour tokens for painting by hand: light palette on a light background.
-
-    The style sheet fills the widget's palette, so its window colour tells which theme is on
-    without asking ``theme.py`` which one was chosen.
-    """
-    light = widget.palette().color(QPalette.ColorRole.Window).lightness() > 160
-    return LIGHT if light else DARK
-
-
 class LiqLevel(StrEnum):
     """How near the liquidation price is, as a colour band."""
 
@@ -77,6 +73,15 @@ class LiqLevel(StrEnum):
     NEAR = "near"  # amber
     CLOSE = "close"  # red
     NONE = "none"  # no liquidation price (fully backed) or no distance known
+
+
+#: The gauge's legend, in words beside it: what each colour means for the position.
+LEVEL_WORDS: Final = {
+    LiqLevel.FAR: "safe",
+    LiqLevel.NEAR: "watch",
+    LiqLevel.CLOSE: "danger",
+    LiqLevel.NONE: "",
+}
 
 
 def liq_level(distance_pct: Decimal | None) -> LiqLevel:
@@ -101,6 +106,7 @@ class LiqGauge(QWidget):
         super().__init__(parent)
         self._distance: Decimal | None = None
         self._level = LiqLevel.NONE
+        self._fully_backed = False
         self.setMinimumSize(60, 6)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
 
@@ -113,12 +119,18 @@ class LiqGauge(QWidget):
     def level(self) -> LiqLevel:
         return self._level
 
-    def set_distance(self, distance_pct: Decimal | None) -> None:
-        """Show ``distance_pct`` (None for "no liquidation price": an empty, calm track)."""
-        if distance_pct == self._distance and distance_pct is not None:
+    def set_distance(self, distance_pct: Decimal | None, *, fully_backed: bool = False) -> None:
+        """Show ``distance_pct``; None with ``fully_backed`` (no liquidation price at all) is a
+        full bar, None alone (not known yet) an empty track."""
+        if (
+            distance_pct == self._distance
+            and distance_pct is not None
+            and fully_backed == self._fully_backed
+        ):
             return
         self._distance = distance_pct
-        self._level = liq_level(distance_pct)
+        self._fully_backed = fully_backed and distance_pct is None
+        self._level = LiqLevel.FAR if self._fully_backed else liq_level(distance_pct)
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -135,10 +147,12 @@ class LiqGauge(QWidget):
         track = QRectF(0, top, self.width(), height)
         painter.setBrush(QColor(colours["border"]))
         painter.drawRoundedRect(track, radius, radius)
-        if self._distance is not None:
-            share = min(max(self._distance, Decimal(0)) / FULL_SCALE_PCT, Decimal(1))
-            # Keep a visible sliver even at 0%: an empty bar would read as "nothing here".
-            width = max(height, float(share) * self.width())
+        if self._distance is not None or self._fully_backed:
+            distance = FULL_SCALE_PCT if self._distance is None else self._distance
+            share = min(max(distance, Decimal(0)) / FULL_SCALE_PCT, Decimal(1))
+            # At least a fifth of the track: near liquidation a red dot read as a speck of
+            # dirt, not as a warning.
+            width = max(self.width() * 0.2, float(share) * self.width())
             colour = {
                 LiqLevel.FAR: colours["long"],
                 LiqLevel.NEAR: colours["warning"],
@@ -150,13 +164,6 @@ class LiqGauge(QWidget):
 
 
 # ------------------------------------------------------------------------------ what-if
-
-
-def _sig(value: Decimal) -> Decimal:
-    """A computed price to 6 significant figures, as the venue quotes prices."""
-    if value == 0:
-        return value
-    return value.quantize(Decimal(1).scaleb(value.adjusted() + 1 - 6))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,12 +246,8 @@ class WhatIfPanel(QFrame):
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
         head = QHBoxLayout()
-        title = QLabel("What if")
-        title.setProperty("role", "title")
-        head.addWidget(title)
-        hint = QLabel("Drag the price to see what happens to a position.")
-        hint.setProperty("muted", True)
-        head.addWidget(hint)
+        head.addWidget(title("What if"))
+        head.addWidget(caption("Drag the price to see what happens to a position."))
         head.addStretch(1)
         self.coin_box = QComboBox()
         self.coin_box.setToolTip("The position to test")
@@ -326,16 +329,18 @@ class WhatIfPanel(QFrame):
         if view is None or state is None:
             self.result = None
             return
-        price = _sig(view.mark * (1 + self.offset_pct / 100))
+        price = significant(view.mark * (1 + self.offset_pct / 100))
         result = what_if(state, self._views, view.coin, price)
         self.result = result
         if result is None:
             return
-        self.price_label.setText(f"{format_price(price)} ({self.offset_pct:+.1f}%)")
-        self.pnl_label.setText(f"PnL {format_usd(result.pnl)} ({result.roe * 100:+.1f}%)")
+        offset = format_percent(self.offset_pct, 1, signed=True)
+        self.price_label.setText(f"{format_price(price)} ({offset})")
+        roe = format_pct(result.roe, 1, signed=True)
+        self.pnl_label.setText(f"PnL {format_usd(result.pnl)} ({roe})")
         ratio = result.margin_ratio
         self.ratio_label.setText(
-            "Margin ratio —" if ratio is None else f"Margin ratio {ratio * 100:.1f}%"
+            "Margin ratio —" if ratio is None else f"Margin ratio {format_pct(ratio, 1)}"
         )
         if result.liquidated:
             text = (
@@ -349,12 +354,9 @@ class WhatIfPanel(QFrame):
         else:
             move = (price - view.liquidation) if view.is_long else (view.liquidation - price)
             text = (
-                f"Still open: {move / price * 100:.1f}% before the liquidation price "
+                f"Still open: {format_pct(move / price, 1)} before the liquidation price "
                 f"{format_price(significant(view.liquidation))}."
             )
             role = "long"
         self.verdict_label.setText(text)
-        if self.verdict_label.property("role") != role:
-            self.verdict_label.setProperty("role", role)
-            self.verdict_label.style().unpolish(self.verdict_label)
-            self.verdict_label.style().polish(self.verdict_label)
+        set_flag(self.verdict_label, "role", role)

@@ -32,12 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.ui.widgets.order_ticket import (
+from wallet_perps.core.display import (
     format_compact_usd,
-    format_funding_rate,
+    format_hourly_rate,
+    format_percent,
     format_price,
-    theme_colours,
 )
+from wallet_perps.ui.kit import mono_font, theme_colour
 
 __all__ = ["MarketPicker", "MarketPopup", "MarketRow", "ordered_coins"]
 
@@ -133,8 +134,7 @@ class MarketPopup(QFrame):
         self._favourites = list(favourites)
         self._star_buttons.clear()
         self.table.setRowCount(len(order))
-        mono = QFont("DejaVu Sans Mono")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
+        mono = mono_font()
         for row, coin in enumerate(order):
             star = QToolButton()
             star.setObjectName("FavouriteStar")
@@ -178,21 +178,15 @@ class MarketPopup(QFrame):
             if data.change_pct is None:
                 self._set_text(index, 3, "—")
             else:
-                self._set_text(index, 3, f"{data.change_pct:+.2f}%")
+                self._set_text(index, 3, format_percent(data.change_pct, signed=True))
                 item = self.table.item(index, 3)
                 if item is not None:
-                    colours = theme_colours(self)
-                    key = (
-                        "text"
-                        if data.change_pct == 0
-                        else "long"
-                        if data.change_pct > 0
-                        else "short"
-                    )
-                    item.setForeground(QColor(colours[key]))
+                    change = data.change_pct
+                    key = "text" if change == 0 else "long" if change > 0 else "short"
+                    item.setForeground(QColor(theme_colour(self, key)))
             funding = "—"
             if data.funding is not None:
-                funding = format_funding_rate(data.funding).split(" ")[0]
+                funding = f"{format_hourly_rate(data.funding)}/h"
             self._set_text(index, 4, funding)
             self._set_text(
                 index, 5, format_compact_usd(data.volume) if data.volume is not None else "—"

@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import Final
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.orders import OpenOrder
-from wallet_perps.ui.widgets.liq_gauge import theme_colours
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size
+from wallet_perps.core.display import format_clock, format_day_time, format_price, format_size
+from wallet_perps.core.orders import OpenOrder, executes_at_market, order_type_words
+from wallet_perps.ui.kit import caption, error_text, theme_colours, title
 
 __all__ = ["OpenOrdersTable"]
 
@@ -38,35 +37,50 @@ _HEADERS: Final = (
     ("Coin", "The market of the order."),
     ("Side", "Buy orders add to a long or reduce a short; sell orders the opposite."),
     ("Type", "Limit orders rest on the book; TP/SL orders wait for their trigger price."),
-    ("Price", "Limit price: the worst price the order accepts when it executes."),
+    (
+        "Price",
+        'Limit price: the worst price the order accepts. "Market": it fills at the market '
+        "when it runs (hover for its worst accepted price).",
+    ),
     ("Size", "What is still to be filled."),
     ("Filled", "What has already been filled of the original size."),
     ("Trigger", "For take-profit and stop-loss orders: the mark price that sets them off."),
-    ("Reduce only", "A reduce-only order can only shrink a position, never grow or flip it."),
+    ("Reduces", "Reduce only: the order can only shrink a position, never grow or flip it."),
     ("Time", "When the order was placed (your local time)."),
     ("", ""),
 )
 _CANCEL_COLUMN: Final = len(_HEADERS) - 1
 _ROW_HEIGHT: Final = 38
-_COLUMN_GAP: Final = 18
-_BUTTON_WIDTH: Final = 110
+_COLUMN_GAP: Final = 14
+_BUTTON_WIDTH: Final = 84
 
 
 def _time_text(ms: int) -> str:
     """``14:03:22`` for today, ``Mar 4 14:03`` for earlier days (local time)."""
-    when = datetime.fromtimestamp(ms / 1000)
-    if when.date() == datetime.fromtimestamp(time.time()).date():
-        return when.strftime("%H:%M:%S")
-    return when.strftime("%b %d %H:%M")
+    today = datetime.fromtimestamp(ms / 1000).date() == datetime.fromtimestamp(time.time()).date()
+    return format_clock(ms) if today else format_day_time(ms)
 
 
 def _trigger_text(order: OpenOrder) -> str:
-    if not order.is_trigger:
+    """ "above $104,760" from the venue's "Price above 104760": the trigger as a price."""
+    if not order.is_trigger or not order.trigger_px:
         return "—"
-    condition = order.trigger_condition
-    if condition and condition != "N/A":
-        return condition
-    return format_price(order.trigger_px) if order.trigger_px else "—"
+    condition = (order.trigger_condition or "").lower()
+    price = format_price(order.trigger_px)
+    for word in ("above", "below"):
+        if word in condition:
+            return f"{word} {price}"
+    return price
+
+
+def _price_text(order: OpenOrder) -> tuple[str, str]:
+    """The Price cell and its tooltip: a market order's limit is only its worst price."""
+    if executes_at_market(order):
+        return (
+            "Market",
+            f"Fills at the market; the worst price it accepts is {format_price(order.limit_px)}.",
+        )
+    return format_price(order.limit_px), _HEADERS[3][1]
 
 
 class OpenOrdersTable(QFrame):
@@ -87,13 +101,13 @@ class OpenOrdersTable(QFrame):
         self._cancelling: set[int] = set()
         self._cancelling_all = False
         self._shown: tuple[tuple[OpenOrder, ...], bool] | None = None
+        self._natural: list[int] = []  # column widths that show every cell in full
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(8)
         head = QHBoxLayout()
-        self.title_label = QLabel("Open orders")
-        self.title_label.setProperty("role", "title")
+        self.title_label = title("Open orders")
         head.addWidget(self.title_label)
         head.addStretch(1)
         self.cancel_all_button = QPushButton("Cancel all")
@@ -105,15 +119,10 @@ class OpenOrdersTable(QFrame):
         head.addWidget(self.cancel_all_button)
         layout.addLayout(head)
 
-        self.error_label = QLabel()
-        self.error_label.setObjectName("ErrorText")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = error_text(selectable=True)
         layout.addWidget(self.error_label)
 
-        self.empty_label = QLabel("No open orders.")
-        self.empty_label.setProperty("muted", True)
+        self.empty_label = caption("No open orders.")
         layout.addWidget(self.empty_label)
 
         self.table = QTableWidget(0, len(_HEADERS))
@@ -132,6 +141,8 @@ class OpenOrdersTable(QFrame):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.table.setShowGrid(False)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout.addWidget(self.table)
         self._fit_height()
 
@@ -158,8 +169,8 @@ class OpenOrdersTable(QFrame):
             cells = (
                 order.coin,
                 "Buy" if order.side.is_buy else "Sell",
-                order.order_type or "Limit",
-                format_price(order.limit_px),
+                order_type_words(order),
+                _price_text(order)[0],
                 format_size(order.sz),
                 format_size(filled) if filled is not None else "—",
                 _trigger_text(order),
@@ -168,7 +179,7 @@ class OpenOrdersTable(QFrame):
             )
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(_HEADERS[column][1])
+                item.setToolTip(_price_text(order)[1] if column == 3 else _HEADERS[column][1])
                 if column == 1 and muted is None:
                     item.setForeground(QColor(colours["long" if order.side.is_buy else "short"]))
                 elif muted is not None:
@@ -193,9 +204,35 @@ class OpenOrdersTable(QFrame):
             self.table.setCellWidget(row, _CANCEL_COLUMN, holder)
             self.cancel_buttons[order.oid] = button
         self.table.resizeColumnsToContents()
-        for column in range(_CANCEL_COLUMN):
-            self.table.setColumnWidth(column, self.table.columnWidth(column) + _COLUMN_GAP)
+        self._natural = [
+            self.table.columnWidth(column) + _COLUMN_GAP for column in range(_CANCEL_COLUMN)
+        ]
+        self._fit_width()
         self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """Columns at their contents' width, shrunk in proportion (never below their header)
+        when the card is narrower, so the Cancel buttons stay in view without sideways
+        scrolling."""
+        if not self._natural:
+            return
+        available = self.table.viewport().width() - (_BUTTON_WIDTH + 12)
+        metrics = self.table.horizontalHeader().fontMetrics()
+        floors = [
+            metrics.horizontalAdvance(_HEADERS[c][0]) + _COLUMN_GAP for c in range(_CANCEL_COLUMN)
+        ]
+        widths = list(self._natural)
+        excess = sum(widths) - available
+        room = sum(max(0, w - f) for w, f in zip(widths, floors, strict=True))
+        if excess > 0 and room > 0:
+            share = min(1.0, excess / room)
+            widths = [w - int((w - f) * share) for w, f in zip(widths, floors, strict=True)]
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, width)
 
     def _fit_height(self) -> None:
         """No inner scroll bar: the page scrolls, so the table is as tall as its rows."""

@@ -17,6 +17,7 @@ from wallet_perps.core.passwords import (
     assess,
     summary,
 )
+from wallet_perps.ui.kit import set_flag
 
 __all__ = ["PasswordStrength"]
 
@@ -85,6 +86,4 @@ class PasswordStrength(QWidget):
         self.bar.setValue(value)
         self.label.setText(text)
         for widget in (self.bar, self.label):
-            widget.setProperty("level", level)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+            set_flag(widget, "level", level)

@@ -28,12 +28,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import (
+    format_plain,
+    format_price,
+    format_size,
+    format_usd,
+    significant,
+)
 from wallet_perps.core.risk import TierSchedule
-from wallet_perps.core.tickets import far_from_mark
+from wallet_perps.core.ticket_validation import far_from_mark
 from wallet_perps.core.typed_numbers import parse_typed_number
+from wallet_perps.ui.kit import caption, error_text, set_flag
 from wallet_perps.ui.view_models import PositionView
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd
-from wallet_perps.ui.widgets.positions_table import set_style_flag
 
 __all__ = ["ClosePartDialog", "MarginDialog", "TpslDialog", "parse_decimal"]
 
@@ -61,10 +67,7 @@ class _Dialog(QDialog):
         heading = QLabel(title)
         heading.setProperty("role", "title")
         self.body.addWidget(heading)
-        self.error_label = QLabel()
-        self.error_label.setObjectName("ErrorText")
-        self.error_label.setWordWrap(True)
-        self.error_label.hide()
+        self.error_label = error_text()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.reject)
         self.ok_button = QPushButton("OK")
@@ -82,16 +85,13 @@ class _Dialog(QDialog):
 
     @staticmethod
     def _muted(text: str = "") -> QLabel:
-        label = QLabel(text)
-        label.setProperty("muted", True)
-        label.setWordWrap(True)
-        return label
+        return caption(text, wrap=True)
 
     def _show_error(self, text: str | None, edit: QLineEdit | None = None) -> None:
         self.error_label.setText(text or "")
         self.error_label.setVisible(bool(text))
         if edit is not None:
-            set_style_flag(edit, "error", bool(text))
+            set_flag(edit, "error", bool(text))
         self.ok_button.setEnabled(not text)
 
     def _confirm(self) -> None:
@@ -204,7 +204,7 @@ class ClosePartDialog(_Dialog):
                 f"(≈ {format_usd(size * self._view.mark)}); "
                 f"{format_size(self._view.size - size)} {self._view.coin} stays open."
             )
-            self.ok_button.setText(f"Close {pct.normalize():f}%")
+            self.ok_button.setText(f"Close {format_plain(pct)}%")
         else:
             self.preview_label.setText("")
             self.ok_button.setText("Close part")
@@ -235,10 +235,13 @@ class TpslDialog(_Dialog):
         facts = (
             ("Entry", format_price(view.entry)),
             ("Mark now", format_price(view.mark)),
-            ("Liquidation", format_price(_sig(view.liquidation)) if view.liquidation else "none"),
+            (
+                "Liquidation",
+                format_price(significant(view.liquidation)) if view.liquidation else "none",
+            ),
         )
-        for row, (caption, value) in enumerate(facts):
-            grid.addWidget(self._muted(caption), row, 0)
+        for row, (name, value) in enumerate(facts):
+            grid.addWidget(self._muted(name), row, 0)
             label = QLabel(value)
             label.setProperty("num", True)
             grid.addWidget(label, row, 1)
@@ -302,10 +305,11 @@ class TpslDialog(_Dialog):
         if kind == "sl" and liq is not None:
             beyond = price <= liq if view.is_long else price >= liq
             if beyond:
+                shown = format_price(significant(liq))
                 return (
                     f"Stop-loss at {format_price(price)} is past the liquidation price "
-                    f"{format_price(_sig(liq))}: the position would be liquidated first. Choose "
-                    f"a price between {format_price(_sig(liq))} and {format_price(view.mark)}."
+                    f"{shown}: the position would be liquidated first. Choose "
+                    f"a price between {shown} and {format_price(view.mark)}."
                 )
         return None
 
@@ -324,8 +328,8 @@ class TpslDialog(_Dialog):
         sl_error = self._check("sl", sl_text, sl)
         self.tp_result.setText(self._outcome(tp) if tp and not tp_error else "")
         self.sl_result.setText(self._outcome(sl) if sl and not sl_error else "")
-        set_style_flag(self.tp_edit, "error", tp_error is not None)
-        set_style_flag(self.sl_edit, "error", sl_error is not None)
+        set_flag(self.tp_edit, "error", tp_error is not None)
+        set_flag(self.sl_edit, "error", sl_error is not None)
         error = tp_error or sl_error
         if error is None and not tp_text.strip() and not sl_text.strip():
             self.error_label.hide()
@@ -373,7 +377,7 @@ class MarginDialog(_Dialog):
         grid.addWidget(self._muted("Liquidation now"), 1, 0)
         # 6 significant figures as on the position card (the venue's value has up to 8 decimals).
         self.liq_label = QLabel(
-            format_price(_sig(view.liquidation)) if view.liquidation else "none"
+            format_price(significant(view.liquidation)) if view.liquidation else "none"
         )
         grid.addWidget(self.liq_label, 1, 1)
         liq_caption = self._muted("Liquidation after")
@@ -432,15 +436,8 @@ class MarginDialog(_Dialog):
             )
         if error is None and amount is not None:
             liq = self.estimated_liquidation(amount if self.adding else -amount)
-            self.new_liq_label.setText(f"≈ {format_price(_sig(liq))}" if liq else "none")
+            self.new_liq_label.setText(f"≈ {format_price(significant(liq))}" if liq else "none")
         else:
             self.new_liq_label.setText("—")
         self._show_error(error, self.amount_edit)
         return error
-
-
-def _sig(value: Decimal) -> Decimal:
-    """A computed price to 6 significant figures, as the venue quotes prices."""
-    if value == 0:
-        return value
-    return value.quantize(Decimal(1).scaleb(value.adjusted() + 1 - 6))

@@ -29,19 +29,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import (
+    format_pct,
+    format_percent,
+    format_price,
+    format_size,
+    format_usd,
+    significant,
+)
+from wallet_perps.ui.kit import error_text, set_flag
 from wallet_perps.ui.view_models import PositionView
-from wallet_perps.ui.widgets.liq_gauge import LiqGauge
-from wallet_perps.ui.widgets.order_ticket import format_price, format_size, format_usd, significant
+from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, LiqGauge, liq_level
 
 __all__ = [
     "ACTIONS",
     "PositionRow",
     "PositionsTable",
-    "format_pct",
-    "set_style_flag",
 ]
-
-_HUNDRED: Final = Decimal(100)
 
 #: Row actions, as emitted by :attr:`PositionsTable.action_requested`.
 ACTIONS: Final = ("close", "close_part", "tpsl", "margin")
@@ -71,22 +75,6 @@ _TIPS: Final[Mapping[str, str]] = {
 }
 
 
-def set_style_flag(widget: QWidget, name: str, value: object) -> None:
-    """Set a dynamic property the style sheet matches on, re-polishing only on change."""
-    if widget.property(name) == value:
-        return
-    widget.setProperty(name, value)
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-
-
-def format_pct(fraction: Decimal, places: int = 2, signed: bool = False) -> str:
-    """A fraction as a percentage: ``0.0123`` -> ``1.23%`` (``+1.23%`` when ``signed``)."""
-    pct = fraction * _HUNDRED
-    return f"{pct:+.{places}f}%" if signed else f"{pct:.{places}f}%"
-
-
 class PositionRow(QFrame):
     """One position's card: a title line with its actions, then the numbers in columns.
 
@@ -104,11 +92,13 @@ class PositionRow(QFrame):
         ("pnl", "PnL (ROE)"),
         ("liquidation", "Liquidation"),
         ("margin", "Margin"),
-        ("funding", "Funding since open"),
+        ("funding", "Funding"),
     )
     #: Minimum column widths, so the cards line up like a table (liquidation prices are long).
-    COLUMN_WIDTH: Final = 112
-    WIDE_COLUMNS: Final[Mapping[str, int]] = {"liquidation": 160, "funding": 130}
+    #: They add up to what fits a 1280-pixel window beside the sidebar, with no sideways
+    #: scrolling (the card used to be 64 px wider than the window).
+    COLUMN_WIDTH: Final = 96
+    WIDE_COLUMNS: Final[Mapping[str, int]] = {"liquidation": 150, "funding": 104}
 
     def __init__(self, coin: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,6 +132,16 @@ class PositionRow(QFrame):
             "closer to the entry."
         )
         head.addWidget(self.leverage_label)
+        # The position's own take-profit and stop-loss (set here or with the order).
+        self.tpsl_label = QLabel("")
+        self.tpsl_label.setObjectName("PositionTpsl")
+        self.tpsl_label.setProperty("muted", True)
+        self.tpsl_label.setProperty("num", True)
+        self.tpsl_label.setToolTip(
+            "Take-profit (TP) and stop-loss (SL) triggers on this position: when the mark "
+            "reaches one, a reduce-only market order closes the position."
+        )
+        head.addWidget(self.tpsl_label)
         head.addStretch(1)
         self.close_part_button = self._button("Close part…", "Close 25%, 50%, 75% or any part.")
         self.tpsl_button = self._button(
@@ -172,7 +172,7 @@ class PositionRow(QFrame):
         layout.addLayout(head)
 
         grid = QGridLayout()
-        grid.setHorizontalSpacing(14)
+        grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
         for column, (key, caption) in enumerate(self.COLUMNS):
             tip = _TIPS[key]
@@ -207,13 +207,18 @@ class PositionRow(QFrame):
         grid.setColumnStretch(len(self.COLUMNS), 1)
         layout.addLayout(grid)
 
-        self.error_label = QLabel()
-        self.error_label.setObjectName("ErrorText")
-        self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error_label.hide()
+        self.error_label = error_text(selectable=True)
         layout.addWidget(self.error_label)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def set_tpsl(self, take_profit: Decimal | None, stop_loss: Decimal | None) -> None:
+        """Show the position's TP/SL triggers ("TP $104,760 · SL $92,150"), or "no TP/SL"."""
+        parts = []
+        if take_profit is not None:
+            parts.append(f"TP {format_price(take_profit)}")
+        if stop_loss is not None:
+            parts.append(f"SL {format_price(stop_loss)}")
+        self.tpsl_label.setText(" · ".join(parts) if parts else "no TP/SL")
 
     @staticmethod
     def _button(text: str, tip: str) -> QPushButton:
@@ -253,7 +258,7 @@ class PositionRow(QFrame):
         }
         side = "Long" if view.is_long else "Short"
         self._text("side", side, self.side_label)
-        set_style_flag(self.side_label, "role", "long" if view.is_long else "short")
+        set_flag(self.side_label, "role", "long" if view.is_long else "short")
         mode = "isolated" if view.is_isolated else "cross"
         self._text("leverage", f"{view.leverage}x {mode}", self.leverage_label)
         self._text("size", f"{format_size(view.size)} {view.coin}")
@@ -263,8 +268,8 @@ class PositionRow(QFrame):
         self._text("pnl", format_usd(view.pnl))
         self._text("roe", format_pct(view.roe, signed=True))
         trend = "up" if view.pnl > 0 else "down" if view.pnl < 0 else None
-        set_style_flag(self.labels["pnl"], "pnl", trend)
-        set_style_flag(self.labels["roe"], "pnl", trend)
+        set_flag(self.labels["pnl"], "pnl", trend)
+        set_flag(self.labels["roe"], "pnl", trend)
         if view.liquidation is None:
             self._text("liquidation", "none")
             self._text("distance", "fully backed")
@@ -276,21 +281,23 @@ class PositionRow(QFrame):
                 f"{_TIPS['liquidation']}\nVenue's exact figure: {format_price(view.liquidation)}"
             )
             distance = view.distance_pct
-            self._text("distance", "—" if distance is None else f"{distance:.1f}% away")
-        self.gauge.set_distance(view.distance_pct)
+            away = "—" if distance is None else f"{format_percent(distance, 1)} away"
+            word = LEVEL_WORDS[liq_level(distance)]
+            self._text("distance", f"{away} · {word}" if word else away)
+        self.gauge.set_distance(view.distance_pct, fully_backed=view.liquidation is None)
         self.gauge.setToolTip(self._gauge_tip(view))
         self._text("margin", format_usd(view.margin))
         self._text("mode", mode)
         if view.funding is None:
             self._text("funding", "—")
             self._text("funding_word", "")
-            set_style_flag(self.labels["funding"], "pnl", None)
+            set_flag(self.labels["funding"], "pnl", None)
         else:
             self._text("funding", format_usd(view.funding, 4))
             word = "received" if view.funding > 0 else "paid" if view.funding < 0 else "none yet"
             self._text("funding_word", word)
             funding_trend = "up" if view.funding > 0 else "down" if view.funding < 0 else None
-            set_style_flag(self.labels["funding"], "pnl", funding_trend)
+            set_flag(self.labels["funding"], "pnl", funding_trend)
         self.margin_button.setVisible(view.is_isolated)
 
     def _text(self, key: str, text: str, label: QLabel | None = None) -> None:
@@ -306,14 +313,14 @@ class PositionRow(QFrame):
             return _TIPS["liquidation"]
         way = "fall" if view.is_long else "rise"
         return (
-            f"The mark price must {way} {view.distance_pct:.1f}% (to "
+            f"The mark price must {way} {format_percent(view.distance_pct, 1)} (to "
             f"{format_price(view.liquidation)}) before this position is liquidated."
         )
 
     def set_stale(self, stale: bool) -> None:
         """Grey the numbers while the account feed may be behind the venue."""
         for label in self.labels.values():
-            set_style_flag(label, "stale", stale)
+            set_flag(label, "stale", stale)
 
     def set_busy(self, action: str, busy: bool, text: str = "") -> None:
         """Show progress on one action's button; the row's actions wait until it is done."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -21,21 +19,28 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from wallet_perps.ui.theme import palette
-from wallet_perps.ui.widgets.order_ticket import format_usd
 
 __all__ = [
     "RecordColumn",
     "RecordModel",
     "RecordTable",
-    "format_local_time",
-    "format_small_usd",
 ]
 
 R = TypeVar("R")
+#: How narrow an id or hash column may get when the table must fit (its text is elided).
+SQUEEZED_WIDTH = 96
+#: No column gets narrower than this, whatever its header.
+_MIN_WIDTH = 56
+#: Rows measured for a column's width (enough to be representative, cheap on long tables).
+_MEASURED_ROWS = 200
+#: Room a cell needs beyond its text (the style's padding on both sides).
+_CELL_PADDING = 20
+#: Room a header needs beyond its title (padding, the sort arrow's margin).
+_HEADER_PADDING = 12
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -44,6 +49,8 @@ class RecordColumn(Generic[R]):
     """How one column shows a row: its text, an optional colour role, a tooltip.
 
     ``tone`` returns "long" (green), "short" (red), "muted" or None for the default colour.
+    ``squeeze`` marks a column that gives way first when the table is too narrow (ids and
+    hashes: copied, not read), shown elided in the middle.
     """
 
     title: str
@@ -51,6 +58,7 @@ class RecordColumn(Generic[R]):
     tip: str = ""
     numeric: bool = False
     tone: Callable[[R], str | None] | None = None
+    squeeze: bool = False
 
 
 class RecordModel(QAbstractTableModel, Generic[R]):
@@ -59,6 +67,7 @@ class RecordModel(QAbstractTableModel, Generic[R]):
     def __init__(self, columns: Sequence[RecordColumn[R]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._columns = tuple(columns)
+        self.columns: tuple[RecordColumn[R], ...] = self._columns
         self._rows: tuple[R, ...] = ()
         colours = palette("system")
         self._tones = {
@@ -111,6 +120,8 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column.squeeze:  # an elided id or hash: the whole of it on hover
+                return column.text(row)
             return column.tip or None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             horizontal = (
@@ -156,27 +167,84 @@ class RecordTable(QTableView, Generic[R]):
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
         self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self._natural: list[int] = []  # column widths that show every cell in full
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(28)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
+        self.fit_columns()  # the headers' widths until the first rows arrive
 
     def fit_columns(self) -> None:
-        """Size columns to their contents once (cheap on small tables, done on first data)."""
-        self.resizeColumnsToContents()
+        """Size columns to their contents, then fit the table's width without sideways scrolling.
+
+        When the contents are wider than the view, the ``squeeze`` columns (ids, hashes) give
+        way first, down to :data:`SQUEEZED_WIDTH` (their full text stays in the tooltip and the
+        CSV); then every column shrinks in proportion, none below its header's width, so the
+        columns that matter keep their words ("Side", "Open Short") instead of "Se…".
+        """
+        self._natural = self._measure()
+        self._apply_fit()
+
+    def _measure(self) -> list[int]:
+        """Each column's width for its longest text among the first rows, and its header.
+
+        Measured from the model, not with Qt's ``sizeHintForColumn``: that one looks only at
+        rows on screen, so a table filled while its page was hidden came out header-wide and
+        every cell was elided ("S…l", "Open…hort").
+        """
+        metrics = self.fontMetrics()
+        header = self.horizontalHeader()
+        model = self.records
+        rows = min(model.rowCount(), _MEASURED_ROWS)
+        widths: list[int] = []
+        for c in range(model.columnCount()):
+            texts = (model.data(model.index(r, c)) for r in range(rows))
+            widest = max((metrics.horizontalAdvance(str(t)) for t in texts if t), default=0)
+            widths.append(max(widest + _CELL_PADDING, header.sectionSizeHint(c)))
+        return widths
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Refit to the new width from the measured contents (no re-measuring per resize)."""
+        super().resizeEvent(event)
+        if self._natural:
+            self._apply_fit()
+
+    def _apply_fit(self) -> None:
+        columns = self.records.columns
+        count = len(columns)
+        available = self.viewport().width()
+        bar = self.verticalScrollBar()
+        if not bar.isVisible():  # rows still to come would bring it and narrow the view
+            available -= bar.sizeHint().width()
+        if count == 0 or available <= 0 or len(self._natural) != count:
+            return
+        widths = list(self._natural)
+        header = self.horizontalHeader()
+        metrics = header.fontMetrics()
+        floors = [metrics.horizontalAdvance(column.title) + _HEADER_PADDING for column in columns]
+        excess = sum(widths) - available
+        # Ids and hashes give way first: to SQUEEZED_WIDTH, then down to their header.
+        for least in (SQUEEZED_WIDTH, 0):
+            for c, column in enumerate(columns):
+                lowest = max(least, floors[c], _MIN_WIDTH)
+                if excess > 0 and column.squeeze and widths[c] > lowest:
+                    cut = min(widths[c] - lowest, excess)
+                    widths[c] -= cut
+                    excess -= cut
+        if excess > 0:
+            room = sum(max(0, w - f) for w, f in zip(widths, floors, strict=True))
+            if room > 0:
+                share = min(1.0, excess / room)
+                widths = [
+                    w - int((w - f) * share) if w > f else w
+                    for w, f in zip(widths, floors, strict=True)
+                ]
+        for c, width in enumerate(widths):
+            self.setColumnWidth(c, width)
 
     def selected_row(self) -> int | None:
         rows = self.selectionModel().selectedRows()
         return rows[0].row() if rows else None
-
-
-def format_local_time(time_ms: int) -> str:
-    """A venue timestamp in the user's local time, to the second: ``2025-01-31 14:00:05``."""
-    return datetime.fromtimestamp(time_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_small_usd(value: Decimal) -> str:
-    """Dollars with enough places for funding-sized amounts: ``-$0.0025`` (two from $1 up)."""
-    return format_usd(value, 2 if abs(value) >= 1 or value == 0 else 4)

@@ -18,11 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.display import short_address
+from wallet_perps.ui.kit import set_flag
+
 __all__ = ["UnlockBar"]
-
-
-def _short(address: str) -> str:
-    return f"{address[:6]}…{address[-4:]}"
 
 
 class UnlockBar(QFrame):
@@ -87,12 +86,10 @@ class UnlockBar(QFrame):
             widget.setVisible(not empty)
         self.add_button.setText("Get started" if empty else "Add wallet")
         self.add_button.setFlat(not empty)
-        self.add_button.setProperty("kind", "primary" if empty else None)
-        self.add_button.style().unpolish(self.add_button)
-        self.add_button.style().polish(self.add_button)
+        set_flag(self.add_button, "kind", "primary" if empty else None)
         self.wallet_box.clear()
         for address, label in wallets:
-            self.wallet_box.addItem(f"{label} · {_short(address)}", address)
+            self.wallet_box.addItem(f"{label} · {short_address(address)}", address)
         if selected:
             index = self.wallet_box.findData(selected)
             if index >= 0:

@@ -1,0 +1,59 @@
+"""Two small pieces of the app's chrome: the venue strip and the idle-lock activity filter.
+
+The strip is red when the local venue could not be started or stopped, with Retry/Restart;
+it floats over the pages like every banner. The filter counts any key or click as activity,
+so the keystore's idle lock only fires when the user really is away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+__all__ = ["ActivityFilter", "VenueBar"]
+
+_USER_INPUT = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.Wheel,
+}
+
+
+class VenueBar(QFrame):
+    """A red strip: the venue could not be reached or stopped; with a Retry/Restart button."""
+
+    action_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("VenueBar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 6, 16, 6)
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label, 1)
+        self.button = QPushButton("Restart")
+        self.button.clicked.connect(self.action_requested.emit)
+        layout.addWidget(self.button)
+        self.hide()
+
+    def show_problem(self, text: str, action: str) -> None:
+        self.label.setText(text)
+        self.button.setText(action)
+        self.button.setEnabled(True)
+        self.show()
+
+
+class ActivityFilter(QObject):
+    """Any key or click counts as activity for the keystore's idle lock."""
+
+    def __init__(self, touch: Callable[[], None]) -> None:
+        super().__init__()
+        self._touch = touch
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _USER_INPUT:
+            self._touch()
+        return False
