@@ -62,8 +62,8 @@ async def test_an_unexpected_death_is_reported(tmp_path: Path) -> None:
     exits: list[int] = []
     venue = EmbeddedVenue(tmp_path / "venue", extra_args=("--no-flow",), on_exit=exits.append)
     await venue.start()
-    assert venue._proc is not None
-    os.kill(venue._proc.pid, signal.SIGKILL)
+    assert venue.pid is not None
+    os.kill(venue.pid, signal.SIGKILL)
     for _ in range(100):
         if exits:
             break
@@ -96,7 +96,7 @@ def test_the_venue_stops_when_the_app_is_killed(tmp_path: Path) -> None:
         "async def main():\n"
         f"    venue = EmbeddedVenue(Path({str(tmp_path / 'venue')!r}), extra_args=('--no-flow',))\n"
         "    await venue.start()\n"
-        "    print(venue._proc.pid, flush=True)\n"
+        "    print(venue.pid, flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )

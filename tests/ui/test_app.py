@@ -267,8 +267,8 @@ def test_market_long_rejection_and_venue_restart(qtbot: QtBot) -> None:
 
         # The venue dies: the banner and the venue strip say so; Restart brings it back on
         # the same address, the app reconnects by itself and agrees with the venue again.
-        assert controller.venue is not None and controller.venue._proc is not None
-        os.kill(controller.venue._proc.pid, signal.SIGKILL)
+        assert controller.venue is not None and controller.venue.pid is not None
+        os.kill(controller.venue.pid, signal.SIGKILL)
         window = controller.window
         await until(lambda: window.banner.isVisible(), "the reconnect banner")
         await until(lambda: controller.venue_bar.isVisible(), "the venue strip")
@@ -358,16 +358,16 @@ def test_a_frozen_connection_shows_the_banner_and_recovers_by_itself(qtbot: QtBo
         assert session is not None and adapter is not None
         await until(adapter.account_state, "the account")
         venue = controller.venue
-        assert venue is not None and venue._proc is not None
+        assert venue is not None and venue.pid is not None
         window = controller.window
         reconnects = session.ws.reconnects
-        os.kill(venue._proc.pid, signal.SIGSTOP)
+        os.kill(venue.pid, signal.SIGSTOP)
         try:
             await until(lambda: window.banner.isVisible(), "the reconnect banner", 20)
             assert "reconnecting" in window.connection_label.text()
             assert adapter.market_stale
         finally:
-            os.kill(venue._proc.pid, signal.SIGCONT)
+            os.kill(venue.pid, signal.SIGCONT)
         await until(lambda: not window.banner.isVisible(), "reconnection by itself", 30)
         assert not controller.venue_bar.isVisible()  # the venue never died
         assert session.ws.reconnects > reconnects

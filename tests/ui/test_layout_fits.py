@@ -25,6 +25,7 @@ from wallet_perps.ui.theme import style_sheet
 SIZES = ((1280, 800), (1366, 768))
 
 
+@pytest.mark.keyring  # the demo wallet is created in the real Secret Service
 def test_every_page_fits_1280x800_and_1366x768_in_both_themes(qtbot: QtBot) -> None:
     app = QApplication.instance()
     assert isinstance(app, QApplication)

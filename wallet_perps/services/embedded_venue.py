@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,12 +85,6 @@ class EmbeddedVenue:
     def pid(self) -> int | None:
         """The venue process's id (the last one launched), for tests and diagnostics."""
         return self._child.pid if self._child is not None else None
-
-    @property
-    def _proc(self) -> subprocess.Popen[bytes] | None:
-        """The process itself; tests/services/test_embedded_venue.py still reads it (it can
-        use :attr:`pid` instead)."""
-        return self._child.proc if self._child is not None else None
 
     @property
     def log_path(self) -> Path:
