@@ -10,14 +10,16 @@ last moment and never feed a chart value back into money.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from wallet_perps.core.models import FundingRate
+from wallet_perps.ui.kit import theme_colours
 from wallet_perps.ui.theme import palette
 
 __all__ = ["FundingChart", "TimeChart"]
@@ -41,7 +43,7 @@ class TimeChart(QWidget):
     ) -> None:
         super().__init__(parent)
         colours = palette("system")
-        self._colours = colours
+        self._colours: Mapping[str, str] = colours
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -84,7 +86,33 @@ class TimeChart(QWidget):
         self._empty = pg.TextItem("", color=colours["muted"], anchor=(0.5, 0.5))
         item.addItem(self._empty, ignoreBounds=True)
         self._points = 0
+        self._tone = colour
         self.show_empty("No data yet")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Take the colours of the theme the window is drawn in (the one chosen in Settings).
+
+        They were taken from the operating system's scheme when the chart was built, so in
+        the light theme the charts stayed dark navy.
+        """
+        super().showEvent(event)
+        colours = theme_colours(self)
+        if colours is not self._colours:
+            self._restyle(colours)
+
+    def _restyle(self, colours: Mapping[str, str]) -> None:
+        self._colours = colours
+        self.plot.setBackground(colours["card"])
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(pg.mkPen(colours["border"]))
+            axis.setTextPen(pg.mkPen(colours["muted"]))
+        self._zero.setPen(pg.mkPen(colours["muted"], width=1, style=Qt.PenStyle.DashLine))
+        self._line.setPen(pg.mkPen(colours[self._tone], width=2))
+        self._second.setPen(pg.mkPen(colours["muted"], width=1, style=Qt.PenStyle.DotLine))
+        self._bars.setOpts(brush=colours[self._tone])
+        self._empty.setColor(colours["muted"])
 
     # ------------------------------------------------------------------ data
 
