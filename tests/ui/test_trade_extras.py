@@ -302,7 +302,11 @@ def test_candles_arrive_for_1m_and_switching_to_1h_reloads(
             await until(lambda: chart.shown_interval() == "1m", "1m candles")
             assert chart.candle_count() >= 1
             assert chart.candles_item.bars[-1].interval == "1m"
-            assert re.match(r"O \S+  H \S+  L \S+  C \S+", chart.legend.text())
+            # Words, and prices with separators (a cut "O 97151" read as "0 97151").
+            legend = chart.legend.text()
+            assert re.match(r"Open [\d,.]+  High [\d,.]+  Low [\d,.]+  Close [\d,.]+", legend)
+            axis = chart.plot_widget.getPlotItem().getAxis("right")
+            assert axis.tickStrings([97020.0, 97030.0], 1.0, 10.0) == ["97,020", "97,030"]
 
             QTest.mouseClick(chart.interval_buttons["1h"], Qt.MouseButton.LeftButton)
             assert chart.candle_count() == 0  # the 1m bars go at once

@@ -19,6 +19,7 @@ orders, and listens to ``interval_changed`` to (un)subscribe.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -39,8 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.display import (
+    format_number,
     format_percent,
-    format_plain,
     format_price,
     format_size,
     significant,
@@ -230,6 +231,15 @@ class _Line:
         self.item.hide()
 
 
+class PriceAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph is untyped
+    """The price axis with thousands separators ("97,020", not "97020"), as prices read
+    everywhere else in the app."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        places = max(0, -math.floor(math.log10(spacing * scale))) if spacing > 0 else 0
+        return [f"{value * scale:,.{places}f}" for value in values]
+
+
 class CandleChart(QFrame):
     """Interval buttons over a pyqtgraph plot of one coin's candles and its price lines."""
 
@@ -277,12 +287,17 @@ class CandleChart(QFrame):
         self.legend.setToolTip(
             "Open, high, low and close of the candle under the mouse (the newest otherwise)."
         )
-        # The legend may be cut rather than widen the window (the tooltip has the meaning).
+        # On its own line under the intervals, wrapping when narrow: beside them it was cut
+        # to "O 97151", which read as "0 97151".
         self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        head.addWidget(self.legend, 1)
+        self.legend.setWordWrap(True)
+        head.addStretch(1)
         outer.addLayout(head)
+        outer.addWidget(self.legend)
 
-        self.plot_widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem()})
+        self.plot_widget = pg.PlotWidget(
+            axisItems={"bottom": pg.DateAxisItem(), "right": PriceAxis(orientation="right")}
+        )
         self.plot_widget.setMinimumHeight(220)
         self.plot_widget.setToolTip(
             "Candles of the selected market. Dotted: mark price (used for PnL and "
@@ -537,8 +552,8 @@ class CandleChart(QFrame):
     def _show_legend(self, bar: Candle) -> None:
         change = (bar.close - bar.open) / bar.open * 100 if bar.open else Decimal(0)
         self.legend.setText(
-            f"O {format_plain(bar.open)}  H {format_plain(bar.high)}  "
-            f"L {format_plain(bar.low)}  C {format_plain(bar.close)}  "
+            f"Open {format_number(bar.open)}  High {format_number(bar.high)}  "
+            f"Low {format_number(bar.low)}  Close {format_number(bar.close)}  "
             f"{format_percent(change, signed=True)}"
         )
 
