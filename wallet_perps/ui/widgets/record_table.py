@@ -169,6 +169,9 @@ class RecordTable(QTableView, Generic[R]):
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self._natural: list[int] = []  # column widths that show every cell in full
+        # New rows (a count change resets the model) may be wider than the measured ones:
+        # "FARTCOIN" arrived after the first ten markets and was cut to "FAR…OIN".
+        self.records.modelReset.connect(self._remeasure)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(28)
         header = self.horizontalHeader()
@@ -205,6 +208,11 @@ class RecordTable(QTableView, Generic[R]):
             widest = max((metrics.horizontalAdvance(str(t)) for t in texts if t), default=0)
             widths.append(max(widest + _CELL_PADDING, header.sectionSizeHint(c)))
         return widths
+
+    def _remeasure(self) -> None:
+        if self._natural:
+            self._natural = self._measure()
+            self._apply_fit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Refit to the new width from the measured contents (no re-measuring per resize)."""
