@@ -198,8 +198,10 @@ class RecordTable(QTableView, Generic[R]):
         rows on screen, so a table filled while its page was hidden came out header-wide and
         every cell was elided ("S…l", "Open…hort").
         """
+        self.ensurePolished()  # the style sheet's monospace font, even before it is shown
         metrics = self.fontMetrics()
         header = self.horizontalHeader()
+        header.ensurePolished()
         model = self.records
         rows = min(model.rowCount(), _MEASURED_ROWS)
         widths: list[int] = []
