@@ -33,7 +33,8 @@ class VenueProcess(VenueChild):
     """A venue with ``args`` (after ``--port 0``), started and ready when constructed."""
 
     def __init__(self, *args: str, data: Path | None = None, timeout_s: float = 60.0) -> None:
-        venue_args = ["--port", "0", *args]
+        # A killed test run must not leave its (session-wide) venues running.
+        venue_args = ["--port", "0", "--exit-with-parent", *args]
         if data is not None:
             venue_args += ["--data", str(data)]
         super().__init__(venue_args, cwd=REPO)
