@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import gc
 import statistics
 import sys
@@ -112,10 +113,47 @@ class Window:
         )
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def malloc_line() -> str:
+    """glibc's own account of the C heap (Qt, Python's large objects): in use, free, mmap'd.
+
+    Free memory that keeps growing while "in use" stays flat is fragmentation, not a leak.
+    Empty where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        info = libc.mallinfo2()
+    except (OSError, AttributeError):
+        return ""
+    return (
+        f"malloc in use {info.uordblks / 1e6:.1f} MB, free {info.fordblks / 1e6:.1f} MB, "
+        f"mmap'd {info.hblkhd / 1e6:.1f} MB"
+    )
+
+
 class Census:
     """Live objects by type (those the GC tracks) and Python's allocated blocks, compared with
     the first count: cheap enough to run at full rate (one ~50 ms pause per count), unlike
-    tracemalloc; it cannot see memory outside Python (Qt, malloc)."""
+    tracemalloc. Outside Python it sees only what glibc reports of the C heap (Qt, malloc):
+    how much is in use and how much is free but kept."""
 
     def __init__(self, every_min: float) -> None:
         self.every_s = every_min * 60
@@ -132,12 +170,16 @@ class Census:
         blocks = sys.getallocatedblocks()
         if self.first is None:
             self.first, self.blocks = counts, blocks
-            print(f"  census at {elapsed_s / 60:.1f} min: {blocks:,} blocks", flush=True)
+            print(
+                f"  census at {elapsed_s / 60:.1f} min: {blocks:,} blocks; {malloc_line()}",
+                flush=True,
+            )
             return
         grown = sorted(((n - self.first[k], k) for k, n in counts.items()), reverse=True)
         print(
             f"  census at {elapsed_s / 60:.1f} min: {blocks - self.blocks:+,} blocks; most "
             "grown: " + ", ".join(f"{k} {d:+,}" for d, k in grown[:limit] if d > 0),
+            f"\n    {malloc_line()}",
             flush=True,
         )
 

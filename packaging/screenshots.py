@@ -48,9 +48,11 @@ def main() -> int:
 
     from tests.ui.demo_scenario import onboard_demo, populate, wait_for
     from wallet_perps.config import Settings
+    from wallet_perps.services.key_access import KeyAccess
     from wallet_perps.ui.app_controller import AppController
     from wallet_perps.ui.layout_audit import misfits
-    from wallet_perps.ui.main_window import PAGES, MainWindow
+    from wallet_perps.ui.main_window import MainWindow
+    from wallet_perps.ui.page_catalog import PAGES
     from wallet_perps.ui.pages.onboarding import OnboardingPage
     from wallet_perps.ui.pages.trade import TradePage
     from wallet_perps.ui.theme import style_sheet
@@ -71,7 +73,7 @@ def main() -> int:
         window,
         settings,
         "local",
-        keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True),
+        keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True)),
         venue_args=("--seed", "7"),
     )
     window.show()

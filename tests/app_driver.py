@@ -59,7 +59,7 @@ async def _drive(controller: AppController) -> None:
     wallets = controller.wallets
     assert wallets is not None
     await wallets.unlock(ADDRESS, PASSWORD)
-    assert controller.keystore.session is not None
+    assert controller.keys.keystore.session is not None
     print("driver: unlocked", flush=True)
     _report_core_settings()
     if MODE == "errors":
@@ -72,7 +72,7 @@ async def _drive(controller: AppController) -> None:
         if "WALLET_PERPS_TEST_SECRETS_FD" in os.environ:
             hand_over_secrets(held_agent_keys(controller))
         # The secrets a careless bug could leak, as the app's backup screen would reveal them.
-        secret = await asyncio.to_thread(controller.keystore.reveal, ADDRESS, PASSWORD)
+        secret = await asyncio.to_thread(controller.keys.keystore.reveal, ADDRESS, PASSWORD)
         await _raise_everywhere(secret.private_key_hex(), secret.phrase_words())
         secret.wipe()
         controller.window.close()

@@ -24,7 +24,7 @@ Until = Callable[..., Awaitable[None]]
 
 def held_agent_keys(controller: AppController) -> list[bytes]:
     """Copies of every agent key the unlocked wallet holds (read in-process, while unlocked)."""
-    session = controller.keystore.session
+    session = controller.keys.keystore.session
     assert session is not None, "not unlocked"
     keys = []
     for held in session._agents.values():
@@ -77,7 +77,7 @@ async def run_session(
     print("driver: settings changed", flush=True)
 
     window.lock_button.click()
-    await until(lambda: controller.keystore.session is None, "the lock")
+    await until(lambda: controller.keys.keystore.session is None, "the lock")
     await asyncio.sleep(0.5)
     print("driver: locked", flush=True)
     window.close()

@@ -52,17 +52,6 @@ ALLOWED_EXCEPTIONS: Final[dict[tuple[str, str], str]] = {
     "phantom agent, user structs) with the key buffers they hold, so keys never leave the "
     "wallet. Removing it means a digest-level wallet API (sign_digest with the main or "
     "agent key) and the services hashing the action; see the crypto layer's report.",
-    (
-        "wallet_perps.ui.app_controller",
-        "wallet_perps.wallet.keystore",
-    ): "The controller builds the Keystore and drives the idle lock itself (touch, "
-    "watch_idle, lock, idle_lock_minutes); that belongs behind WalletService, which already "
-    "holds the keystore.",
-    (
-        "wallet_perps.ui.pages.onboarding",
-        "wallet_perps.wallet.mnemonic",
-    ): "Type only (under TYPE_CHECKING): the page keeps the RecoveryPhrase that "
-    "WalletService.new_phrase() returns; services should export that type.",
 }
 
 

@@ -8,7 +8,16 @@ from types import MappingProxyType
 
 import pytest
 
-from wallet_perps.core.ledger import Deposit, LedgerUpdate, UnknownDelta, Withdraw
+from wallet_perps.core.ledger import (
+    Deposit,
+    InternalTransfer,
+    LedgerUpdate,
+    SubAccountTransfer,
+    UnknownDelta,
+    VaultDeposit,
+    VaultDistribution,
+    Withdraw,
+)
 from wallet_perps.core.models import (
     AccountState,
     BookLevel,
@@ -124,6 +133,16 @@ def test_ledger_update_is_a_frozen_tagged_union() -> None:
         delta.raw["x"] = 1  # type: ignore[index]
     hash(unknown)  # the raw mapping is left out of the hash
     assert LedgerUpdate(1, "0x", Deposit(Decimal(1))) != LedgerUpdate(1, "0x", Deposit(Decimal(2)))
+
+
+def test_deltas_declared_on_a_shared_base_stay_distinct_values() -> None:
+    """Same fields, different events: a vault deposit is never equal to a distribution."""
+    assert VaultDeposit("0xv", Decimal(1)) != VaultDistribution("0xv", Decimal(1))
+    assert not isinstance(VaultDeposit("0xv", Decimal(1)), VaultDistribution)
+    sent = InternalTransfer(Decimal(3), "0xa", "0xb")
+    assert sent != SubAccountTransfer(Decimal(3), "0xa", "0xb")
+    assert dataclasses.astuple(sent) == (Decimal(3), "0xa", "0xb", None)
+    assert not hasattr(sent, "__dict__")
 
 
 def test_order_status_known_and_unknown() -> None:

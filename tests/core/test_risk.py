@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from wallet_perps.core.models import MarginTable, MarginTier, Market, Meta
 from wallet_perps.core.risk import (
     AccountRisk,
     PositionRisk,
@@ -20,6 +21,7 @@ from wallet_perps.core.risk import (
     premium,
     truncate_usd,
 )
+from wallet_perps.core.ticket_replay import tier_schedule
 
 D = Decimal
 
@@ -188,3 +190,13 @@ def test_impact_prices_and_premium() -> None:
 def test_invalid_margin_tables_are_refused(bad: tuple[Tier, ...]) -> None:
     with pytest.raises(ValueError):
         TierSchedule(bad)
+
+
+def test_a_markets_margin_table_is_its_schedule() -> None:
+    """The ticket's schedule is the venue's table as read: tier for tier, no copy between."""
+    tiers = (MarginTier(D(150_000_000), 20), MarginTier(D(0), 40))
+    market = Market("BTC", 0, 5, 40, margin_table_id=56)
+    schedule = tier_schedule(market, Meta((market,), (MarginTable(56, "tiered 40x", tiers),)))
+    assert schedule == TierSchedule((Tier(D(0), 40), Tier(D(150_000_000), 20)))
+    assert schedule.max_leverage_at(D(200_000_000)) == 20
+    assert tier_schedule(market) == TierSchedule.single(40)

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import FIXTURES_DIR
+from wallet_perps.core.answers import Filled, OrderError, Resting, Success, UnknownStatus, Waiting
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -32,13 +33,7 @@ from wallet_perps.hyperliquid.errors import (
     VenueUnavailable,
 )
 from wallet_perps.hyperliquid.http import (
-    Filled,
     HyperliquidHttp,
-    OrderError,
-    Resting,
-    Success,
-    UnknownStatus,
-    Waiting,
     check_statuses,
     normalize_address,
     raise_for_statuses,

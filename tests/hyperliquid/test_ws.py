@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 
+from wallet_perps.core.answers import Resting
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -24,7 +25,7 @@ from wallet_perps.hyperliquid.errors import (
     VenueError,
     VenueTimeout,
 )
-from wallet_perps.hyperliquid.http import Resting, check_statuses
+from wallet_perps.hyperliquid.http import check_statuses
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, subscription_route
 
 USER_A = "0x" + "a" * 40

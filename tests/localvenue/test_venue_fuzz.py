@@ -33,6 +33,7 @@ import pytest
 from eth_account import Account
 
 from tests.venue_process import ADMIN_HEADER, VenueProcess
+from wallet_perps.core.answers import Resting
 from wallet_perps.hyperliquid.actions import (
     LimitType,
     OrderSpec,
@@ -40,7 +41,7 @@ from wallet_perps.hyperliquid.actions import (
     order_action,
     usd_send_action,
 )
-from wallet_perps.hyperliquid.http import HyperliquidHttp, Resting, check_statuses
+from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 

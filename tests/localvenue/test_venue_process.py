@@ -27,6 +27,7 @@ import pytest
 from eth_account import Account
 
 from tests.venue_process import REPO, VenueProcess, admin_headers
+from wallet_perps.core.answers import Filled, OrderOutcome, Resting
 from wallet_perps.core.risk import AccountRisk, PositionRisk, Tier, TierSchedule
 from wallet_perps.hyperliquid.actions import (
     LimitType,
@@ -37,13 +38,7 @@ from wallet_perps.hyperliquid.actions import (
     usd_send_action,
     withdraw3_action,
 )
-from wallet_perps.hyperliquid.http import (
-    Filled,
-    HyperliquidHttp,
-    OrderOutcome,
-    Resting,
-    check_statuses,
-)
+from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 from wallet_perps.hyperliquid.ws import HyperliquidWs

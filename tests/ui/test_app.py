@@ -26,6 +26,7 @@ from tests.ui.qasync_helpers import until
 from wallet_perps.config import Settings
 from wallet_perps.core.display import format_price, significant
 from wallet_perps.core.tickets import OrderPlan
+from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.services.trader import OrderResult, OrderState
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
@@ -64,7 +65,7 @@ def run_app(
         window,
         settings or Settings(confirm_orders=False),
         "local",
-        keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT),
+        keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)),
         venue_args=("--seed", "5"),
         session_options=session_options or {"contexts_poll_s": 0, "ws_options": FAST_WS},
     )
@@ -132,7 +133,7 @@ def test_demo_onboarding_gives_a_funded_unlocked_paper_account(qtbot: QtBot) -> 
         QTest.keyClicks(page.confirm_edit, "short")
         page.submit_button.click()
         assert page.password_error.isVisible() and "8 characters" in page.password_error.text()
-        assert controller.keystore.wallets() == []
+        assert controller.keys.keystore.wallets() == []
         page.password_edit.clear()
         page.confirm_edit.clear()
         QTest.keyClicks(page.password_edit, PASSWORD)
@@ -155,7 +156,7 @@ def test_demo_onboarding_gives_a_funded_unlocked_paper_account(qtbot: QtBot) -> 
         state = await until(adapter.account_state, "the account snapshot")
         assert state is not None and state.margin_summary.account_value == D(10_000)
         # The key is in the keyring under the app's service, encrypted: never the raw key.
-        info = controller.keystore.get(address)
+        info = controller.keys.keystore.get(address)
         assert info.source == "demo" and info.storage == "keyring"
         # The Wallet page shows the funded account and the agent wallet that signs trades.
         window.show_page("wallet")
@@ -303,7 +304,7 @@ def test_import_refuses_a_bad_key_where_it_was_typed(qtbot: QtBot, flow: str) ->
         assert page.import_error.isVisible()
         assert "64 hex digits" in page.import_error.text()
         assert page.steps.currentWidget() is page.import_step
-        assert controller.keystore.wallets() == []
+        assert controller.keys.keystore.wallets() == []
 
     run_app(qtbot, scenario)
 
@@ -339,7 +340,7 @@ def test_create_wallet_shows_the_phrase_checks_three_words_and_stores_no_plainte
         await until(lambda: not controller.window.gated, "the wallet to be created", 30)
         assert controller.wallets is not None
         address = controller.wallets.address
-        info = controller.keystore.get(address)
+        info = controller.keys.keystore.get(address)
         assert info.source == "created" and info.backup_confirmed
         # The phrase is nowhere on disk under the app's home (settings, wallet list, venue).
         needles = [" ".join(words).encode(), f"{words[0]} {words[1]}".encode()]

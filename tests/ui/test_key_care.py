@@ -24,6 +24,7 @@ from tests.ui.test_no_keyring import (
     run_app,
     unlock_with_bar,
 )
+from wallet_perps.services.wallet_service import WalletEvent
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.wallet import WalletPage
@@ -87,9 +88,9 @@ def test_change_password_then_only_the_new_one_unlocks(qtbot: QtBot, real_keyrin
         assert wallets is not None
         # A second wallet (imported from a key, so it has no phrase), stored but not opened.
         other = await asyncio.to_thread(
-            controller.keystore.import_private_key, IMPORTED_KEY, PASSWORD
+            controller.keys.keystore.import_private_key, IMPORTED_KEY, PASSWORD
         )
-        wallets.state.emit("storage")
+        wallets.state.emit(WalletEvent.STORAGE)
         settings = await settings_row(controller, other.address)
 
         # Changing the other wallet's password locks nothing.
@@ -107,9 +108,9 @@ def test_change_password_then_only_the_new_one_unlocks(qtbot: QtBot, real_keyrin
 
         # A wallet made for mainnet guards real money: a weak new password is refused.
         real = await asyncio.to_thread(
-            controller.keystore.import_private_key, SECOND_KEY, PASSWORD, network="mainnet"
+            controller.keys.keystore.import_private_key, SECOND_KEY, PASSWORD, network="mainnet"
         )
-        wallets.state.emit("storage")
+        wallets.state.emit(WalletEvent.STORAGE)
         await until(lambda: real.address in settings.wallet_rows, "the mainnet wallet")
         dialog = await open_dialog(controller, settings, real.address, "password")
         assert isinstance(dialog, ChangePasswordDialog)
@@ -123,7 +124,7 @@ def test_change_password_then_only_the_new_one_unlocks(qtbot: QtBot, real_keyrin
         dialog.cancel_button.click()
         await until(lambda: controller.key_dialog is None, "the dialog to close")
         # Nothing was changed: the old password still opens it.
-        probe = await asyncio.to_thread(controller.keystore.reveal, real.address, PASSWORD)
+        probe = await asyncio.to_thread(controller.keys.keystore.reveal, real.address, PASSWORD)
         probe.wipe()
 
         # A wrong current password changes nothing and says so.
@@ -172,7 +173,7 @@ def test_backup_check_and_reveal_show_the_phrase_of_this_address(
     async def scenario(controller: AppController) -> None:
         address = await start_demo(controller)
         settings = await settings_row(controller, address)
-        assert controller.keystore.get(address).backup_confirmed is False
+        assert controller.keys.keystore.get(address).backup_confirmed is False
         assert (address, "backup") in settings.care_buttons  # and the row says so:
         assert any("not backed up" in label.text() for label in settings.findChildren(QLabel))
         # The Wallet page reminds too, and its button opens the same check.
@@ -219,7 +220,7 @@ def test_backup_check_and_reveal_show_the_phrase_of_this_address(
         await not_busy(dialog, "the backup check")
         assert dialog.done_step.isVisible(), dialog.quiz.error.text()
         assert not dialog.words_shown and dialog._secret is None  # wiped once checked
-        assert controller.keystore.get(address).backup_confirmed is True
+        assert controller.keys.keystore.get(address).backup_confirmed is True
         dialog.close_button.click()
         await until(lambda: (address, "backup") not in settings.care_buttons, "the reminder gone")
         await until(wallet_page.backup_reminder.isHidden, "the Wallet page's reminder gone")
@@ -256,10 +257,10 @@ def test_backup_check_and_reveal_show_the_phrase_of_this_address(
 
         # A wallet imported from a key: no phrase, and nothing else is offered.
         other = await asyncio.to_thread(
-            controller.keystore.import_private_key, IMPORTED_KEY, PASSWORD
+            controller.keys.keystore.import_private_key, IMPORTED_KEY, PASSWORD
         )
         assert controller.wallets is not None
-        controller.wallets.state.emit("storage")
+        controller.wallets.state.emit(WalletEvent.STORAGE)
         await until(lambda: other.address in settings.wallet_rows, "the imported wallet")
         assert (other.address, "backup") not in settings.care_buttons
         dialog = await open_dialog(controller, settings, other.address, "reveal")
@@ -288,7 +289,7 @@ def test_rename_shows_in_the_strip_and_remove_deletes_keyring_entries(
         QTest.keyClicks(dialog.name_edit, "Paper savings")
         dialog.save_button.click()
         await until(lambda: controller.key_dialog is None, "the rename", 30)
-        assert controller.keystore.get(address).label == "Paper savings"
+        assert controller.keys.keystore.get(address).label == "Paper savings"
         await until(lambda: settings.wallet_rows[address].label == "Paper savings", "Settings")
         controller.window.lock_button.click()
         bar = controller.unlock_bar
@@ -299,9 +300,9 @@ def test_rename_shows_in_the_strip_and_remove_deletes_keyring_entries(
         # A backed-up wallet (imported from a key) that is not open: one confirmation, and
         # the open wallet stays unlocked.
         other = await asyncio.to_thread(
-            controller.keystore.import_private_key, IMPORTED_KEY, PASSWORD
+            controller.keys.keystore.import_private_key, IMPORTED_KEY, PASSWORD
         )
-        wallets.state.emit("storage")
+        wallets.state.emit(WalletEvent.STORAGE)
         await until(lambda: other.address in settings.wallet_rows, "the imported wallet")
         assert f"wallet:{other.address.lower()}" in keyring_entries()
         dialog = await open_dialog(controller, settings, other.address, "remove")
@@ -324,7 +325,7 @@ def test_rename_shows_in_the_strip_and_remove_deletes_keyring_entries(
         dialog.remove_button.click()
         await until(lambda: controller.key_dialog is None, "the removal", 30)
         assert wallets.unlocked is None  # the open wallet was locked first
-        assert controller.keystore.wallets() == []
+        assert controller.keys.keystore.wallets() == []
         assert keyring_entries() == {}, "the wallet's and its agent's entries are deleted"
         # No wallet left: the app is back at onboarding.
         await until(lambda: controller.window.gated, "onboarding after the last removal")

@@ -19,7 +19,7 @@ from tests.ui.test_app import run_app
 from wallet_perps.config import Settings
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.layout_audit import misfits
-from wallet_perps.ui.main_window import PAGES
+from wallet_perps.ui.page_catalog import PAGES
 from wallet_perps.ui.theme import style_sheet
 
 SIZES = ((1280, 800), (1366, 768))

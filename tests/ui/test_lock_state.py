@@ -34,9 +34,9 @@ def test_a_lock_off_the_event_loop_shows_the_unlock_strip(qtbot: QtBot) -> None:
         assert not controller.unlock_bar.isVisible()
         # A password change runs in a worker thread and locks the open session there.
         await asyncio.to_thread(
-            controller.keystore.change_password, address, PASSWORD, NEW_PASSWORD
+            controller.keys.keystore.change_password, address, PASSWORD, NEW_PASSWORD
         )
-        assert controller.keystore.session is None
+        assert controller.keys.keystore.session is None
         await until(lambda: _strip_shown(controller), "the unlock strip after the lock", 20)
         assert controller.wallets is not None and controller.wallets.unlocked is None
         assert controller.unlock_bar.wallet_box.currentData() == address
@@ -46,7 +46,7 @@ def test_a_lock_off_the_event_loop_shows_the_unlock_strip(qtbot: QtBot) -> None:
         bar.unlock_button.click()
         await until(lambda: controller.window.lock_button.text() == "Lock", "unlock", 20)
         assert not bar.isVisible()
-        await asyncio.to_thread(controller.keystore.lock)
+        await asyncio.to_thread(controller.keys.keystore.lock)
         await until(lambda: _strip_shown(controller), "the unlock strip after a thread lock", 20)
 
     run_app(qtbot, scenario)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
-from wallet_perps.ui.main_window import PAGES, MainWindow
+from wallet_perps.ui.main_window import MainWindow
+from wallet_perps.ui.page_catalog import PAGES
 from wallet_perps.ui.theme import style_sheet
 
 

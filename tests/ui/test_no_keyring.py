@@ -27,6 +27,7 @@ from pytestqt.qtbot import QtBot
 from tests.keyring_helpers import keyring_entries
 from tests.ui.qasync_helpers import FAST_WS, until
 from wallet_perps.config import Settings
+from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
@@ -54,7 +55,7 @@ def run_app(qtbot: QtBot, scenario: Callable[[AppController], Coroutine[Any, Any
         window,
         Settings(confirm_orders=False),
         "local",
-        keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT),
+        keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)),
         venue_args=("--seed", "5", "--no-flow"),
         session_options={"contexts_poll_s": 0, "ws_options": FAST_WS},
     )
@@ -128,7 +129,7 @@ def test_no_keyring_first_run_offers_the_file_keystore_and_remembers_it(
         page = onboarding(controller)
         # The first screen says there is no keyring and what the file keystore means.
         assert "No system keyring (Secret Service) was found" in page.storage_label.text()
-        directory = str(controller.keystore.file_store_dir)
+        directory = str(controller.keys.keystore.file_store_dir)
         note = page.file_choice_note.text()
         assert page.file_choice_note.isVisible() and page.file_choice_button.isVisible()
         assert "Your password alone protects the file" in note and directory in note
@@ -140,7 +141,7 @@ def test_no_keyring_first_run_offers_the_file_keystore_and_remembers_it(
         QTest.mouseClick(page.create_button, Qt.MouseButton.LeftButton)
         assert page.steps.currentWidget() is page.choose_step
         assert all(not label.text() for label in page.phrase_labels)
-        assert controller.keystore.wallets() == []
+        assert controller.keys.keystore.wallets() == []
 
         page.file_choice_button.click()
         await until(page.create_button.isEnabled, "the choice to take effect")
@@ -153,7 +154,7 @@ def test_no_keyring_first_run_offers_the_file_keystore_and_remembers_it(
         await until(lambda: not controller.window.gated, "the wallet to be created", 30)
         assert controller.wallets is not None
         address = controller.wallets.address
-        info = controller.keystore.get(address)
+        info = controller.keys.keystore.get(address)
         assert info.storage == "file" and info.source == "created"
         created.update(address=address, words=words)
 
@@ -198,7 +199,7 @@ def test_create_is_unreachable_without_a_keyring_until_the_choice(
         assert page.steps.currentWidget() is page.choose_step
         assert all(not label.text() for label in page.phrase_labels)
         # "Add wallet" later (or a restart) asks again until the user chooses.
-        assert not controller.keystore.allow_file_fallback
+        assert not controller.keys.keystore.allow_file_fallback
 
     run_app(qtbot, scenario)
 
@@ -244,14 +245,14 @@ def test_settings_moves_a_wallet_keyring_to_file_and_back(
         button.click()
         assert asked and "Your password alone protects the file" in asked[0]
         await until(
-            lambda: controller.keystore.storage_of(address) == "file", "the move to the file"
+            lambda: controller.keys.keystore.storage_of(address) == "file", "the move to the file"
         )
         await until(
             lambda: settings.key_rows[address][0].text().startswith("Encrypted file"),
             "Settings to show the file",
         )
         assert keyring_entries() == {}, "moving to the file deletes the keyring entries"
-        files = {p.name for p in controller.keystore.file_store_dir.iterdir()}
+        files = {p.name for p in controller.keys.keystore.file_store_dir.iterdir()}
         assert files == {n.replace(":", "-") + ".json" for n in names}
         await until(lambda: "Moved" in settings.keys_message.text(), "the move's message")
         await lock_and_unlock(controller)
@@ -261,9 +262,11 @@ def test_settings_moves_a_wallet_keyring_to_file_and_back(
         where, button = settings.key_rows[address]
         assert button.text() == "Move to the system keyring"
         button.click()
-        await until(lambda: controller.keystore.storage_of(address) == "keyring", "the move back")
+        await until(
+            lambda: controller.keys.keystore.storage_of(address) == "keyring", "the move back"
+        )
         assert set(keyring_entries()) == names
-        assert list(controller.keystore.file_store_dir.iterdir()) == []
+        assert list(controller.keys.keystore.file_store_dir.iterdir()) == []
         await lock_and_unlock(controller)
         unlocked = wallets.unlocked
         assert unlocked is not None and unlocked.agent_address("local") is not None

@@ -115,6 +115,7 @@ from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.theme import style_sheet
 from wallet_perps.ui.window_state import WM_CLASS, apply_identity
+from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
@@ -140,7 +141,7 @@ def run(scenario):
         window,
         Settings.load(),
         "local",
-        keystore=Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True),
+        keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT, allow_file_fallback=True)),
         venue_args=("--seed", "5", "--no-flow"),
     )
     window.show()

@@ -46,19 +46,25 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Resting:
-    """The order rests on the book."""
+class _ItemOutcome:
+    """What every per-item outcome carries: ``index``, the item's place in the action's batch
+    (the venue answers items in the order they were sent)."""
 
     index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resting(_ItemOutcome):
+    """The order rests on the book."""
+
     oid: int
     cloid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class Filled:
+class Filled(_ItemOutcome):
     """The order filled at once (``total_sz`` at average ``avg_px``)."""
 
-    index: int
     total_sz: Decimal
     avg_px: Decimal
     oid: int
@@ -66,34 +72,29 @@ class Filled:
 
 
 @dataclass(frozen=True, slots=True)
-class Waiting:
+class Waiting(_ItemOutcome):
     """A grouped TP/SL child: ``kind`` is ``"waitingForFill"`` or ``"waitingForTrigger"``."""
 
-    index: int
     kind: str
 
 
 @dataclass(frozen=True, slots=True)
-class Success:
+class Success(_ItemOutcome):
     """A cancel (or other non-order item) succeeded: the plain string ``"success"``."""
-
-    index: int
 
 
 @dataclass(frozen=True, slots=True)
-class OrderError:
+class OrderError(_ItemOutcome):
     """This item was refused; ``message`` is the venue's text verbatim."""
 
-    index: int
     message: str
 
 
 @dataclass(frozen=True, slots=True)
-class UnknownStatus:
+class UnknownStatus(_ItemOutcome):
     """A status this client does not know (the protocol adds some over time). Kept, not
     raised, so the rest of the batch stays visible; for an order it means "reconcile"."""
 
-    index: int
     raw: Any
 
 

@@ -141,15 +141,28 @@ def _plain(cell: Cell) -> str:
     return str(cell)
 
 
-def _side(side: Side) -> str:
-    return "buy" if side is Side.BUY else "sell"
+def _row(time_ms: int, coin: str, side: str, *cells: Cell) -> Record:
+    """A record led by its time as a cell: every sheet's first column is ``Time (UTC)``."""
+    return Record(time_ms, coin, side, (format_time(time_ms), *cells))
+
+
+def _trade_row(time_ms: int, coin: str, side: Side, *cells: Cell) -> Record:
+    """A fill or order row: time, market and side lead it, and the filters see both."""
+    word = "buy" if side is Side.BUY else "sell"
+    return _row(time_ms, coin, word, coin, word.capitalize(), *cells)
 
 
 # ----------------------------------------------------------------------------------- sheets
 
+# Columns several sheets share, defined once so their titles and tips cannot drift apart.
+_TIME: Final = Column("Time (UTC)", ColumnKind.TIME)
+_MARKET: Final = Column("Market", ColumnKind.TEXT)
+_ORDER_ID: Final = Column("Order ID", ColumnKind.ID)
+_HASH: Final = Column("Hash", ColumnKind.TEXT)
+
 _FILL_COLUMNS: Final = (
-    Column("Time (UTC)", ColumnKind.TIME),
-    Column("Market", ColumnKind.TEXT),
+    _TIME,
+    _MARKET,
     Column("Side", ColumnKind.TEXT, "Buy adds to a long or reduces a short; sell the opposite."),
     Column("Direction", ColumnKind.TEXT, "What the fill did to your position."),
     Column("Price", ColumnKind.PRICE, "Price the fill executed at."),
@@ -161,33 +174,28 @@ _FILL_COLUMNS: Final = (
         ColumnKind.USD,
         "Profit or loss realized by the part of the fill that closed a position (before fee).",
     ),
-    Column("Order ID", ColumnKind.ID),
+    _ORDER_ID,
     Column("Trade ID", ColumnKind.ID),
-    Column("Hash", ColumnKind.TEXT),
+    _HASH,
 )
 
 
 def fill_sheet(fills: Iterable[Fill]) -> Sheet:
     """The user's fills (taker and maker) with fee and realized PnL."""
     records = tuple(
-        Record(
+        _trade_row(
             f.time,
             f.coin,
-            _side(f.side),
-            (
-                format_time(f.time),
-                f.coin,
-                "Buy" if f.side is Side.BUY else "Sell",
-                f.dir,
-                f.px,
-                f.sz,
-                f.notional,
-                f.fee,
-                f.closed_pnl,
-                f.oid,
-                f.tid,
-                f.hash,
-            ),
+            f.side,
+            f.dir,
+            f.px,
+            f.sz,
+            f.notional,
+            f.fee,
+            f.closed_pnl,
+            f.oid,
+            f.tid,
+            f.hash,
         )
         for f in sorted(fills, key=lambda f: (f.time, f.tid or 0), reverse=True)
     )
@@ -196,7 +204,7 @@ def fill_sheet(fills: Iterable[Fill]) -> Sheet:
 
 _ORDER_COLUMNS: Final = (
     Column("Time (UTC)", ColumnKind.TIME, "When the order reached this status."),
-    Column("Market", ColumnKind.TEXT),
+    _MARKET,
     Column("Side", ColumnKind.TEXT),
     Column("Type", ColumnKind.TEXT),
     Column("Price", ColumnKind.PRICE, "Limit price (market orders carry their slippage bound)."),
@@ -204,7 +212,7 @@ _ORDER_COLUMNS: Final = (
     Column("Filled", ColumnKind.SIZE, "How much of it filled."),
     Column("Status", ColumnKind.TEXT),
     Column("Reduce only", ColumnKind.TEXT, "A reduce-only order can only shrink a position."),
-    Column("Order ID", ColumnKind.ID),
+    _ORDER_ID,
     Column("Client ID", ColumnKind.TEXT),
 )
 
@@ -218,31 +226,26 @@ def order_sheet(statuses: Iterable[OrderStatus]) -> Sheet:
         filled = order.filled_sz
         reduce = "" if order.reduce_only is None else ("yes" if order.reduce_only else "no")
         records.append(
-            Record(
+            _trade_row(
                 status.status_timestamp,
                 order.coin,
-                _side(order.side),
-                (
-                    format_time(status.status_timestamp),
-                    order.coin,
-                    "Buy" if order.side is Side.BUY else "Sell",
-                    order_type_words(order),
-                    order.limit_px,
-                    size,
-                    filled,
-                    type_words(status.status),
-                    reduce,
-                    order.oid,
-                    order.cloid or "",
-                ),
+                order.side,
+                order_type_words(order),
+                order.limit_px,
+                size,
+                filled,
+                type_words(status.status),
+                reduce,
+                order.oid,
+                order.cloid or "",
             )
         )
     return Sheet("orders", _ORDER_COLUMNS, tuple(records))
 
 
 _FUNDING_COLUMNS: Final = (
-    Column("Time (UTC)", ColumnKind.TIME),
-    Column("Market", ColumnKind.TEXT),
+    _TIME,
+    _MARKET,
     Column("Position", ColumnKind.SIZE, "Your position when funding was settled; negative: short."),
     Column(
         "Rate / h",
@@ -256,11 +259,14 @@ _FUNDING_COLUMNS: Final = (
 def funding_sheet(payments: Iterable[FundingPayment]) -> Sheet:
     """Hourly funding payments; a long is a "buy" row and a short a "sell" row for the filter."""
     records = tuple(
-        Record(
+        _row(
             p.time,
             p.coin,
             "buy" if p.szi > 0 else "sell" if p.szi < 0 else "",
-            (format_time(p.time), p.coin, p.szi, p.funding_rate, p.usdc),
+            p.coin,
+            p.szi,
+            p.funding_rate,
+            p.usdc,
         )
         for p in sorted(payments, key=lambda p: (p.time, p.coin), reverse=True)
     )
@@ -268,7 +274,7 @@ def funding_sheet(payments: Iterable[FundingPayment]) -> Sheet:
 
 
 _LEDGER_COLUMNS: Final = (
-    Column("Time (UTC)", ColumnKind.TIME),
+    _TIME,
     Column("Type", ColumnKind.TEXT, "Deposit, withdrawal, sent, received, liquidation…"),
     Column(
         "Amount",
@@ -280,7 +286,7 @@ _LEDGER_COLUMNS: Final = (
         "Counterparty", ColumnKind.TEXT, "The other account (or vault) money went to or came from."
     ),
     Column("Details", ColumnKind.TEXT),
-    Column("Hash", ColumnKind.TEXT),
+    _HASH,
 )
 
 
@@ -311,19 +317,16 @@ def ledger_sheet(updates: Iterable[LedgerUpdate], me: str) -> Sheet:
         if isinstance(update.delta, UnknownDelta):
             details = _raw_text(update.delta.raw)
         records.append(
-            Record(
+            _row(
                 update.time,
                 "",
                 "",
-                (
-                    format_time(update.time),
-                    line.what,
-                    line.amount,
-                    line.fee,
-                    line.counterparty or "",
-                    details,
-                    update.hash,
-                ),
+                line.what,
+                line.amount,
+                line.fee,
+                line.counterparty or "",
+                details,
+                update.hash,
             )
         )
     return Sheet("deposits-withdrawals", _LEDGER_COLUMNS, tuple(records))

@@ -14,7 +14,9 @@ The venue keeps adding delta types, so anything it sends that is not modelled he
 Field names are the snake_case of the wire keys (``usdcValue`` -> ``usdc_value``), and the
 parser reads each class from its own field list: the declarations below are the wire schema.
 A field with a default is optional on the wire (the venue added it over time); any other is
-required.
+required. Deltas that carry the same facts (a USDC transfer between two accounts, a USDC
+movement with a vault) declare them once on a private base, whose fields come first, in wire
+order, so positional construction and the parser read them as before.
 """
 
 from __future__ import annotations
@@ -72,24 +74,28 @@ class Withdraw:
 
 
 @dataclass(frozen=True, slots=True)
-class InternalTransfer:
-    """Perp USDC sent from ``user`` to ``destination`` (a ``usdSend``); both see this row."""
+class _UsdcTransfer:
+    """The fields every account-to-account USDC transfer carries: ``usdc`` from ``user`` to
+    ``destination``. Both parties see the same row; who is looking decides its sign."""
 
-    type: ClassVar[str] = "internalTransfer"
     usdc: Decimal
     user: str
     destination: str
+
+
+@dataclass(frozen=True, slots=True)
+class InternalTransfer(_UsdcTransfer):
+    """Perp USDC sent from ``user`` to ``destination`` (a ``usdSend``); both see this row."""
+
+    type: ClassVar[str] = "internalTransfer"
     fee: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class SubAccountTransfer:
+class SubAccountTransfer(_UsdcTransfer):
     """USDC moved between a master account and one of its sub-accounts."""
 
     type: ClassVar[str] = "subAccountTransfer"
-    usdc: Decimal
-    user: str
-    destination: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,31 +165,34 @@ class Liquidation:
 
 
 @dataclass(frozen=True, slots=True)
-class VaultCreate:
+class _VaultUsdc:
+    """The fields of a plain USDC movement between the account and ``vault``; which way it
+    went is the delta's type."""
+
+    vault: str
+    usdc: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class VaultCreate(_VaultUsdc):
     """The account created ``vault`` with ``usdc`` of its own money, plus a ``fee``."""
 
     type: ClassVar[str] = "vaultCreate"
-    vault: str
-    usdc: Decimal
     fee: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class VaultDeposit:
+class VaultDeposit(_VaultUsdc):
     """USDC the account put into ``vault``."""
 
     type: ClassVar[str] = "vaultDeposit"
-    vault: str
-    usdc: Decimal
 
 
 @dataclass(frozen=True, slots=True)
-class VaultDistribution:
+class VaultDistribution(_VaultUsdc):
     """USDC ``vault`` paid out to the account."""
 
     type: ClassVar[str] = "vaultDistribution"
-    vault: str
-    usdc: Decimal
 
 
 @dataclass(frozen=True, slots=True)

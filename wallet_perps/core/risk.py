@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from wallet_perps.core.models import MarginTier
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 USD_QUANTUM = Decimal("0.000001")
@@ -43,12 +45,10 @@ def side_sign(szi: Decimal) -> int:
     return (szi > 0) - (szi < 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """One margin tier: from ``lower_bound`` USD of notional up, at most ``max_leverage``."""
-
-    lower_bound: Decimal
-    max_leverage: int
+#: One margin tier: from ``lower_bound`` USD of notional up, at most ``max_leverage``. The
+#: same record the venue's ``meta.marginTables`` is read into, so a schedule is built from a
+#: market's table as it is, not from a field-by-field copy of it.
+Tier = MarginTier
 
 
 @dataclass(frozen=True, slots=True)

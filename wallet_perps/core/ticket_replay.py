@@ -18,7 +18,7 @@ from typing import Final
 
 from wallet_perps.core.models import AccountState, BookLevel, Market, Meta, Position
 from wallet_perps.core.orders import OpenOrder
-from wallet_perps.core.risk import ZERO, PositionRisk, Tier, TierSchedule
+from wallet_perps.core.risk import ZERO, PositionRisk, TierSchedule
 from wallet_perps.core.tickets import PlannedFill
 
 __all__ = ["LedgerReplay", "position_risk", "reserved_margin", "tier_schedule", "walk_book"]
@@ -39,7 +39,7 @@ def tier_schedule(market: Market, meta: Meta | None = None) -> TierSchedule:
         except KeyError:
             table = None
         if table is not None and table.tiers:
-            return TierSchedule(tuple(Tier(t.lower_bound, t.max_leverage) for t in table.tiers))
+            return TierSchedule(table.tiers)
     return TierSchedule.single(market.max_leverage)
 
 

@@ -12,9 +12,10 @@ Two rules shape this module (PROTOCOL §13.2, §13.8):
 
 ``status: ok`` does not mean every order succeeded. Reading ``/exchange`` answers is the job
 of :mod:`wallet_perps.hyperliquid.exchange_answers` (strict: a garbled answer is never taken
-for a fact); its readers and the outcome types are re-exported here for callers that post raw
-payloads. Taking the nonce, signing, posting and classifying the answer of an action is
-:mod:`wallet_perps.hyperliquid.sender`, which every service uses.
+for a fact); its readers are re-exported here for callers that post raw payloads (the outcome
+types live in :mod:`wallet_perps.core.answers`). Taking the nonce, signing, posting and
+classifying the answer of an action is :mod:`wallet_perps.hyperliquid.sender`, which every
+service uses.
 
 The typed info methods return core models; all wire-to-model parsing lives in
 :mod:`wallet_perps.hyperliquid.parse` (one place reads raw venue dicts).
@@ -31,15 +32,6 @@ from typing import Any, Final, Self
 
 import aiohttp
 
-from wallet_perps.core.answers import (
-    Filled,
-    OrderError,
-    OrderOutcome,
-    Resting,
-    Success,
-    UnknownStatus,
-    Waiting,
-)
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
@@ -78,14 +70,7 @@ from wallet_perps.hyperliquid.exchange_answers import (
 __all__ = [
     "FILLS_PAGE_CAP",
     "PAGE_CAP",
-    "Filled",
     "HyperliquidHttp",
-    "OrderError",
-    "OrderOutcome",
-    "Resting",
-    "Success",
-    "UnknownStatus",
-    "Waiting",
     "check_response",
     "check_statuses",
     "normalize_address",
@@ -121,6 +106,12 @@ def _canonical(row: Any) -> Hashable:
     one funding row per coin per hour), so the timestamp alone is not an identity.
     """
     return json.dumps(row, sort_keys=True, separators=(",", ":"))
+
+
+def _user_body(kind: str, user: str, **fields: Any) -> dict[str, Any]:
+    """An info body about one account. Every such query names its user the one way
+    (:func:`normalize_address`: checked, lowercase), so a typo fails here, not at the venue."""
+    return {"type": kind, "user": normalize_address(user), **fields}
 
 
 def _candle_identity(row: Any) -> Hashable:
@@ -367,6 +358,10 @@ class HyperliquidHttp:
 
     # ------------------------------------------------------------------ typed info
 
+    async def _user_info(self, kind: str, user: str, **fields: Any) -> Any:
+        """``/info`` about one account (see :func:`_user_body`)."""
+        return await self.info(_user_body(kind, user, **fields))
+
     async def meta(self) -> Meta:
         return parse.parse_meta(await self.info({"type": "meta"}))
 
@@ -377,16 +372,13 @@ class HyperliquidHttp:
         return parse.parse_all_mids(await self.info({"type": "allMids"}))
 
     async def clearinghouse_state(self, user: str) -> AccountState:
-        body = {"type": "clearinghouseState", "user": normalize_address(user)}
-        return parse.parse_clearinghouse_state(await self.info(body))
+        return parse.parse_clearinghouse_state(await self._user_info("clearinghouseState", user))
 
     async def open_orders(self, user: str) -> list[OpenOrder]:
-        body = {"type": "openOrders", "user": normalize_address(user)}
-        return parse.parse_open_orders(await self.info(body))
+        return parse.parse_open_orders(await self._user_info("openOrders", user))
 
     async def frontend_open_orders(self, user: str) -> list[OpenOrder]:
-        body = {"type": "frontendOpenOrders", "user": normalize_address(user)}
-        return parse.parse_frontend_open_orders(await self.info(body))
+        return parse.parse_frontend_open_orders(await self._user_info("frontendOpenOrders", user))
 
     async def order_status(self, user: str, oid_or_cloid: int | str) -> OrderStatus | None:
         """Status of one order by venue oid or by cloid; None when the venue does not know it."""
@@ -394,24 +386,22 @@ class HyperliquidHttp:
         if isinstance(oid_or_cloid, bool):
             raise TypeError("oid must be an int or a cloid string")
         oid = oid_or_cloid if isinstance(oid_or_cloid, int) else normalize_cloid(oid_or_cloid)
-        body = {"type": "orderStatus", "user": normalize_address(user), "oid": oid}
-        return parse.parse_order_status(await self.info(body))
+        return parse.parse_order_status(await self._user_info("orderStatus", user, oid=oid))
 
     async def user_fills(self, user: str) -> list[Fill]:
         """The 2000 most recent fills (not paged; use user_fills_by_time for history)."""
-        body = {"type": "userFills", "user": normalize_address(user)}
-        return parse.parse_fills(await self.info(body))
+        return parse.parse_fills(await self._user_info("userFills", user))
 
     async def user_fills_by_time(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[Fill]:
-        body = {"type": "userFillsByTime", "user": normalize_address(user)}
+        body = _user_body("userFillsByTime", user)
         return parse.parse_fills(await self._ranged(body, start_ms, end_ms, FILLS_PAGE_CAP))
 
     async def user_funding(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[FundingPayment]:
-        body = {"type": "userFunding", "user": normalize_address(user)}
+        body = _user_body("userFunding", user)
         return parse.parse_user_funding(await self._ranged(body, start_ms, end_ms))
 
     async def funding_history(
@@ -453,27 +443,24 @@ class HyperliquidHttp:
         return parse.parse_candles(rows)
 
     async def user_rate_limit(self, user: str) -> UserRateLimit:
-        body = {"type": "userRateLimit", "user": normalize_address(user)}
-        return parse.parse_user_rate_limit(await self.info(body))
+        return parse.parse_user_rate_limit(await self._user_info("userRateLimit", user))
 
     async def extra_agents(self, user: str) -> list[ExtraAgent]:
-        body = {"type": "extraAgents", "user": normalize_address(user)}
-        return parse.parse_extra_agents(await self.info(body))
+        return parse.parse_extra_agents(await self._user_info("extraAgents", user))
 
     async def user_non_funding_ledger_updates(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[LedgerUpdate]:
-        body = {"type": "userNonFundingLedgerUpdates", "user": normalize_address(user)}
+        body = _user_body("userNonFundingLedgerUpdates", user)
         return parse.parse_ledger_updates(await self._ranged(body, start_ms, end_ms))
 
     async def historical_orders(self, user: str) -> list[OrderStatus]:
-        body = {"type": "historicalOrders", "user": normalize_address(user)}
-        return parse.parse_historical_orders(await self.info(body))
+        return parse.parse_historical_orders(await self._user_info("historicalOrders", user))
 
     async def user_role(self, user: str) -> UserRole:
-        body = {"type": "userRole", "user": normalize_address(user)}
-        return parse.parse_user_role(await self.info(body))
+        return parse.parse_user_role(await self._user_info("userRole", user))
 
     async def active_asset_data(self, user: str, coin: str) -> ActiveAssetData:
-        body = {"type": "activeAssetData", "user": normalize_address(user), "coin": coin}
-        return parse.parse_active_asset_data(await self.info(body))
+        return parse.parse_active_asset_data(
+            await self._user_info("activeAssetData", user, coin=coin)
+        )

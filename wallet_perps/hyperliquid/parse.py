@@ -35,9 +35,11 @@ in ``parse_base`` and is importable from here, where callers catch it.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import Final, TypeVar
 
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
@@ -113,6 +115,7 @@ __all__ = [
     "parse_open_orders",
     "parse_order_status",
     "parse_predicted_fundings",
+    "parse_push",
     "parse_user_funding",
     "parse_user_rate_limit",
     "parse_user_role",
@@ -132,6 +135,24 @@ __all__ = [
     "parse_ws_user_fills",
     "parse_ws_user_fundings",
 ]
+
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def parse_push(parser: Callable[[object], T], data: object, what: str, *args: object) -> T | None:
+    """``parser(data)``, or None for a push that does not parse (logged as ``what % args``).
+
+    Why None and not the error: a stream goes on after one bad push (the next push, or the
+    resync snapshot after a reconnect, repairs the picture), so every subscriber would catch
+    and log the same way; this is that one way. ``what`` is formatted only on failure.
+    """
+    try:
+        return parser(data)
+    except ParseError:
+        log.warning("unparseable " + what + " push", *args, exc_info=True)
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

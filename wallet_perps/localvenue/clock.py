@@ -40,14 +40,6 @@ class VenueClock:
         self._start_ms = int(time.time() * 1000) if start_ms is None else int(start_ms)
         self._last_ms = self._start_ms
 
-    @property
-    def speed(self) -> float:
-        return self._speed
-
-    @property
-    def start_ms(self) -> int:
-        return self._start_ms
-
     def now_ms(self) -> int:
         """Current venue time in Unix milliseconds; never decreases."""
         elapsed = max(0.0, self._wall() - self._wall0)

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
 from wallet_perps.localvenue.actions import (
     BatchModifyAction,
@@ -97,10 +97,96 @@ from wallet_perps.localvenue.engine_types import VenueEvent, VenueOrder, VenueRe
 from wallet_perps.localvenue.markets import DEFAULT_MARKETS, MarketSpec
 from wallet_perps.localvenue.state import VenueState, new_state, state_from_inheritance_layout
 
-__all__ = ["LIQUIDATOR_ADDRESS", "Venue", "VenueEvent", "VenueOrder", "VenueReject"]
+__all__ = ["LIQUIDATOR_ADDRESS", "ActionMethod", "Venue", "VenueEvent", "VenueOrder", "VenueReject"]
 
 #: An action as its wire object, which ``actions.as_record`` builds into the action's record.
 Action = dict[str, Any]
+
+_Record = TypeVar("_Record")
+_RecordIn = TypeVar("_RecordIn", contravariant=True)
+_Params = ParamSpec("_Params")
+_Answer = TypeVar("_Answer")
+_BoundCall = TypeVar("_BoundCall", bound=Callable[..., Any])
+
+
+class ActionMethod(Protocol[_RecordIn]):
+    """A venue action as called: its record or its wire object, by ``user`` at ``now_ms``."""
+
+    def __call__(self, user: str, action: _RecordIn | Action, now_ms: int) -> dict[str, Any]: ...
+
+
+class _Bound:
+    """What :class:`_Act` and :class:`_Query` share: the callable each builds for a venue is
+    built once and kept in that venue's ``__dict__`` under the attribute's name (as
+    :func:`functools.cached_property` does), so later lookups, such as the server's choice of
+    a handler on every request, are a plain attribute read. Snapshots pickle only the state.
+    """
+
+    _name = ""
+
+    def __set_name__(self, owner: type[Venue], name: str) -> None:
+        self._name = name
+
+    def _keep(self, venue: Venue, bound: _BoundCall) -> _BoundCall:
+        venue.__dict__[self._name] = bound
+        return bound
+
+
+class _Act(_Bound, Generic[_Record]):
+    """One :class:`Venue` action, all of which follow the same recipe, written once here.
+
+    The user is lowercased, a wire object is built into its ``kind`` record
+    (:func:`~.actions.as_record`; a record passes as it is) and ``handler`` picks the method of
+    the part that owns the action, which carries it out and answers.
+    """
+
+    def __init__(
+        self,
+        kind: type[_Record],
+        handler: Callable[[Venue], Callable[[str, _Record, int], dict[str, Any]]],
+    ) -> None:
+        self._kind = kind
+        self._handler = handler
+
+    @overload
+    def __get__(self, venue: None, owner: type[Venue]) -> Self: ...
+    @overload
+    def __get__(self, venue: Venue, owner: type[Venue]) -> ActionMethod[_Record]: ...
+    def __get__(self, venue: Venue | None, owner: type[Venue]) -> Self | ActionMethod[_Record]:
+        if venue is None:
+            return self
+        handle, kind = self._handler(venue), self._kind
+
+        def act(user: str, action: _Record | Action, now_ms: int) -> dict[str, Any]:
+            return handle(user.lower(), as_record(action, kind), now_ms)
+
+        return self._keep(venue, act)
+
+
+class _Query(_Bound, Generic[_Params, _Answer]):
+    """One /info answer, offered on :class:`Venue` exactly as :class:`VenueQueries` gives it.
+
+    Reading adds nothing at the facade, so the answer keeps the query's own signature (the
+    type checker sees it through the ParamSpec) and docstring.
+    """
+
+    def __init__(self, query: Callable[Concatenate[VenueQueries, _Params], _Answer]) -> None:
+        self._query = query
+        self.__doc__ = query.__doc__
+
+    @overload
+    def __get__(self, venue: None, owner: type[Venue]) -> Self: ...
+    @overload
+    def __get__(self, venue: Venue, owner: type[Venue]) -> Callable[_Params, _Answer]: ...
+    def __get__(self, venue: Venue | None, owner: type[Venue]) -> Self | Callable[_Params, _Answer]:
+        if venue is None:
+            return self
+        query, queries = self._query, venue._queries
+
+        def answer(*args: _Params.args, **kwargs: _Params.kwargs) -> _Answer:
+            return query(queries, *args, **kwargs)
+
+        return self._keep(venue, answer)
 
 
 class Venue:
@@ -197,65 +283,31 @@ class Venue:
         """The user's spot USDC (not part of :meth:`Clearinghouse.total_usdc`)."""
         return self._transfers.spot_usdc(user.lower())
 
-    # ------------------------------------------------------------------ actions
+    # ------------------------------------------------------------------ actions (_Act)
+    # Each lowercases the user, builds the record from a wire object and hands it to its part.
 
-    def order(self, user: str, action: OrderAction | Action, now_ms: int) -> dict[str, Any]:
-        """``order``: a batch with grouping ``na``, ``normalTpsl`` or ``positionTpsl``."""
-        return self._entry.order(user.lower(), as_record(action, OrderAction), now_ms)
-
-    def cancel(self, user: str, action: CancelAction | Action, now_ms: int) -> dict[str, Any]:
-        """``cancel`` by (asset, oid); per-cancel "success" or an error."""
-        return self._entry.cancel(user.lower(), as_record(action, CancelAction), now_ms)
-
-    def cancel_by_cloid(
-        self, user: str, action: CancelByCloidAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        record = as_record(action, CancelByCloidAction)
-        return self._entry.cancel_by_cloid(user.lower(), record, now_ms)
-
-    def modify(self, user: str, action: ModifyAction | Action, now_ms: int) -> dict[str, Any]:
-        """``modify``: cancel and replace (new oid, cloid kept); ``{"type":"default"}``."""
-        return self._entry.modify(user.lower(), as_record(action, ModifyAction), now_ms)
-
-    def batch_modify(
-        self, user: str, action: BatchModifyAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        record = as_record(action, BatchModifyAction)
-        return self._entry.batch_modify(user.lower(), record, now_ms)
-
-    def schedule_cancel(
-        self, user: str, action: ScheduleCancelAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        """Dead man's switch: all open orders cancelled at ``time`` (status scheduledCancel)."""
-        record = as_record(action, ScheduleCancelAction)
-        return self._schedules.schedule_cancel(user.lower(), record, now_ms)
-
-    def update_leverage(
-        self, user: str, action: UpdateLeverageAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        record = as_record(action, UpdateLeverageAction)
-        return self._transfers.update_leverage(user.lower(), record, now_ms)
-
-    def update_isolated_margin(
-        self, user: str, action: UpdateIsolatedMarginAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        record = as_record(action, UpdateIsolatedMarginAction)
-        return self._transfers.update_isolated_margin(user.lower(), record, now_ms)
-
-    def usd_send(self, user: str, action: UsdSendAction | Action, now_ms: int) -> dict[str, Any]:
-        """Perp USDC to another address; ledger ``internalTransfer`` on both sides."""
-        return self._transfers.usd_send(user.lower(), as_record(action, UsdSendAction), now_ms)
-
-    def withdraw3(self, user: str, action: WithdrawAction | Action, now_ms: int) -> dict[str, Any]:
-        """Withdrawal: debits amount + the $1 fee; ledger ``withdraw``."""
-        return self._transfers.withdraw3(user.lower(), as_record(action, WithdrawAction), now_ms)
-
-    def usd_class_transfer(
-        self, user: str, action: UsdClassTransferAction | Action, now_ms: int
-    ) -> dict[str, Any]:
-        """Spot <-> perp USDC (a plain spot USDC balance per user)."""
-        record = as_record(action, UsdClassTransferAction)
-        return self._transfers.usd_class_transfer(user.lower(), record, now_ms)
+    #: ``order``: a batch with grouping ``na``, ``normalTpsl`` or ``positionTpsl``.
+    order = _Act(OrderAction, lambda venue: venue._entry.order)
+    #: ``cancel`` by (asset, oid); per-cancel "success" or an error.
+    cancel = _Act(CancelAction, lambda venue: venue._entry.cancel)
+    cancel_by_cloid = _Act(CancelByCloidAction, lambda venue: venue._entry.cancel_by_cloid)
+    #: ``modify``: cancel and replace (new oid, cloid kept); ``{"type":"default"}``.
+    modify = _Act(ModifyAction, lambda venue: venue._entry.modify)
+    batch_modify = _Act(BatchModifyAction, lambda venue: venue._entry.batch_modify)
+    #: Dead man's switch: all open orders cancelled at ``time`` (status scheduledCancel).
+    schedule_cancel = _Act(ScheduleCancelAction, lambda venue: venue._schedules.schedule_cancel)
+    update_leverage = _Act(UpdateLeverageAction, lambda venue: venue._transfers.update_leverage)
+    update_isolated_margin = _Act(
+        UpdateIsolatedMarginAction, lambda venue: venue._transfers.update_isolated_margin
+    )
+    #: Perp USDC to another address; ledger ``internalTransfer`` on both sides.
+    usd_send = _Act(UsdSendAction, lambda venue: venue._transfers.usd_send)
+    #: Withdrawal: debits amount + the $1 fee; ledger ``withdraw``.
+    withdraw3 = _Act(WithdrawAction, lambda venue: venue._transfers.withdraw3)
+    #: Spot <-> perp USDC (a plain spot USDC balance per user).
+    usd_class_transfer = _Act(
+        UsdClassTransferAction, lambda venue: venue._transfers.usd_class_transfer
+    )
 
     def noop(self, user: str, action: NoopAction | Action, now_ms: int) -> dict[str, Any]:
         """Uses a nonce (and counts a request), nothing else."""
@@ -263,88 +315,31 @@ class Venue:
         self._pushes.end(self._pushes.begin(now_ms, user.lower()))
         return {"type": "default"}
 
-    # ------------------------------------------------------------------ /info (VenueQueries)
+    # ------------------------------------------------------------------ /info (_Query)
 
-    def meta(self) -> dict[str, Any]:
-        return self._queries.meta()
-
-    def spot_meta(self) -> dict[str, Any]:
-        return self._queries.spot_meta()
-
-    def meta_and_asset_ctxs(self) -> list[Any]:
-        return self._queries.meta_and_asset_ctxs()
-
-    def all_mids(self) -> dict[str, str]:
-        return self._queries.all_mids()
-
-    def open_interest(self, coin: str) -> Decimal:
-        return self._queries.open_interest(coin)
-
-    def l2_book(
-        self, coin: str, n_sig_figs: int | None = None, mantissa: int | None = None
-    ) -> dict[str, Any] | None:
-        return self._queries.l2_book(coin, n_sig_figs, mantissa)
-
-    def bbo_wire(self, coin: str) -> dict[str, Any]:
-        return self._queries.bbo_wire(coin)
-
-    def candle_snapshot(
-        self, coin: str, interval: str, start_ms: int, end_ms: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._queries.candle_snapshot(coin, interval, start_ms, end_ms)
-
-    def funding_history(
-        self, coin: str, start_ms: int, end_ms: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._queries.funding_history(coin, start_ms, end_ms)
-
-    def predicted_fundings(self) -> list[Any]:
-        return self._queries.predicted_fundings()
-
-    def clearinghouse_state(self, user: str) -> dict[str, Any]:
-        return self._queries.clearinghouse_state(user)
-
-    def spot_clearinghouse_state(self, user: str) -> dict[str, Any]:
-        return self._queries.spot_clearinghouse_state(user)
-
-    def active_asset_data(self, user: str, coin: str) -> dict[str, Any] | None:
-        return self._queries.active_asset_data(user, coin)
-
-    def user_rate_limit(self, user: str) -> dict[str, Any]:
-        return self._queries.user_rate_limit(user)
-
-    def user_fees(self, user: str) -> dict[str, Any]:
-        return self._queries.user_fees(user)
-
-    def open_orders(self, user: str) -> list[dict[str, Any]]:
-        return self._queries.open_orders(user)
-
-    def frontend_open_orders(self, user: str) -> list[dict[str, Any]]:
-        return self._queries.frontend_open_orders(user)
-
-    def order_status(self, user: str, oid_or_cloid: int | str) -> dict[str, Any]:
-        return self._queries.order_status(user, oid_or_cloid)
-
-    def historical_orders(self, user: str) -> list[dict[str, Any]]:
-        return self._queries.historical_orders(user)
-
-    def user_fills(self, user: str, aggregate_by_time: bool = False) -> list[dict[str, Any]]:
-        return self._queries.user_fills(user, aggregate_by_time)
-
-    def user_fills_by_time(
-        self, user: str, start_ms: int, end_ms: int | None = None, aggregate_by_time: bool = False
-    ) -> list[dict[str, Any]]:
-        return self._queries.user_fills_by_time(user, start_ms, end_ms, aggregate_by_time)
-
-    def user_funding(
-        self, user: str, start_ms: int, end_ms: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._queries.user_funding(user, start_ms, end_ms)
-
-    def user_non_funding_ledger_updates(
-        self, user: str, start_ms: int, end_ms: int | None = None
-    ) -> list[dict[str, Any]]:
-        return self._queries.user_non_funding_ledger_updates(user, start_ms, end_ms)
+    meta = _Query(VenueQueries.meta)
+    spot_meta = _Query(VenueQueries.spot_meta)
+    meta_and_asset_ctxs = _Query(VenueQueries.meta_and_asset_ctxs)
+    all_mids = _Query(VenueQueries.all_mids)
+    open_interest = _Query(VenueQueries.open_interest)
+    l2_book = _Query(VenueQueries.l2_book)
+    bbo_wire = _Query(VenueQueries.bbo_wire)
+    candle_snapshot = _Query(VenueQueries.candle_snapshot)
+    funding_history = _Query(VenueQueries.funding_history)
+    predicted_fundings = _Query(VenueQueries.predicted_fundings)
+    clearinghouse_state = _Query(VenueQueries.clearinghouse_state)
+    spot_clearinghouse_state = _Query(VenueQueries.spot_clearinghouse_state)
+    active_asset_data = _Query(VenueQueries.active_asset_data)
+    user_rate_limit = _Query(VenueQueries.user_rate_limit)
+    user_fees = _Query(VenueQueries.user_fees)
+    open_orders = _Query(VenueQueries.open_orders)
+    frontend_open_orders = _Query(VenueQueries.frontend_open_orders)
+    order_status = _Query(VenueQueries.order_status)
+    historical_orders = _Query(VenueQueries.historical_orders)
+    user_fills = _Query(VenueQueries.user_fills)
+    user_fills_by_time = _Query(VenueQueries.user_fills_by_time)
+    user_funding = _Query(VenueQueries.user_funding)
+    user_non_funding_ledger_updates = _Query(VenueQueries.user_non_funding_ledger_updates)
 
     def next_funding_ms(self) -> int:
         return self.state.funding.next_funding_ms

@@ -38,6 +38,7 @@ from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, SubscriptionHandle
 from wallet_perps.services.events import EventSource
+from wallet_perps.services.tasks import cancel_and_wait
 
 __all__ = ["AccountEvent", "AccountEventKind", "AccountSnapshot", "AccountStore"]
 
@@ -206,10 +207,7 @@ class AccountStore:
         """Unsubscribe and cancel every task this store started."""
         self._started = False
         tasks = [t for t in (self._resync_task, self._details_task, *self._tasks) if t]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await cancel_and_wait(tasks)
         self._tasks.clear()
         self._resync_task = self._details_task = None
         handles, self._handles = self._handles, []
@@ -285,6 +283,10 @@ class AccountStore:
         return AccountSnapshot(
             state, tuple(orders), tuple(fills), tuple(fundings), tuple(ledger), since
         )
+
+    async def historical_orders(self) -> list[OrderStatus]:
+        """Past orders (filled, cancelled, rejected): asked for when shown, not kept live."""
+        return await self._http.historical_orders(self.user)
 
     async def resync(self) -> None:
         """Take a fresh REST snapshot now and merge it in (see the module doc for the rules)."""
@@ -411,10 +413,8 @@ class AccountStore:
 
     def _on_state(self, data: Any, is_resync: bool) -> None:
         self._next_seq()
-        try:
-            state = parse.parse_ws_clearinghouse_state(data)
-        except parse.ParseError:
-            log.warning("unparseable clearinghouseState push", exc_info=True)
+        state = parse.parse_push(parse.parse_ws_clearinghouse_state, data, "clearinghouseState")
+        if state is None:
             return
         self._apply_state(state, from_rest=False)
         self._resync_flag(is_resync)
@@ -430,10 +430,8 @@ class AccountStore:
         self.events.emit(AccountEvent(AccountEventKind.STATE))
 
     def _on_order_updates(self, data: Any, is_resync: bool) -> None:
-        try:
-            updates = parse.parse_ws_order_updates(data)
-        except parse.ParseError:
-            log.warning("unparseable orderUpdates push", exc_info=True)
+        updates = parse.parse_push(parse.parse_ws_order_updates, data, "orderUpdates")
+        if updates is None:
             return
         changed = False
         need_details = False
@@ -527,12 +525,10 @@ class AccountStore:
     ) -> None:
         """A fills, fundings or ledger push: keep the rows not seen yet and say so."""
         self._next_seq()
-        try:
-            _, pushed = read(data)
-        except parse.ParseError:
-            log.warning("unparseable %s push", kind.value, exc_info=True)
+        parsed = parse.parse_push(read, data, "%s", kind.value)
+        if parsed is None:
             return
-        new = _merge(rows, pushed, key)
+        new = _merge(rows, parsed[1], key)
         if new:  # a FILLS event carries the new fills; the others only say what changed
             fills = tuple(row for row in new if isinstance(row, Fill))
             self.events.emit(AccountEvent(kind, fills))

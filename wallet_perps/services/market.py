@@ -31,7 +31,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from wallet_perps.core.models import (
     AssetContext,
@@ -48,6 +48,7 @@ from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, SubscriptionHandle
 from wallet_perps.services.events import EventSource
+from wallet_perps.services.tasks import cancel_and_wait
 
 __all__ = ["INTERVAL_MS", "MarketData", "MarketEvent", "MarketEventKind"]
 
@@ -92,6 +93,9 @@ class MarketEvent:
     kind: MarketEventKind
     coin: str | None = None
     interval: str | None = None
+
+
+K = TypeVar("K")
 
 
 @dataclass(eq=False)
@@ -157,10 +161,7 @@ class MarketData:
         if self._poller is not None:
             tasks.append(self._poller)
             self._poller = None
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await cancel_and_wait(tasks)
         self._tasks.clear()
         handles: list[SubscriptionHandle] = []
         if self._mids_handle is not None:
@@ -292,9 +293,7 @@ class MarketData:
             )
         except BaseException:
             self._watches.pop(coin, None)
-            for handle in watch.handles:
-                with contextlib.suppress(VenueError):
-                    await self._ws.unsubscribe(handle)
+            await self._unsubscribe_all(watch.handles)
             raise
         if coin not in self._books:
             # Don't wait for the first push: the ticket estimates need a book now.
@@ -303,17 +302,8 @@ class MarketData:
                 self.events.emit(MarketEvent(MarketEventKind.BOOK, coin))
 
     async def unwatch(self, coin: str) -> None:
-        watch = self._watches.get(coin)
-        if watch is None:
-            return
-        watch.count -= 1
-        if watch.count > 0:
-            return
-        del self._watches[coin]
-        for handle in watch.handles:
-            with contextlib.suppress(VenueError):
-                await self._ws.unsubscribe(handle)
-        self._books.pop(coin, None)
+        if await self._release(self._watches, coin):
+            self._books.pop(coin, None)
 
     async def watch_candles(self, coin: str, interval: str, lookback_ms: int) -> None:
         """Load ``lookback_ms`` of candles and stream the forming one (reference-counted)."""
@@ -338,25 +328,31 @@ class MarketData:
 
     async def unwatch_candles(self, coin: str, interval: str) -> None:
         key = (coin, interval)
-        watch = self._candle_watches.get(key)
+        if await self._release(self._candle_watches, key):
+            self._candles.pop(key, None)
+
+    async def _release(self, watches: dict[K, _Watch], key: K) -> bool:
+        """Drop one reference to ``watches[key]``; True once the last one went (unsubscribed)."""
+        watch = watches.get(key)
         if watch is None:
-            return
+            return False
         watch.count -= 1
         if watch.count > 0:
-            return
-        del self._candle_watches[key]
-        for handle in watch.handles:
+            return False
+        del watches[key]
+        await self._unsubscribe_all(watch.handles)
+        return True
+
+    async def _unsubscribe_all(self, handles: list[SubscriptionHandle]) -> None:
+        for handle in handles:
             with contextlib.suppress(VenueError):
                 await self._ws.unsubscribe(handle)
-        self._candles.pop(key, None)
 
     # ------------------------------------------------------------------ stream handlers
 
     def _on_mids(self, data: Any, is_resync: bool) -> None:
-        try:
-            mids = parse.parse_ws_all_mids(data)
-        except parse.ParseError:
-            log.warning("unparseable allMids push", exc_info=True)
+        mids = parse.parse_push(parse.parse_ws_all_mids, data, "allMids")
+        if mids is None:
             return
         if is_resync:
             self._mids.clear()
@@ -365,19 +361,15 @@ class MarketData:
         self.events.emit(MarketEvent(MarketEventKind.MIDS))
 
     def _on_ctx(self, coin: str, data: Any) -> None:
-        try:
-            ctx = parse.parse_ws_active_asset_ctx(data)
-        except parse.ParseError:
-            log.warning("unparseable activeAssetCtx push for %s", coin, exc_info=True)
+        ctx = parse.parse_push(parse.parse_ws_active_asset_ctx, data, "activeAssetCtx %s", coin)
+        if ctx is None:
             return
         self._contexts[ctx.coin] = ctx
         self.events.emit(MarketEvent(MarketEventKind.CONTEXT, ctx.coin))
 
     def _on_book(self, coin: str, data: Any) -> None:
-        try:
-            book = parse.parse_ws_l2_book(data)
-        except parse.ParseError:
-            log.warning("unparseable l2Book push for %s", coin, exc_info=True)
+        book = parse.parse_push(parse.parse_ws_l2_book, data, "l2Book %s", coin)
+        if book is None:
             return
         self._books[book.coin] = book
         self.events.emit(MarketEvent(MarketEventKind.BOOK, book.coin))
@@ -420,10 +412,8 @@ class MarketData:
         return tuple(trades)
 
     def _on_candle(self, coin: str, interval: str, data: Any, is_resync: bool) -> None:
-        try:
-            candle = parse.parse_ws_candle(data)
-        except parse.ParseError:
-            log.warning("unparseable candle push for %s %s", coin, interval, exc_info=True)
+        candle = parse.parse_push(parse.parse_ws_candle, data, "candle %s %s", coin, interval)
+        if candle is None:
             return
         bars = self._candles.setdefault((coin, interval), {})
         bars[candle.open_time] = candle

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Final, Literal
 
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
@@ -46,7 +47,9 @@ __all__ = [
     "DEMO_DEPOSIT_USD",
     "FILE_KEYSTORE_CHOICE",
     "KeyStorage",
+    "RecoveryPhrase",
     "RevealedSecret",
+    "WalletEvent",
     "WalletLocation",
     "WalletService",
     "WalletSigner",
@@ -58,6 +61,16 @@ log = logging.getLogger(__name__)
 DEMO_DEPOSIT_USD: Final = Decimal(10_000)
 
 StorageKind = Literal["keyring", "file"]
+
+
+class WalletEvent(StrEnum):
+    """What changed, as :attr:`WalletService.state` announces it."""
+
+    UNLOCKED = "unlocked"  # a wallet was opened (its account is attached)
+    LOCKED = "locked"  # the open wallet was locked (by the user, idle time, or elsewhere)
+    WALLETS = "wallets"  # the list changed: created, imported, renamed, removed, backed up
+    STORAGE = "storage"  # a key moved between the keyring and the file keystore
+    AGENT = "agent"  # the agent wallet's status changed (approved, rotated, revoked, failed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +158,7 @@ class WalletService:
         self.base_url = base_url.rstrip("/")
         self._admin_token = admin_token
         self.agents = AgentWallets(keystore)
-        self.state: EventSource[str] = EventSource("wallet")
+        self.state: EventSource[WalletEvent] = EventSource("wallet")
         self._wallet: UnlockedWallet | None = None
         self._agent_checked = False
         self._agent_problem: str | None = None
@@ -239,7 +252,7 @@ class WalletService:
         where it was.
         """
         await asyncio.to_thread(self.keystore.move_wallet, address, to)
-        self.state.emit("storage")
+        self.state.emit(WalletEvent.STORAGE)
 
     # ------------------------------------------------------------------ key care (Settings)
 
@@ -302,12 +315,12 @@ class WalletService:
         finally:
             phrase.wipe()
         await asyncio.to_thread(self.keystore.confirm_backup, secret.address)
-        self.state.emit("wallets")
+        self.state.emit(WalletEvent.WALLETS)
 
     async def rename_wallet(self, address: str, label: str) -> str:
         """Give the wallet a new name (what the unlock strip and Settings show)."""
         info = await asyncio.to_thread(self.keystore.rename_wallet, address, label)
-        self.state.emit("wallets")
+        self.state.emit(WalletEvent.WALLETS)
         return info.label
 
     async def remove_wallet(self, address: str) -> None:
@@ -316,7 +329,7 @@ class WalletService:
         if self._is_open(address):
             await self.lock()
         await asyncio.to_thread(self.keystore.delete_wallet, address, confirmed=True)
-        self.state.emit("wallets")
+        self.state.emit(WalletEvent.WALLETS)
 
     # ------------------------------------------------------------------ onboarding
 
@@ -407,7 +420,7 @@ class WalletService:
             self._agent_checked = False
             self._agent_problem = None
             await self.session.open_account(WalletSigner(wallet, self.network), wallet.address)
-        self.state.emit("unlocked")
+        self.state.emit(WalletEvent.UNLOCKED)
 
     async def lock(self) -> None:
         """Drop the keys and detach the account; market data keeps streaming."""
@@ -449,7 +462,7 @@ class WalletService:
             return
         self._wallet = None
         await self.session.close_account()
-        self.state.emit("locked")
+        self.state.emit(WalletEvent.LOCKED)
 
     # ------------------------------------------------------------------ agent
 
@@ -474,11 +487,11 @@ class WalletService:
             )
         except AgentNeedsDeposit as exc:
             self._agent_problem = None
-            self.state.emit("agent")
+            self.state.emit(WalletEvent.AGENT)
             raise WalletError(str(exc)) from exc
         except (VenueError, WalletError) as exc:
             self._agent_problem = str(exc)
-            self.state.emit("agent")
+            self.state.emit(WalletEvent.AGENT)
             raise WalletError(
                 f"Could not approve the agent wallet that signs your orders: {exc}"
             ) from exc
@@ -486,7 +499,7 @@ class WalletService:
         self._agent_checked = True
         self._agent_problem = None
         if changed:
-            self.state.emit("agent")
+            self.state.emit(WalletEvent.AGENT)
 
     def _sender(self) -> ActionSender:
         """The one action sender, on the session's connection and nonces (shared with the
@@ -514,13 +527,13 @@ class WalletService:
     async def rotate_agent(self) -> None:
         wallet, extra_agents = self._require_unlocked(), self.session.http.extra_agents
         await self.agents.rotate(wallet, self.network, self._sender(), list_agents=extra_agents)
-        self.state.emit("agent")
+        self.state.emit(WalletEvent.AGENT)
 
     async def revoke_agent(self) -> None:
         wallet, extra_agents = self._require_unlocked(), self.session.http.extra_agents
         await self.agents.revoke(wallet, self.network, self._sender(), list_agents=extra_agents)
         self._agent_checked = False
-        self.state.emit("agent")
+        self.state.emit(WalletEvent.AGENT)
 
     def _require_unlocked(self) -> UnlockedWallet:
         wallet = self.unlocked

@@ -26,24 +26,33 @@ from wallet_perps.core.models import (
     Candle,
     Fill,
     FundingPayment,
+    FundingRate,
     L2Book,
     LeverageType,
     Market,
+    PredictedFunding,
     Trade,
 )
-from wallet_perps.core.orders import OpenOrder
+from wallet_perps.core.orders import OpenOrder, OrderStatus
 from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import ActionResult, OrderResult, OrderState
+from wallet_perps.services.trader import ActionResult, OrderResult, OrderState, Trader
 
-__all__ = ["SessionAdapter", "stop_pyside_source_cache"]
+__all__ = ["ActionOutcome", "OnOutcome", "SessionAdapter", "stop_pyside_source_cache"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NO_WALLET = "Unlock your wallet to trade."
+
+#: What an action call ends in: an ``OrderResult`` for closes, an ``ActionResult`` otherwise.
+ActionOutcome = ActionResult | OrderResult
+#: Called once, on the GUI thread, with the outcome of the one call it was given to.
+OnOutcome = Callable[[ActionOutcome], None]
+#: Called with a readable message when a query fails.
+OnError = Callable[[str], None]
 
 
 def _file_mentions_pyside(module: object) -> bool:
@@ -94,9 +103,12 @@ class SessionAdapter(QObject):
     page that was ever opened listens; they only schedule a redraw).
     ``candles_changed(coin, interval)`` fires for candle loads and updates.
     ``order_result`` carries an :class:`OrderResult` from the ticket (or one built from an
-    exception, so a failure always ends in a visible message). ``action_done(label, result)``
-    carries the outcome of every other action (cancel, close, TP/SL, margin): an
-    :class:`ActionResult` or, for closes, an :class:`OrderResult`.
+    exception, so a failure always ends in a visible message). Every other action (cancel,
+    close, TP/SL, margin, leverage) takes its own ``on_done`` callback, called once with its
+    outcome: an :class:`ActionResult` or, for closes, an :class:`OrderResult`. So a page gets
+    the result of the call it made, not a broadcast it must match by label.
+    ``before_trade`` is awaited before every order or action (the app approves the agent
+    wallet there); if it raises, nothing is sent and its message is the outcome.
     ``account_opened(user)`` fires when a wallet is attached ("" when it is locked away).
     """
 
@@ -107,9 +119,14 @@ class SessionAdapter(QObject):
     connection_changed = Signal(bool, object)  # connected, latency in ms or None
     order_result = Signal(object)
     order_started = Signal(object)  # the OrderPlan being sent
-    action_done = Signal(str, object)
 
-    def __init__(self, session: TradingSession, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        session: TradingSession,
+        parent: QObject | None = None,
+        *,
+        before_trade: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -117,9 +134,7 @@ class SessionAdapter(QObject):
         # Coins with market news not yet announced ("" = universe-wide), in arrival order.
         self._market_news: dict[str, None] = {}
         self._account_unsubscribe: Callable[[], None] | None = None
-        #: Awaited before every order or action (the app approves the agent wallet here);
-        #: an exception stops the action and its message is shown.
-        self.before_trade: Callable[[], Awaitable[None]] | None = None
+        self._before_trade_hook = before_trade
         self._unsubscribe = [
             session.market.events.subscribe(self._on_market),
             session.account_opened.subscribe(self._on_account_opened),
@@ -248,21 +263,45 @@ class SessionAdapter(QObject):
     def unwatch_candles(self, coin: str, interval: str) -> None:
         self._spawn(self.session.market.unwatch_candles(coin, interval), f"unwatch {coin}")
 
-    def fetch(
-        self,
-        query: Callable[[TradingSession], Awaitable[T]],
-        on_done: Callable[[T], None],
-        on_error: Callable[[str], None] | None = None,
+    def load_historical_orders(
+        self, on_done: Callable[[list[OrderStatus]], None], on_error: OnError | None = None
     ) -> None:
-        """Run a read-only ``query(session)``; hand its result (or a message) to a callback.
+        """The account's past orders (not kept live); nothing happens without a wallet."""
+        if self.session.has_account:
+            account = self.session.account
+            self._query(account.historical_orders, on_done, on_error)
 
-        For on-demand data (funding history, historical orders) that the stores do not keep.
-        The callbacks run on the loop's (the GUI) thread.
+    def load_predicted_fundings(
+        self, on_done: Callable[[list[PredictedFunding]], None], on_error: OnError | None = None
+    ) -> None:
+        """Every coin's predicted next funding rate, here and on other venues."""
+        self._query(self.session.market.predicted_fundings, on_done, on_error)
+
+    def load_funding_history(
+        self,
+        coin: str,
+        start_ms: int,
+        on_done: Callable[[list[FundingRate]], None],
+        on_error: OnError | None = None,
+    ) -> None:
+        """``coin``'s hourly funding rates since ``start_ms``."""
+        self._query(lambda: self.session.market.funding_history(coin, start_ms), on_done, on_error)
+
+    def _query(
+        self,
+        query: Callable[[], Awaitable[T]],
+        on_done: Callable[[T], None],
+        on_error: OnError | None,
+    ) -> None:
+        """Run a read-only ``query``; hand its result (or a message) to a callback.
+
+        For on-demand data that the stores do not keep. The callbacks run on the loop's
+        (the GUI) thread.
         """
 
         async def run() -> None:
             try:
-                value = await query(self.session)
+                value = await query()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -272,41 +311,52 @@ class SessionAdapter(QObject):
                 return
             on_done(value)
 
-        self._spawn(run(), "fetch")
+        self._spawn(run(), "query")
 
     def place(self, plan: OrderPlan) -> None:
         """Send ``plan``; the outcome arrives as ``order_result`` (never raises here)."""
         self.order_started.emit(plan)
         self._spawn(self._place(plan), f"place {plan.coin}")
 
-    def cancel(self, oid: int, coin: str) -> None:
-        self._act(f"cancel {oid}", lambda t: t.cancel(oid, coin))
+    def cancel(self, oid: int, coin: str, on_done: OnOutcome) -> None:
+        self._act(f"cancel {oid}", lambda t: t.cancel(oid, coin), on_done)
 
-    def cancel_all(self, coin: str | None = None) -> None:
-        self._act("cancel all", lambda t: t.cancel_all(coin))
+    def cancel_all(self, on_done: OnOutcome, coin: str | None = None) -> None:
+        self._act("cancel all", lambda t: t.cancel_all(coin), on_done)
 
-    def close_position(self, coin: str, fraction: Decimal = Decimal(1)) -> None:
-        """Market-close ``fraction`` of the position; the result is an ``OrderResult``."""
-        self._act(f"close {coin}", lambda t: t.close_position(coin, fraction))
+    def close_position(self, coin: str, on_done: OnOutcome, fraction: Decimal = Decimal(1)) -> None:
+        """Market-close ``fraction`` of the position; the outcome is an ``OrderResult``."""
+        self._act(f"close {coin}", lambda t: t.close_position(coin, fraction), on_done)
 
-    def set_tpsl(self, coin: str, take_profit: Decimal | None, stop_loss: Decimal | None) -> None:
-        self._act(f"tpsl {coin}", lambda t: t.set_tpsl(coin, take_profit, stop_loss))
+    def set_tpsl(
+        self,
+        coin: str,
+        take_profit: Decimal | None,
+        stop_loss: Decimal | None,
+        on_done: OnOutcome,
+    ) -> None:
+        self._act(f"tpsl {coin}", lambda t: t.set_tpsl(coin, take_profit, stop_loss), on_done)
 
-    def update_isolated_margin(self, coin: str, usd: Decimal) -> None:
+    def update_isolated_margin(self, coin: str, usd: Decimal, on_done: OnOutcome) -> None:
         """Add (positive) or remove (negative) ``usd`` of an isolated position's margin."""
-        self._act(f"margin {coin}", lambda t: t.update_isolated_margin(coin, usd))
+        self._act(f"margin {coin}", lambda t: t.update_isolated_margin(coin, usd), on_done)
 
-    def set_leverage(self, coin: str, leverage: int, mode: LeverageType) -> None:
-        self._act(f"leverage {coin}", lambda t: t.set_leverage(coin, leverage, mode))
+    def set_leverage(
+        self, coin: str, leverage: int, mode: LeverageType, on_done: OnOutcome
+    ) -> None:
+        self._act(f"leverage {coin}", lambda t: t.set_leverage(coin, leverage, mode), on_done)
 
     def _act(
-        self, label: str, action: Callable[[Any], Awaitable[ActionResult | OrderResult]]
+        self,
+        label: str,
+        action: Callable[[Trader], Awaitable[ActionOutcome]],
+        on_done: OnOutcome,
     ) -> None:
-        """Run a Trader action; its outcome (or a readable failure) arrives as action_done."""
+        """Run a Trader action; ``on_done`` gets its outcome (or a readable failure), once."""
 
         async def run() -> None:
             if not self.session.has_account:
-                result: ActionResult | OrderResult = ActionResult(False, _NO_WALLET)
+                result: ActionOutcome = ActionResult(False, _NO_WALLET)
             else:
                 try:
                     await self._before_trade()
@@ -320,7 +370,7 @@ class SessionAdapter(QObject):
                     result = ActionResult(
                         False, f"Could not confirm {label}: {exc}. Check the venue's state."
                     )
-            self.action_done.emit(label, result)
+            on_done(result)
 
         self._spawn(run(), label)
 
@@ -370,10 +420,10 @@ class SessionAdapter(QObject):
     # ------------------------------------------------------------------ internals
 
     async def _before_trade(self) -> None:
-        if self.before_trade is None:
+        if self._before_trade_hook is None:
             return
         try:
-            await self.before_trade()
+            await self._before_trade_hook()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

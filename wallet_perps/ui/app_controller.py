@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, assert_never
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QWidget
@@ -27,10 +27,13 @@ from wallet_perps.services.embedded_venue import (
     EmbeddedVenueError,
     default_data_dir,
 )
+from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.wallet_service import WalletService
+from wallet_perps.services.tasks import cancel_and_wait
+from wallet_perps.services.wallet_service import WalletEvent, WalletService
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
+from wallet_perps.ui.page_catalog import PAGES, PageKey, ReleasesWatches
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
@@ -40,7 +43,6 @@ from wallet_perps.ui.widgets.key_care_dialogs import ACTIONS, KeyCareDialog, ope
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
 from wallet_perps.ui.widgets.venue_bar import ActivityFilter, VenueBar
 from wallet_perps.ui.window_state import restore_placement, saved_placement
-from wallet_perps.wallet.keystore import Keystore
 
 __all__ = ["AppController"]
 
@@ -69,7 +71,7 @@ class AppController(QObject):
         settings: Settings,
         network: NetworkName,
         *,
-        keystore: Keystore | None = None,
+        keys: KeyAccess | None = None,
         venue: EmbeddedVenue | None = None,
         venue_args: tuple[str, ...] = (),
         session_options: dict[str, Any] | None = None,
@@ -78,7 +80,7 @@ class AppController(QObject):
         self.window = window
         self.settings = settings
         self.network: NetworkName = network
-        self.keystore = keystore if keystore is not None else Keystore()
+        self.keys = keys if keys is not None else KeyAccess()
         self._venue_args = venue_args
         self._session_options = session_options or {}
         self.venue: EmbeddedVenue | None = venue
@@ -89,7 +91,7 @@ class AppController(QObject):
         self.wallets: WalletService | None = None
         self.onboarding: OnboardingPage | None = None
         self.key_dialog: KeyCareDialog | None = None  # Settings' key care, while open
-        self.pages: dict[str, QWidget] = {}
+        self.pages: dict[PageKey, QWidget] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._idle_task: asyncio.Task[None] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -108,7 +110,7 @@ class AppController(QObject):
         # The window reopens where it was left (or centred, fitting the screen).
         restore_placement(window, settings.window_geometry, settings.window_maximized)
         window.closing.connect(self._remember_window)
-        self._activity = ActivityFilter(self.keystore.touch)
+        self._activity = ActivityFilter(self.keys.touch)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._activity)
@@ -154,15 +156,11 @@ class AppController(QObject):
             )
             return False
         self.session = session
-        self.adapter = SessionAdapter(session)
-        self.wallets = WalletService(
-            self.keystore,
-            session,
-            self.network,
-            base_url=self.base_url,
-            admin_token=self._venue_admin_token,
+        self.wallets = self.keys.wallet_service(
+            session, self.network, base_url=self.base_url, admin_token=self._venue_admin_token
         )
-        self.adapter.before_trade = self.wallets.ensure_agent
+        # Every order and action first makes sure the agent wallet is approved.
+        self.adapter = SessionAdapter(session, before_trade=self.wallets.ensure_agent)
         self.adapter.connection_changed.connect(self.window.set_connection)
         self._unsubscribe.append(self.wallets.state.subscribe(self._on_wallet_state))
         self.window.set_connection(True, self.adapter.latency_ms)
@@ -171,7 +169,7 @@ class AppController(QObject):
         self.window.set_page("trade", self.pages["trade"])
         self.window.show_page("trade")
         if self._idle_task is None:
-            self._idle_task = asyncio.ensure_future(self.keystore.watch_idle())
+            self._idle_task = asyncio.ensure_future(self.keys.watch_idle())
         if not self.wallets.wallets():  # onboarding opens on where keys can live
             await self.wallets.probe_key_storage()
         self._show_wallet_gate()
@@ -195,10 +193,7 @@ class AppController(QObject):
         if self._idle_task is not None:
             tasks.append(self._idle_task)
             self._idle_task = None
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await cancel_and_wait(tasks)
         self._release_pages()
         if self.adapter is not None:
             await self.adapter.aclose()
@@ -212,8 +207,7 @@ class AppController(QObject):
 
     async def switch_network(self, network: NetworkName) -> None:
         """Lock, stop, and start again on ``network`` (the choice is remembered)."""
-        if self.keystore.session is not None:
-            await asyncio.to_thread(self.keystore.lock)
+        await self.keys.lock()
         await self.stop()
         self.venue = None
         self.network = network
@@ -251,28 +245,41 @@ class AppController(QObject):
 
     async def _build_other_pages(self, adapter: SessionAdapter) -> None:
         """Every page but Trade, in sidebar order, yielding to the loop between pages."""
+        for entry in PAGES:
+            if entry.key == "trade":
+                continue
+            if self.adapter is not adapter:
+                return  # stopped (or restarted) meanwhile: these pages would be orphans
+            page = self._build_page(entry.key, adapter)
+            self.pages[entry.key] = page
+            self.window.set_page(entry.key, page)
+            await asyncio.sleep(0)
+
+    def _build_page(self, key: PageKey, adapter: SessionAdapter) -> QWidget:
+        """The page for ``key`` (the match is exhaustive: mypy fails on a page without one)."""
+        # Imported here: these pages (and pyqtgraph behind them) load after the first paint.
         from wallet_perps.ui.pages.funding import FundingPage
         from wallet_perps.ui.pages.history import HistoryPage
         from wallet_perps.ui.pages.positions import PositionsPage
         from wallet_perps.ui.pages.pulse import PulsePage
 
-        builders: dict[str, Callable[[], QWidget]] = {
-            "wallet": lambda: self._build_wallet_page(adapter),
-            "positions": lambda: PositionsPage(
-                adapter, confirm_orders=lambda: self.settings.confirm_orders
-            ),
-            "funding": lambda: FundingPage(adapter),
-            "pulse": lambda: PulsePage(adapter),
-            "history": lambda: HistoryPage(adapter),
-            "settings": self._build_settings_page,
-        }
-        for key, build in builders.items():
-            if self.adapter is not adapter:
-                return  # stopped (or restarted) meanwhile: these pages would be orphans
-            page = build()
-            self.pages[key] = page
-            self.window.set_page(key, page)
-            await asyncio.sleep(0)
+        match key:
+            case "trade":
+                return self._build_trade_page(adapter)
+            case "wallet":
+                return self._build_wallet_page(adapter)
+            case "positions":
+                return PositionsPage(adapter, confirm_orders=lambda: self.settings.confirm_orders)
+            case "funding":
+                return FundingPage(adapter)
+            case "pulse":
+                return PulsePage(adapter)
+            case "history":
+                return HistoryPage(adapter)
+            case "settings":
+                return self._build_settings_page()
+            case _:
+                assert_never(key)
 
     def _build_wallet_page(self, adapter: SessionAdapter) -> WalletPage:
         page = WalletPage(adapter)
@@ -290,7 +297,7 @@ class AppController(QObject):
     def _build_settings_page(self) -> SettingsPage:
         settings = SettingsPage(self.settings)
         settings.set_network(self.network)
-        settings.set_idle_lock_minutes(self.keystore.idle_lock_minutes)
+        settings.set_idle_lock_minutes(self.keys.idle_lock_minutes)
         settings.network_requested.connect(self._network_requested)
         settings.theme_changed.connect(self._apply_theme)
         settings.agent_rotate_requested.connect(lambda: self._agent_action("rotate"))
@@ -380,7 +387,7 @@ class AppController(QObject):
 
     def _set_idle_lock(self, minutes: int) -> None:
         try:
-            self.keystore.idle_lock_minutes = minutes
+            self.keys.idle_lock_minutes = minutes
         except Exception as exc:  # a bad value or an unwritable wallet list
             log.warning("could not set the idle lock: %s", exc)
 
@@ -431,9 +438,8 @@ class AppController(QObject):
     def _release_pages(self) -> None:
         """Let pages drop their market watches before their adapter goes away."""
         for page in self.pages.values():
-            release = getattr(page, "release", None)
-            if callable(release):
-                release()
+            if isinstance(page, ReleasesWatches):
+                page.release()
 
     # ------------------------------------------------------------------ wallet
 
@@ -517,7 +523,7 @@ class AppController(QObject):
             return
         self._spawn(wallets.lock())
 
-    def _on_wallet_state(self, what: str) -> None:
+    def _on_wallet_state(self, what: WalletEvent) -> None:
         wallets = self.wallets
         if wallets is None:
             return
@@ -525,7 +531,7 @@ class AppController(QObject):
         self.window.set_address(address)
         self.window.set_locked(not address)
         self._show_wallet_identity()
-        if what in ("unlocked", "locked"):
+        if what in (WalletEvent.UNLOCKED, WalletEvent.LOCKED):
             if address:
                 self.unlock_bar.hide()
                 if NETWORKS[self.network].embedded_venue:
@@ -535,7 +541,7 @@ class AppController(QObject):
             else:
                 self._show_wallet_gate()
             self.wallet_changed.emit(address)
-        elif what == "wallets" and not address:  # renamed or removed: the strip's list
+        elif what is WalletEvent.WALLETS and not address:  # renamed or removed: the strip's list
             self._show_wallet_gate()
 
     # ------------------------------------------------------------------ venue

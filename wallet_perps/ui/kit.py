@@ -18,7 +18,17 @@ from typing import Any, Final, TypeVar
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from wallet_perps.ui.theme import DARK, LIGHT
 
@@ -34,6 +44,7 @@ __all__ = [
     "caption_rows",
     "card",
     "error_text",
+    "footer_buttons",
     "mono_font",
     "number_grid",
     "number_row",
@@ -43,6 +54,7 @@ __all__ = [
     "theme_colour",
     "theme_colours",
     "title",
+    "vertical_scroll",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,6 +88,53 @@ def card(*, margins: Margins = CARD_MARGINS, spacing: int | None = 8) -> tuple[Q
     if spacing is not None:
         layout.setSpacing(spacing)
     return frame, layout
+
+
+def vertical_scroll(widget: QWidget, name: str = "") -> QScrollArea:
+    """A frameless scroll area around ``widget`` that scrolls down, never sideways.
+
+    Never sideways is the layout rule (``layout_audit``): a column that is too tall for a
+    small screen scrolls; one too wide is a layout bug to fix, not to hide.
+    """
+    scroll = QScrollArea()
+    if name:
+        scroll.setObjectName(name)
+    scroll.setWidget(widget)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
+def footer_buttons(
+    layout: QBoxLayout,
+    back: tuple[str, Callable[[], object]],
+    primary: tuple[str, Callable[[], object]],
+    *,
+    default: bool = True,
+) -> QPushButton:
+    """A dialog's footer, right-aligned: the way back (Cancel, Back), then the primary action.
+
+    Enter presses the primary button (the dialog's default, unless ``default`` is False: a
+    dialog has one default, so a later step's button takes Enter by focus instead); the way
+    back never takes Enter, so a user confirming with the keyboard cannot cancel by accident.
+    Returns the primary button.
+    """
+    row = QHBoxLayout()
+    row.addStretch(1)
+    back_text, on_back = back
+    back_button = QPushButton(back_text)
+    back_button.setAutoDefault(False)
+    back_button.clicked.connect(on_back)
+    row.addWidget(back_button)
+    primary_text, on_primary = primary
+    primary_button = QPushButton(primary_text)
+    primary_button.setProperty("kind", "primary")
+    primary_button.setDefault(default)
+    primary_button.clicked.connect(on_primary)
+    row.addWidget(primary_button)
+    layout.addLayout(row)
+    return primary_button
 
 
 def caption(text: str = "", tip: str = "", *, wrap: bool = False) -> QLabel:

@@ -27,18 +27,8 @@ from PySide6.QtWidgets import (
 from wallet_perps.core.display import short_address
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.ui.kit import set_flag
+from wallet_perps.ui.page_catalog import PAGES
 from wallet_perps.ui.window_state import place_default
-
-#: Sidebar order from UX.md (onboarding is shown instead of the shell on first run).
-PAGES: tuple[tuple[str, str], ...] = (
-    ("wallet", "Wallet"),
-    ("trade", "Trade"),
-    ("positions", "Positions"),
-    ("funding", "Funding"),
-    ("pulse", "Market pulse"),
-    ("history", "History"),
-    ("settings", "Settings"),
-)
 
 
 class MainWindow(QMainWindow):

@@ -20,12 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QTimer
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -50,7 +48,15 @@ from wallet_perps.core.funding_board import (
 )
 from wallet_perps.core.models import FundingPayment, FundingRate, PredictedFunding
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, alive, caption, card, set_flag, title
+from wallet_perps.ui.kit import (
+    CoalescedRedraw,
+    alive,
+    caption,
+    card,
+    set_flag,
+    title,
+    vertical_scroll,
+)
 from wallet_perps.ui.widgets.funding_chart import FundingChart, TimeChart
 from wallet_perps.ui.widgets.record_table import RecordColumn, RecordTable
 
@@ -210,13 +216,8 @@ class FundingPage(QWidget):
         # tables (the payments card was squeezed to one row) and the page scrolls down instead.
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
-        scroll.setWidget(body)
-        outer.addWidget(scroll)
+        outer.addWidget(vertical_scroll(body))
         root = QVBoxLayout(body)
         root.setContentsMargins(20, 20, 20, 20)
         root.setSpacing(14)
@@ -374,7 +375,7 @@ class FundingPage(QWidget):
 
     def refresh(self) -> None:
         """Re-fetch the predicted rates and the selected market's history."""
-        self.adapter.fetch(lambda s: s.market.predicted_fundings(), alive(self, self._on_predicted))
+        self.adapter.load_predicted_fundings(alive(self, self._on_predicted))
         self._fetch_history()
 
     def _fetch_history(self) -> None:
@@ -382,22 +383,21 @@ class FundingPage(QWidget):
         if coin is None:
             return
         start = self._clock() - _HISTORY_MS
-        self.adapter.fetch(
-            lambda s: s.market.funding_history(coin, start),
+        self.adapter.load_funding_history(
+            coin,
+            start,
             alive(self, lambda rows: self._on_history(coin, rows)),
             alive(self, lambda message: self._on_history_error(coin, message)),
         )
 
-    def _on_predicted(self, rows: object) -> None:
-        if isinstance(rows, list):
-            self._predicted = predicted_by_coin(r for r in rows if isinstance(r, PredictedFunding))
-            self._schedule()
+    def _on_predicted(self, rows: list[PredictedFunding]) -> None:
+        self._predicted = predicted_by_coin(rows)
+        self._schedule()
 
-    def _on_history(self, coin: str, rows: object) -> None:
-        if coin != self._coin or not isinstance(rows, list):
+    def _on_history(self, coin: str, rows: list[FundingRate]) -> None:
+        if coin != self._coin:
             return
-        history = [r for r in rows if isinstance(r, FundingRate)]
-        self.history = sorted(history, key=lambda r: r.time)[-_HISTORY_BARS:]
+        self.history = sorted(rows, key=lambda r: r.time)[-_HISTORY_BARS:]
         self.history_chart.set_rates(self.history, coin)
 
     def _on_history_error(self, coin: str, message: object) -> None:

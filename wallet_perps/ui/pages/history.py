@@ -352,16 +352,14 @@ class HistoryPage(QWidget):
         """Ask the venue for the account's historical orders (not kept by the live stores)."""
         if not self.adapter.has_account:
             return
-        self.adapter.fetch(
-            lambda s: s.http.historical_orders(s.user),
-            alive(self, self._on_orders),
-            alive(self, self._on_orders_error),
+        self.adapter.load_historical_orders(
+            alive(self, self._on_orders), alive(self, self._on_orders_error)
         )
 
-    def _on_orders(self, rows: object) -> None:
-        if not isinstance(rows, list) or not self.adapter.has_account:
+    def _on_orders(self, rows: list[OrderStatus]) -> None:
+        if not self.adapter.has_account:
             return
-        self.orders = [r for r in rows if isinstance(r, OrderStatus)]
+        self.orders = list(rows)
         self._orders_loaded = True
         self._set_sheet("orders", order_sheet(self.orders))
         self.redraw()

@@ -43,7 +43,7 @@ from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
 if TYPE_CHECKING:
-    from wallet_perps.wallet.mnemonic import RecoveryPhrase
+    from wallet_perps.services.wallet_service import RecoveryPhrase
 
 __all__ = ["OnboardingPage"]
 

@@ -6,10 +6,10 @@ Why it is built this way (UX.md "Positions", "Liquidation price, everywhere it m
   to it and the gauge use the live mark, which streams for every coin with a position (the
   venue pushes the account only on account activity, so without the mark stream PnL would
   freeze between trades).
-* Actions go through the :class:`~wallet_perps.ui.adapter.SessionAdapter` and come back as
-  ``action_done``. The page remembers which labels it started, so it reports only its own
-  actions: success as a short toast at the top that fades away, failure inline next to the
-  position or the orders in red, in the venue's words plus what to do about it.
+* Actions go through the :class:`~wallet_perps.ui.adapter.SessionAdapter`; each call is
+  given its own callback, so the page hears the outcome of exactly the action it started:
+  success as a short toast at the top that fades away, failure inline next to the position
+  or the orders in red, in the venue's words plus what to do about it.
 * With "Review every order" on (Settings), every action that sends or cancels orders (Close,
   Close part, TP/SL, Cancel all) is reviewed on the same sheet as the ticket's orders first.
   A close is reviewed as the reduce-only market order it is, with the ticket's own estimates.
@@ -46,8 +46,16 @@ from wallet_perps.core.models import Position
 from wallet_perps.core.orders import OpenOrder, TpSl
 from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
 from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
-from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, caption, card, error_text, set_flag, title
+from wallet_perps.ui.adapter import ActionOutcome, OnOutcome, SessionAdapter
+from wallet_perps.ui.kit import (
+    CoalescedRedraw,
+    alive,
+    caption,
+    card,
+    error_text,
+    set_flag,
+    title,
+)
 from wallet_perps.ui.view_models import PositionView, position_view
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.liq_gauge import WhatIfPanel
@@ -111,9 +119,9 @@ class PositionsPage(QWidget):
         self.adapter = adapter
         self._confirm_orders = confirm_orders
         self._watched: set[str] = set()
-        # label -> (coin, row action) for every action this page has in flight.
-        self._pending: dict[str, list[tuple[str, str]]] = {}
         self._views: dict[str, PositionView] = {}
+        #: Counts account switches; an outcome started under an older account is ignored.
+        self._account_epoch = 0
         self.dialog: QDialog | None = None
         self._dirty = True
 
@@ -205,7 +213,6 @@ class PositionsPage(QWidget):
         adapter.market_changed.connect(self._on_market_changed)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(self._on_account_opened)
-        adapter.action_done.connect(self._on_action_done)
         self.redraw()
 
     # ------------------------------------------------------------------ updates
@@ -216,7 +223,7 @@ class PositionsPage(QWidget):
 
     def _on_account_opened(self, _user: str) -> None:
         # Another account (or none): answers still on their way belong to the old one.
-        self._pending.clear()
+        self._account_epoch += 1
         self._hide_messages()
         for row in self.positions_table.rows.values():
             for action in row.buttons:
@@ -337,9 +344,26 @@ class PositionsPage(QWidget):
 
     # ------------------------------------------------------------------ actions
 
-    def _start(self, label: str, coin: str, action: str, send: Callable[[], None]) -> None:
-        self._pending.setdefault(label, []).append((coin, action))
-        send()
+    def _start(
+        self,
+        kind: str,
+        coin: str,
+        action: str,
+        send: Callable[[OnOutcome], None],
+        oid: int | None = None,
+    ) -> None:
+        """Send one action; its own outcome comes back to :meth:`_on_action_done`.
+
+        ``kind`` is what was done (close, tpsl, margin, cancel, cancel all); ``action`` the
+        position row's button to release ("" for none); ``oid`` the order a cancel was for.
+        """
+        epoch = self._account_epoch
+
+        def done(result: ActionOutcome) -> None:
+            if epoch == self._account_epoch:
+                self._on_action_done(kind, coin, action, oid, result)
+
+        send(alive(self, done))
 
     def _on_row_action(self, action: str, coin: str) -> None:
         view = self._views.get(coin)
@@ -384,7 +408,10 @@ class PositionsPage(QWidget):
         if row is not None:
             row.set_busy(action, True, "Closing…")
         self._start(
-            f"close {coin}", coin, action, lambda: self.adapter.close_position(coin, fraction)
+            "close",
+            coin,
+            action,
+            lambda done: self.adapter.close_position(coin, done, fraction),
         )
 
     def review_close(self, coin: str, fraction: Decimal = Decimal(1)) -> None:
@@ -467,7 +494,7 @@ class PositionsPage(QWidget):
         row = self.positions_table.rows.get(coin)
         if row is not None:
             row.set_busy("tpsl", True, "Setting…")
-        self._start(f"tpsl {coin}", coin, "tpsl", lambda: self.adapter.set_tpsl(coin, tp, sl))
+        self._start("tpsl", coin, "tpsl", lambda done: self.adapter.set_tpsl(coin, tp, sl, done))
 
     def _update_margin(self, coin: str, dialog: MarginDialog) -> None:
         delta = dialog.delta
@@ -477,16 +504,16 @@ class PositionsPage(QWidget):
         if row is not None:
             row.set_busy("margin", True, "Adding…" if delta > 0 else "Removing…")
         self._start(
-            f"margin {coin}",
+            "margin",
             coin,
             "margin",
-            lambda: self.adapter.update_isolated_margin(coin, delta),
+            lambda done: self.adapter.update_isolated_margin(coin, delta, done),
         )
 
     def _cancel(self, oid: object, coin: str) -> None:
         assert isinstance(oid, int)
         self.orders_table.show_error("")
-        self._start(f"cancel {oid}", coin, "", lambda: self.adapter.cancel(oid, coin))
+        self._start("cancel", coin, "", lambda done: self.adapter.cancel(oid, coin, done), oid)
 
     def _cancel_all(self) -> None:
         orders = self.adapter.open_orders()
@@ -510,24 +537,17 @@ class PositionsPage(QWidget):
         self.orders_table.set_cancelling_all(True)
         self._start("cancel all", "", "", self.adapter.cancel_all)
 
-    def _on_action_done(self, label: str, result: object) -> None:
-        entries = self._pending.get(label)
-        if not entries:
-            return  # another page's action: it reports its own outcome
-        coin, action = entries.pop(0)
-        if not entries:
-            del self._pending[label]
-        if not isinstance(result, ActionResult | OrderResult):
-            return
-        kind = label.split(" ", 1)[0]
+    def _on_action_done(
+        self, kind: str, coin: str, action: str, oid: int | None, result: ActionOutcome
+    ) -> None:
         row = self.positions_table.rows.get(coin)
         if row is not None and action:
             row.set_busy(action, False)
-        if kind == "cancel":
-            if label == "cancel all":
+        if kind in ("cancel", "cancel all"):
+            if oid is None:
                 self.orders_table.set_cancelling_all(False)
             else:
-                self.orders_table.cancel_done(int(label.split(" ", 1)[1]))
+                self.orders_table.cancel_done(oid)
             if result.ok:
                 self.show_toast(result.message)
             else:

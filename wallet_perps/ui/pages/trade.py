@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -44,7 +43,7 @@ from wallet_perps.core.ticket_replay import reserved_margin
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, caption, set_flag
+from wallet_perps.ui.kit import CoalescedRedraw, caption, set_flag, vertical_scroll
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.lazy_chart import LazyCandleChart, lookback_ms
 from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
@@ -219,12 +218,7 @@ class TradePage(QWidget):
         side.addWidget(self.book)
         # The recent trades give way first on a short screen (a 1280x800 laptop with a panel
         # and a title bar): they scroll instead of making the window taller than the screen.
-        trades_scroll = QScrollArea()
-        trades_scroll.setObjectName("TradesScroll")
-        trades_scroll.setWidget(self.trades)
-        trades_scroll.setWidgetResizable(True)
-        trades_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        trades_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        trades_scroll = vertical_scroll(self.trades, "TradesScroll")
         side.addWidget(trades_scroll, 1)
         side_box = QWidget()
         side_box.setLayout(side)
@@ -234,12 +228,7 @@ class TradePage(QWidget):
 
         self.ticket = OrderTicket(adapter.plan, slippage_pct=slippage_pct)
         self.ticket.submitted.connect(self._submit)
-        ticket_scroll = QScrollArea()
-        ticket_scroll.setObjectName("TicketScroll")
-        ticket_scroll.setWidget(self.ticket)
-        ticket_scroll.setWidgetResizable(True)
-        ticket_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        ticket_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        ticket_scroll = vertical_scroll(self.ticket, "TicketScroll")
         ticket_scroll.setFixedWidth(370)
         body.addWidget(ticket_scroll)
         root.addLayout(body, 1)

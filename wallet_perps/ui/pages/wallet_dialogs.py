@@ -35,7 +35,7 @@ from wallet_perps.services.transfers import (
     parse_amount,
     parse_destination,
 )
-from wallet_perps.ui.kit import MONO_CSS, caption, error_text, set_flag, title
+from wallet_perps.ui.kit import MONO_CSS, caption, error_text, footer_buttons, set_flag, title
 from wallet_perps.ui.pages.wallet_parts import TIPS
 
 __all__ = ["DepositDialog", "TransferDialog"]
@@ -147,18 +147,7 @@ class TransferDialog(QDialog):
         self.available_label = caption(available, TIPS["withdrawable"])
         f.addWidget(self.available_label)
         f.addStretch(1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        cancel = QPushButton("Cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons.addWidget(cancel)
-        self.review_button = QPushButton("Review")
-        self.review_button.setProperty("kind", "primary")
-        self.review_button.setDefault(True)
-        self.review_button.clicked.connect(self.review)
-        buttons.addWidget(self.review_button)
-        f.addLayout(buttons)
+        self.review_button = footer_buttons(f, ("Cancel", self.reject), ("Review", self.review))
         self.stack.addWidget(form)
 
         # -- step 2: review
@@ -178,17 +167,12 @@ class TransferDialog(QDialog):
         )
         r.addWidget(warning)
         r.addStretch(1)
-        confirm_row = QHBoxLayout()
-        confirm_row.addStretch(1)
-        back = QPushButton("Back")
-        back.setAutoDefault(False)
-        back.clicked.connect(lambda: self.stack.setCurrentIndex(0))
-        confirm_row.addWidget(back)
-        self.confirm_button = QPushButton("Confirm and send" if is_send else "Confirm withdrawal")
-        self.confirm_button.setProperty("kind", "primary")
-        self.confirm_button.clicked.connect(self._confirm)
-        confirm_row.addWidget(self.confirm_button)
-        r.addLayout(confirm_row)
+        self.confirm_button = footer_buttons(
+            r,
+            ("Back", lambda: self.stack.setCurrentIndex(0)),
+            ("Confirm and send" if is_send else "Confirm withdrawal", self._confirm),
+            default=False,  # the review step's button takes Enter by focus (set on showing it)
+        )
         self.stack.addWidget(review)
 
     def _explanation(self) -> str:
@@ -307,8 +291,6 @@ class DepositDialog(QDialog):
         root.addWidget(title("Add paper USDC" if in_app else "Deposit USDC"))
         self.amount_edit: QLineEdit | None = None
         self.amount_error = error_text()
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
         if in_app:
             explain = caption(
                 "The local demo venue credits play money to this account at once. It is not "
@@ -321,16 +303,11 @@ class DepositDialog(QDialog):
             self.amount_edit.textEdited.connect(lambda _t: self.amount_error.hide())
             root.addWidget(self.amount_edit)
             root.addWidget(self.amount_error)
-            cancel = QPushButton("Cancel")
-            cancel.setAutoDefault(False)
-            cancel.clicked.connect(self.reject)
-            buttons.addWidget(cancel)
-            self.deposit_button = QPushButton("Add paper USDC")
-            self.deposit_button.setProperty("kind", "primary")
-            self.deposit_button.setDefault(True)
+            root.addStretch(1)
+            self.deposit_button = footer_buttons(
+                root, ("Cancel", self.reject), ("Add paper USDC", self._submit)
+            )
             self.deposit_button.setEnabled(can_deposit)
-            self.deposit_button.clicked.connect(self._submit)
-            buttons.addWidget(self.deposit_button)
         else:
             steps = QLabel(_DEPOSIT_STEPS[NETWORKS[network].deposits])
             steps.setWordWrap(True)
@@ -340,6 +317,8 @@ class DepositDialog(QDialog):
             addr.setStyleSheet(MONO_CSS)
             addr.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             root.addWidget(addr)
+            buttons = QHBoxLayout()
+            buttons.addStretch(1)
             copy = QPushButton("Copy address")
             copy.setAutoDefault(False)
             copy.setEnabled(bool(address))
@@ -349,8 +328,8 @@ class DepositDialog(QDialog):
             close.setDefault(True)
             close.clicked.connect(self.reject)
             buttons.addWidget(close)
-        root.addStretch(1)
-        root.addLayout(buttons)
+            root.addStretch(1)
+            root.addLayout(buttons)
 
     def _submit(self) -> None:
         assert self.amount_edit is not None

@@ -33,7 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.display import short_address
-from wallet_perps.services.wallet_service import RevealedSecret, WalletLocation, WalletService
+from wallet_perps.services.wallet_service import (
+    RevealedSecret,
+    WalletEvent,
+    WalletLocation,
+    WalletService,
+)
 from wallet_perps.ui.kit import TaskScope
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
@@ -426,8 +431,8 @@ class PhraseDialog(KeyCareDialog):
             return
         super().show_error(text)
 
-    def _on_wallet_state(self, what: str) -> None:
-        if what == "locked":
+    def _on_wallet_state(self, what: WalletEvent) -> None:
+        if what is WalletEvent.LOCKED:
             try:
                 self.reject()
             except RuntimeError:  # the dialog was deleted with its parent window
