@@ -32,8 +32,11 @@ import argparse
 import asyncio
 import ctypes
 import gc
+import os
+import re
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -45,9 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stream_app import (
     App,
-    Child,
     Driver,
     Phase,
+    VenueChild,
     describe,
     machine_line,
     median,
@@ -149,6 +152,30 @@ def malloc_line() -> str:
     )
 
 
+def pymalloc_line() -> str:
+    """Python's small-object allocator: arenas held now (1 MiB each on 3.10+) and ever.
+
+    Arenas that stay although the blocks in them do not grow are fragmentation of Python's
+    own heap (a freed arena is returned only when every block in it is free).
+    """
+    with tempfile.TemporaryFile(mode="w+b") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    found = dict(re.findall(r"# arenas (allocated current|highwater mark)\s*=\s*([\d,]+)", text))
+    if not found:
+        return ""
+    current = found.get("allocated current", "?")
+    return f"pymalloc arenas {current} (high water {found.get('highwater mark', '?')})"
+
+
 class Census:
     """Live objects by type (those the GC tracks) and Python's allocated blocks, compared with
     the first count: cheap enough to run at full rate (one ~50 ms pause per count), unlike
@@ -171,7 +198,8 @@ class Census:
         if self.first is None:
             self.first, self.blocks = counts, blocks
             print(
-                f"  census at {elapsed_s / 60:.1f} min: {blocks:,} blocks; {malloc_line()}",
+                f"  census at {elapsed_s / 60:.1f} min: {blocks:,} blocks; {malloc_line()}; "
+                f"{pymalloc_line()}",
                 flush=True,
             )
             return
@@ -179,7 +207,7 @@ class Census:
         print(
             f"  census at {elapsed_s / 60:.1f} min: {blocks - self.blocks:+,} blocks; most "
             "grown: " + ", ".join(f"{k} {d:+,}" for d, k in grown[:limit] if d > 0),
-            f"\n    {malloc_line()}",
+            f"\n    {malloc_line()}; {pymalloc_line()}",
             flush=True,
         )
 
@@ -218,7 +246,9 @@ class Tracer:
         sys.stdout.flush()
 
 
-async def soak(args: argparse.Namespace, venue: Child, driver: Driver, coins: list[str]) -> None:
+async def soak(
+    args: argparse.Namespace, venue: VenueChild, driver: Driver, coins: list[str]
+) -> None:
     async with open_app(args.venue_url, coins, driver.ws_url) as app:
         await asyncio.sleep(args.settle)
         idle = await run_phase(Phase("idle", args.idle_seconds), app, venue, driver)
@@ -246,7 +276,7 @@ async def soak(args: argparse.Namespace, venue: Child, driver: Driver, coins: li
 async def stream(
     args: argparse.Namespace,
     app: App,
-    venue: Child,
+    venue: VenueChild,
     driver: Driver,
     tracer: Tracer | None,
     census: Census | None,

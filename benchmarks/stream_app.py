@@ -51,6 +51,8 @@ from stream_probes import (  # noqa: E402
     rx_queue_bytes,
 )
 
+from wallet_perps.services.venue_launcher import VenueChild  # noqa: E402
+
 __all__ = [
     "LAG_GOAL_MS",
     "App",
@@ -58,6 +60,7 @@ __all__ = [
     "Driver",
     "Histogram",
     "Phase",
+    "VenueChild",
     "describe",
     "machine_line",
     "median",
@@ -208,17 +211,12 @@ def machine_line() -> str:
 # The venue and the driver
 
 
-def start_venue(seed: int) -> tuple[Child, str, str]:
+def start_venue(seed: int) -> tuple[VenueChild, str, str]:
     """(child, HTTP URL, admin token) of an in-memory venue with synthetic traders."""
-    cli = [sys.executable, "-m", "wallet_perps.localvenue.cli", "--port", "0"]
-    venue = Child([*cli, "--seed", str(seed), "--exit-with-parent"])
-    try:
-        url = venue.wait_line(60)
-        token = venue.wait_line(10).split(" ", 1)[1]  # "admin-token <token>"
-    except BaseException:
-        venue.stop()
-        raise
-    return venue, url, token
+    venue = VenueChild(["--port", "0", "--seed", str(seed), "--exit-with-parent"], cwd=ROOT)
+    ready = venue.wait_ready(60)  # kills the child if it does not come up
+    assert ready.admin_token is not None, "a paper venue prints its admin token"
+    return venue, ready.url, ready.admin_token
 
 
 def watched_coins(url: str, count: int) -> list[str]:
@@ -284,7 +282,7 @@ class App:
     page: Any
     recorder: Recorder
     coins: list[str]
-    watchers: list[GcTimer | StallSampler] = field(default_factory=list)
+    watchers: list[Any] = field(default_factory=list)  # each has close()
 
 
 async def until(condition: Callable[[], object], timeout_s: float, what: str) -> None:
@@ -300,6 +298,7 @@ async def open_app(
     url: str, coins: list[str], ws_url: str | None = None, *, stall_stacks: bool = False
 ) -> AsyncIterator[App]:
     """The app's hot path on this loop: window, session, adapter, Trade page, coins watched."""
+    from wallet_perps.heap_trim import HeapTrimmer
     from wallet_perps.services.session import TradingSession
     from wallet_perps.ui.adapter import SessionAdapter
     from wallet_perps.ui.main_window import MainWindow
@@ -333,6 +332,7 @@ async def open_app(
             "every watched book and the Trade page's book",
         )
         app.watchers.append(GcTimer())
+        app.watchers.append(HeapTrimmer())  # as wallet-perps runs it
         if stall_stacks:
             sampler = StallSampler()
             sampler.start()
@@ -347,7 +347,7 @@ async def open_app(
 
 
 async def run_phase(
-    phase: Phase, app: App, venue: Child, driver: Driver | None, profiler: Any = None
+    phase: Phase, app: App, venue: VenueChild, driver: Driver | None, profiler: Any = None
 ) -> Phase:
     """Probe the loop's lag for ``phase.seconds`` while the recorder counts into ``phase``."""
     ws = app.session.ws
@@ -393,7 +393,7 @@ async def run_phase(
     phase.reconnects = ws.reconnects - reconnects0
     phase.rss_mb = (rss0, rss_mb())
     phase.pending_timers = (timers0, pending_timers())
-    if not venue.alive():
+    if not venue.running:
         raise RuntimeError(f"the venue died: {venue.stderr_tail()}")
     return phase
 

@@ -47,9 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stream_app import (
     LAG_GOAL_MS,
     App,
-    Child,
     Driver,
     Phase,
+    VenueChild,
     describe,
     machine_line,
     open_app,
@@ -123,7 +123,7 @@ async def run_step(
     args: argparse.Namespace,
     rate: float,
     app: App,
-    venue: Child,
+    venue: VenueChild,
     driver: Driver,
     profiler: cProfile.Profile | None,
 ) -> Step:
@@ -139,7 +139,7 @@ async def run_step(
 
 
 async def measure(
-    args: argparse.Namespace, venue: Child, driver: Driver, coins: list[str]
+    args: argparse.Namespace, venue: VenueChild, driver: Driver, coins: list[str]
 ) -> tuple[Phase, list[Step], float]:
     async with open_app(
         args.venue_url, coins, driver.ws_url, stall_stacks=args.stall_stacks

@@ -22,7 +22,9 @@ PACKAGE_DIR: Final = Path(__file__).resolve().parents[1] / "wallet_perps"
 ROOT: Final = "wallet_perps"
 
 #: Top-level modules of the app shell (command line, self-test, logs, crash reports).
-SHELL_MODULES: Final = frozenset({"app", "selftest", "diagnostics", "redaction", "__main__"})
+SHELL_MODULES: Final = frozenset(
+    {"app", "selftest", "diagnostics", "redaction", "heap_trim", "__main__"}
+)
 
 #: Which layers each layer may import (itself included). ``shell`` may import anything; the
 #: package root (``wallet_perps/__init__.py``, just the version) may be imported by anyone.

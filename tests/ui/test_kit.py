@@ -27,6 +27,7 @@ from wallet_perps.ui.kit import (
     caption_rows,
     card,
     error_text,
+    fit_widths,
     mono_font,
     number_grid,
     number_row,
@@ -181,3 +182,22 @@ def test_one_rule_tells_the_theme_from_the_window_colour(qtbot: QtBot) -> None:
         palette.setColor(QPalette.ColorRole.Window, QColor(window))
         widget.setPalette(palette)
         assert theme_colour(widget, "long") == expected["long"]
+
+
+def test_fit_widths_keeps_natural_widths_when_they_fit() -> None:
+    assert fit_widths([100, 80, 60], [40, 40, 40], 300) == [100, 80, 60]
+
+
+def test_fit_widths_squeezes_ids_first_then_shares_what_is_left() -> None:
+    # The id column (index 2) gives way to 96, then to 56; only then do the others shrink.
+    assert fit_widths([100, 80, 300], [40, 40, 30], 280, [(2, 96, 56)]) == [100, 80, 100]
+    assert fit_widths([100, 80, 300], [40, 40, 30], 240, [(2, 96, 56)]) == [100, 80, 60]
+    narrow = fit_widths([100, 80, 300], [40, 40, 30], 150, [(2, 96, 56)])
+    assert all(w >= f for w, f in zip(narrow, [40, 40, 30], strict=True))
+    assert sum(narrow) <= 152  # within a pixel per column of rounding
+
+
+def test_fit_widths_never_goes_below_the_headers() -> None:
+    assert fit_widths([100, 100], [90, 90], 50) == [90, 90]
+    # A column already narrower than its header is left alone, not widened.
+    assert fit_widths([30, 100], [50, 40], 100)[0] == 30

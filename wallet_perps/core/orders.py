@@ -11,6 +11,7 @@ Same rules as :mod:`wallet_perps.core.models`: frozen, slotted, Decimal money, n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -26,6 +27,7 @@ __all__ = [
     "OpenOrder",
     "OrderStatus",
     "TpSl",
+    "tpsl_prices",
 ]
 
 
@@ -224,3 +226,20 @@ def order_type_words(order: OpenOrder) -> str:
 def executes_at_market(order: OpenOrder) -> bool:
     """Whether the order fills at the market when it runs: its limit price is only a bound."""
     return (order.order_type or "") in _MARKET_TYPES
+
+
+def tpsl_prices(coin: str, orders: Iterable[OpenOrder]) -> tuple[Decimal | None, Decimal | None]:
+    """The trigger prices of ``coin``'s take-profit and stop-loss orders (None: none set).
+
+    Read from the TP/SL kind the parser took from the wire (never from display text); the
+    last of each kind wins, as the venue keeps one position TP and one SL.
+    """
+    take_profit = stop_loss = None
+    for order in orders:
+        if order.coin != coin or not order.trigger_px:
+            continue
+        if order.tpsl == TpSl.TP:
+            take_profit = order.trigger_px
+        elif order.tpsl == TpSl.SL:
+            stop_loss = order.trigger_px
+    return take_profit, stop_loss

@@ -42,7 +42,7 @@ from wallet_perps.core.answers import (
 )
 from wallet_perps.core.models import LeverageType, Meta, Position
 from wallet_perps.core.numbers import NumberError, round_price, round_size
-from wallet_perps.core.orders import OpenOrder, OrderStatus
+from wallet_perps.core.orders import OrderStatus
 from wallet_perps.core.tickets import TPSL_SLIPPAGE, OrderPlan
 from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid.actions import (
@@ -318,9 +318,7 @@ class Trader:
         errors = [o.message for o in answer.statuses if isinstance(o, OrderError)]
         if errors:
             return ActionResult(False, f"TP/SL rejected: {errors[0]}", venue_text=errors[0])
-        old = [
-            o for o in before if o.coin == coin and o.is_position_tpsl and _tpsl_kind(o) in kinds
-        ]
+        old = [o for o in before if o.coin == coin and o.is_position_tpsl and o.tpsl in kinds]
         if old:
             await self._cancel_orders([(market.asset_id, o.oid) for o in old])
         return ActionResult(True, f"{' and '.join(k.upper() for k in kinds)} set for {coin}.")
@@ -582,8 +580,3 @@ class Trader:
         if coin not in mids:
             raise VenueError(f"The venue has no price for {coin}.")
         return mids[coin]
-
-
-def _tpsl_kind(order: OpenOrder) -> str | None:
-    """The TP/SL kind ("tp"/"sl") the parser read from the wire; never guessed from text."""
-    return order.tpsl

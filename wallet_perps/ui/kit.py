@@ -44,6 +44,7 @@ __all__ = [
     "caption_rows",
     "card",
     "error_text",
+    "fit_widths",
     "footer_buttons",
     "mono_font",
     "number_grid",
@@ -88,6 +89,42 @@ def card(*, margins: Margins = CARD_MARGINS, spacing: int | None = 8) -> tuple[Q
     if spacing is not None:
         layout.setSpacing(spacing)
     return frame, layout
+
+
+def fit_widths(
+    natural: Sequence[int],
+    floors: Sequence[int],
+    available: int,
+    squeeze_first: Sequence[tuple[int, int, int]] = (),
+) -> list[int]:
+    """Column widths that fit ``available`` pixels: the one rule every table follows.
+
+    Each column wants its ``natural`` width (its widest content) and never goes below its
+    ``floor`` (its header text). Columns named in ``squeeze_first`` as (index, first, last)
+    give way before the others: all of them down to ``first`` pixels, then all down to
+    ``last`` (never below their floor); they are ids and hashes, shown in full on hover. Then
+    every column gives up the same share of what it has above its floor. Pure arithmetic, so
+    it is tested without a widget; a table too narrow for all its floors keeps the floors
+    (the layout audit reports it).
+    """
+    widths = list(natural)
+    excess = sum(widths) - available
+    for step in (1, 2):
+        for c, first, last in squeeze_first:
+            lowest = max(first if step == 1 else last, floors[c])
+            if excess > 0 and widths[c] > lowest:
+                cut = min(widths[c] - lowest, excess)
+                widths[c] -= cut
+                excess -= cut
+    if excess > 0:
+        room = sum(max(0, w - f) for w, f in zip(widths, floors, strict=True))
+        if room > 0:
+            share = min(1.0, excess / room)
+            widths = [
+                w - int((w - f) * share) if w > f else w
+                for w, f in zip(widths, floors, strict=True)
+            ]
+    return widths
 
 
 def vertical_scroll(widget: QWidget, name: str = "") -> QScrollArea:

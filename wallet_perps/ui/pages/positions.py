@@ -23,7 +23,7 @@ Why it is built this way (UX.md "Positions", "Liquidation price, everywhere it m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Final
 
@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from wallet_perps.core.display import format_price, format_size, format_usd
 from wallet_perps.core.models import Position
-from wallet_perps.core.orders import OpenOrder, TpSl
+from wallet_perps.core.orders import tpsl_prices
 from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
 from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
 from wallet_perps.ui.adapter import ActionOutcome, OnOutcome, SessionAdapter
@@ -80,19 +80,6 @@ _ADVICE: Final = {
     "amount, or add funds first.",
     "cancel": "The order may already be filled or cancelled: the list shows what is still open.",
 }
-
-
-def _position_tpsl(coin: str, orders: Sequence[OpenOrder]) -> tuple[Decimal | None, Decimal | None]:
-    """The trigger prices of ``coin``'s take-profit and stop-loss orders (None: none set)."""
-    take_profit = stop_loss = None
-    for order in orders:
-        if order.coin != coin or order.trigger_px is None or not order.trigger_px:
-            continue
-        if order.tpsl == TpSl.TP:
-            take_profit = order.trigger_px
-        elif order.tpsl == TpSl.SL:
-            stop_loss = order.trigger_px
-    return take_profit, stop_loss
 
 
 def _failure_text(result: ActionResult | OrderResult, advice: str) -> str:
@@ -283,7 +270,7 @@ class PositionsPage(QWidget):
         self.positions_table.set_positions(views, stale=stale)
         orders = self.adapter.open_orders()
         for coin, row in self.positions_table.rows.items():
-            row.set_tpsl(*_position_tpsl(coin, orders))
+            row.set_tpsl(*tpsl_prices(coin, orders))
         self.what_if.set_account(state, views)
         self.orders_table.set_orders(orders, stale=stale)
         if state is None:

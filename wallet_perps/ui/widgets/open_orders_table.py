@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from wallet_perps.core.display import format_clock, format_day_time, format_price, format_size
 from wallet_perps.core.orders import OpenOrder, executes_at_market, order_type_words
-from wallet_perps.ui.kit import caption, error_text, theme_colours, title
+from wallet_perps.ui.kit import caption, error_text, fit_widths, theme_colours, title
 
 __all__ = ["OpenOrdersTable"]
 
@@ -225,13 +225,7 @@ class OpenOrdersTable(QFrame):
         floors = [
             metrics.horizontalAdvance(_HEADERS[c][0]) + _COLUMN_GAP for c in range(_CANCEL_COLUMN)
         ]
-        widths = list(self._natural)
-        excess = sum(widths) - available
-        room = sum(max(0, w - f) for w, f in zip(widths, floors, strict=True))
-        if excess > 0 and room > 0:
-            share = min(1.0, excess / room)
-            widths = [w - int((w - f) * share) for w, f in zip(widths, floors, strict=True)]
-        for column, width in enumerate(widths):
+        for column, width in enumerate(fit_widths(self._natural, floors, available)):
             self.table.setColumnWidth(column, width)
 
     def _fit_height(self) -> None:

@@ -9,12 +9,13 @@ announces changed data, so the user's selection and scroll position survive live
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from wallet_perps.ui.kit import fit_widths, theme_colours
 from wallet_perps.ui.theme import palette
 
 __all__ = [
@@ -69,16 +71,21 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         self._columns = tuple(columns)
         self.columns: tuple[RecordColumn[R], ...] = self._columns
         self._rows: tuple[R, ...] = ()
-        colours = palette("system")
-        self._tones = {
-            "long": QColor(colours["long"]),
-            "short": QColor(colours["short"]),
-            "muted": QColor(colours["muted"]),
-        }
+        self._tones: dict[str, QColor] = {}
+        self.set_tones(palette("system"))
 
     @property
     def rows(self) -> tuple[R, ...]:
         return self._rows
+
+    def set_tones(self, colours: Mapping[str, str]) -> None:
+        """The long/short/muted text colours of the theme the table is drawn in."""
+        tones = {key: QColor(colours[key]) for key in ("long", "short", "muted")}
+        if tones != self._tones:
+            self._tones = tones
+            if self._rows:
+                last = self.index(len(self._rows) - 1, len(self._columns) - 1)
+                self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.ForegroundRole])
 
     def set_rows(self, rows: Sequence[R]) -> None:
         """Replace the rows; keeps selection when only values changed (same row count)."""
@@ -216,6 +223,12 @@ class RecordTable(QTableView, Generic[R]):
             self._natural = self._measure()
             self._apply_fit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        """A new theme (style sheet or palette): the tone colours follow it."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.PaletteChange):
+            self.records.set_tones(theme_colours(self))
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Refit to the new width from the measured contents (no re-measuring per resize)."""
         super().resizeEvent(event)
@@ -231,28 +244,11 @@ class RecordTable(QTableView, Generic[R]):
             available -= bar.sizeHint().width()
         if count == 0 or available <= 0 or len(self._natural) != count:
             return
-        widths = list(self._natural)
-        header = self.horizontalHeader()
-        metrics = header.fontMetrics()
+        metrics = self.horizontalHeader().fontMetrics()
         floors = [metrics.horizontalAdvance(column.title) + _HEADER_PADDING for column in columns]
-        excess = sum(widths) - available
         # Ids and hashes give way first: to SQUEEZED_WIDTH, then down to their header.
-        for least in (SQUEEZED_WIDTH, 0):
-            for c, column in enumerate(columns):
-                lowest = max(least, floors[c], _MIN_WIDTH)
-                if excess > 0 and column.squeeze and widths[c] > lowest:
-                    cut = min(widths[c] - lowest, excess)
-                    widths[c] -= cut
-                    excess -= cut
-        if excess > 0:
-            room = sum(max(0, w - f) for w, f in zip(widths, floors, strict=True))
-            if room > 0:
-                share = min(1.0, excess / room)
-                widths = [
-                    w - int((w - f) * share) if w > f else w
-                    for w, f in zip(widths, floors, strict=True)
-                ]
-        for c, width in enumerate(widths):
+        squeeze = [(c, SQUEEZED_WIDTH, _MIN_WIDTH) for c, col in enumerate(columns) if col.squeeze]
+        for c, width in enumerate(fit_widths(self._natural, floors, available, squeeze)):
             self.setColumnWidth(c, width)
 
     def selected_row(self) -> int | None:
