@@ -20,10 +20,13 @@ and the delay's median by more than 25 ms. An idle phase after the streaming is 
 to the one before: on a shared machine other work moves the lag too, and an idle lag that
 rose as much says the machine, not the app, changed.
 
-Looking for growth: ``--census M`` counts live objects by type every M minutes and prints the
-types that grew (cheap); ``--tracemalloc M`` snapshots Python's allocations every M minutes and
-prints the sites that grew most, by traceback (tracing slows the app several-fold and costs
-memory itself: that run's numbers are not the result). Neither sees memory outside Python.
+Looking for growth: ``--heaps M`` prints, every M minutes, glibc's C heap (in use, free but
+kept) and Python's allocator arenas: no pause, no allocation, so the run stays a result.
+``--census M`` counts live objects by type every M minutes and prints the types that grew
+(a ~50 ms pause, and the count itself leaves its mark on the heap); ``--tracemalloc M``
+snapshots Python's allocations every M minutes and prints the sites that grew most, by
+traceback (tracing slows the app several-fold and costs memory itself: that run's numbers are
+not the result).
 """
 
 from __future__ import annotations
@@ -212,6 +215,19 @@ class Census:
         )
 
 
+class HeapLines:
+    """Every ``every_min`` minutes, one line on the C heap and Python's arenas (no census)."""
+
+    def __init__(self, every_min: float) -> None:
+        self.every_s = every_min * 60
+        self.next_at = 0.0
+
+    def maybe_count(self, elapsed_s: float) -> None:
+        if elapsed_s >= self.next_at:
+            self.next_at = elapsed_s + self.every_s
+            print(f"  heaps at {elapsed_s / 60:.1f} min: {malloc_line()}; {pymalloc_line()}")
+
+
 class Tracer:
     """tracemalloc snapshots; prints what grew most since the first, by traceback."""
 
@@ -257,7 +273,11 @@ async def soak(
         print(f"idle baseline:\n{baseline.line()}", flush=True)
         await driver.set_rate(args.rate)
         tracer = Tracer(args.tracemalloc) if args.tracemalloc else None
-        census = Census(args.census) if args.census else None
+        census: Census | HeapLines | None = None
+        if args.census:
+            census = Census(args.census)
+        elif args.heaps:
+            census = HeapLines(args.heaps)
         windows = await stream(args, app, venue, driver, tracer, census)
         offered = await driver.set_rate(0)
         print(
@@ -279,7 +299,7 @@ async def stream(
     venue: VenueChild,
     driver: Driver,
     tracer: Tracer | None,
-    census: Census | None,
+    census: Census | HeapLines | None,
 ) -> list[Window]:
     windows: list[Window] = []
     t0 = time.perf_counter()
@@ -383,6 +403,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=0.0,
         metavar="M",
         help="snapshot Python's allocations every M minutes; print the sites that grew",
+    )
+    p.add_argument(
+        "--heaps",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="print the C heap and Python's arenas every M minutes (cheap; no census)",
     )
     p.add_argument(
         "--census",

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+from tests.networks_helpers import fourth_network
 from wallet_perps.app import parse_args
 from wallet_perps.config import Settings
-from wallet_perps.core.networks import NETWORKS, Deposits, Faucet, Network, NetworkName
+from wallet_perps.core.networks import NETWORKS, Network
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
@@ -47,26 +47,12 @@ def test_damaged_settings_fall_back_to_defaults() -> None:
 @pytest.fixture
 def devnet() -> Iterator[Network]:
     """A fourth network, real money on its own bridge, listed for the test's duration only."""
-    name = cast(NetworkName, "devnet")
-    network = Network(
-        name=name,
-        label="Devnet",
-        http_url="https://devnet.example.invalid",
-        is_mainnet=True,
-        embedded_venue=False,
-        paper_money=False,
-        faucet=Faucet.NONE,
-        deposits=Deposits.ARBITRUM_BRIDGE,
-        risk_note="Devnet risk note.",
-        badge_tip="Devnet badge tip.",
-        address_note="Devnet address note.",
-        switch_warning="Devnet switch warning.",
-    )
-    NETWORKS[name] = network
+    network = fourth_network()
+    NETWORKS[network.name] = network
     try:
         yield network
     finally:
-        del NETWORKS[name]
+        del NETWORKS[network.name]
 
 
 def test_a_fourth_network_is_remembered_and_chosen(devnet: Network) -> None:

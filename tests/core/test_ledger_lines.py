@@ -12,79 +12,54 @@ from types import MappingProxyType
 
 import pytest
 
+from tests.ledger_samples import (
+    CLASS_TO_PERP,
+    CLASS_TO_SPOT,
+    LEADER_COMMISSION,
+    LIQUIDATION,
+    ME,
+    OTHER,
+    REWARDS_IN_USDC,
+    SUB_ACCOUNT_IN,
+    SUB_ACCOUNT_OUT,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    TRANSFER_OUT_WITH_FEE,
+    VAULT,
+    VAULT_CREATE,
+    VAULT_DEPOSIT,
+    VAULT_DISTRIBUTION,
+    VAULT_WITHDRAW,
+    WITHDRAW_WITH_FEE,
+    D,
+    send_asset,
+    spot_transfer,
+)
 from wallet_perps.core.ledger import (
-    AccountClassTransfer,
     Deposit,
     InternalTransfer,
     LedgerDelta,
     LedgerUpdate,
-    LiquidatedPosition,
-    Liquidation,
     RewardsClaim,
-    SendAsset,
-    SpotTransfer,
-    SubAccountTransfer,
     UnknownDelta,
-    VaultCreate,
-    VaultDeposit,
-    VaultDistribution,
-    VaultLeaderCommission,
     VaultWithdraw,
-    Withdraw,
 )
 from wallet_perps.core.ledger_lines import ledger_line, plain_number, type_words
-
-D = Decimal
-ME = "0x" + "a1" * 20
-OTHER = "0x" + "b2" * 20
-VAULT = "0x" + "c3" * 20
-
-
-def _send(user: str, destination: str, source: str = "", target: str = "") -> SendAsset:
-    return SendAsset(user, destination, source, target, "USDC", D(40), D(40), D(0), D(0), 7, "")
-
-
-def _spot(user: str, destination: str, token: str = "USDC", fee_token: str = "") -> SpotTransfer:
-    value = D("10.5") if token == "USDC" else D("100.25")
-    amount = D("10.5") if token == "USDC" else D("2.5")
-    return SpotTransfer(token, amount, value, user, destination, D("1.0"), D(0), None, fee_token)
-
 
 #: id -> (delta, viewer, what, signed amount, fee, note with plain numbers and full addresses)
 CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, str]] = {
     "deposit": (Deposit(D(100)), ME, "Deposit", D(100), None, ""),
-    "withdraw with fee": (
-        Withdraw(D(25), 1, D("1.0")),
-        ME,
-        "Withdrawal",
-        D(-25),
-        D("1.0"),
-        "fee 1.0",
-    ),
-    "transfer out": (
-        InternalTransfer(D(25), ME, OTHER, D(0)),
-        ME,
-        "Sent",
-        D(-25),
-        None,
-        f"to {OTHER}",
-    ),
+    "withdraw with fee": (WITHDRAW_WITH_FEE, ME, "Withdrawal", D(-25), D("1.0"), "fee 1.0"),
+    "transfer out": (TRANSFER_OUT, ME, "Sent", D(-25), None, f"to {OTHER}"),
     "transfer out with fee": (
-        InternalTransfer(D(25), ME, OTHER, D(1)),
+        TRANSFER_OUT_WITH_FEE,
         ME,
         "Sent",
         D(-25),
         D(1),
         f"to {OTHER}, fee 1",
     ),
-    "transfer in": (
-        InternalTransfer(D(25), OTHER, ME, D(1)),
-        ME,
-        "Received",
-        D(25),
-        None,
-        f"from {OTHER}",
-    ),
+    "transfer in": (TRANSFER_IN, ME, "Received", D(25), None, f"from {OTHER}"),
     "transfer in, checksum-case viewer": (
         InternalTransfer(D(25), OTHER, ME, None),
         ME.upper().replace("0X", "0x"),
@@ -103,7 +78,7 @@ CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, st
         f"25 USDC from {OTHER} to {VAULT}",
     ),
     "sub-account out": (
-        SubAccountTransfer(D(3), ME, OTHER),
+        SUB_ACCOUNT_OUT,
         ME,
         "Sent",
         D(-3),
@@ -111,32 +86,25 @@ CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, st
         f"to {OTHER}, sub-account transfer",
     ),
     "sub-account in": (
-        SubAccountTransfer(D(3), OTHER, ME),
+        SUB_ACCOUNT_IN,
         ME,
         "Received",
         D(3),
         None,
         f"from {OTHER}, sub-account transfer",
     ),
-    "class transfer to perp": (
-        AccountClassTransfer(D(12), True),
+    "class transfer to perp": (CLASS_TO_PERP, ME, "From spot", D(12), None, ""),
+    "class transfer to spot": (CLASS_TO_SPOT, ME, "To spot", D(-12), None, ""),
+    "spot USDC out": (
+        spot_transfer(ME, OTHER),
         ME,
-        "From spot",
-        D(12),
-        None,
-        "",
+        "Sent",
+        D("-10.5"),
+        D("1.0"),
+        f"to {OTHER}, fee 1.0",
     ),
-    "class transfer to spot": (
-        AccountClassTransfer(D(12), False),
-        ME,
-        "To spot",
-        D(-12),
-        None,
-        "",
-    ),
-    "spot USDC out": (_spot(ME, OTHER), ME, "Sent", D("-10.5"), D("1.0"), f"to {OTHER}, fee 1.0"),
     "spot token in": (
-        _spot(OTHER, ME, "HYPE:0x0d01dc56dcaaca66ad901c959b4011ec"),
+        spot_transfer(OTHER, ME, "HYPE:0x0d01dc56dcaaca66ad901c959b4011ec"),
         ME,
         "Received",
         D("100.25"),
@@ -144,37 +112,37 @@ CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, st
         f"from {OTHER}, 2.5 HYPE",
     ),
     "spot fee in another token": (
-        _spot(ME, OTHER, fee_token="HYPE"),
+        spot_transfer(ME, OTHER, fee_token="HYPE"),
         ME,
         "Sent",
         D("-10.5"),
         None,
         f"to {OTHER}",
     ),
-    "send asset out": (_send(ME, OTHER), ME, "Sent", D(-40), None, f"to {OTHER}"),
-    "send asset in": (_send(OTHER, ME), ME, "Received", D(40), None, f"from {OTHER}"),
-    "send spot to perp": (_send(ME, ME, "spot", ""), ME, "Spot to perp", D(40), None, ""),
-    "send perp to spot": (_send(ME, ME, "", "spot"), ME, "Perp to spot", D(-40), None, ""),
-    "send spot to other dex": (_send(ME, ME, "spot", "xyz"), ME, "Spot to xyz dex", None, None, ""),
+    "send asset out": (send_asset(ME, OTHER), ME, "Sent", D(-40), None, f"to {OTHER}"),
+    "send asset in": (send_asset(OTHER, ME), ME, "Received", D(40), None, f"from {OTHER}"),
+    "send spot to perp": (send_asset(ME, ME, "spot", ""), ME, "Spot to perp", D(40), None, ""),
+    "send perp to spot": (send_asset(ME, ME, "", "spot"), ME, "Perp to spot", D(-40), None, ""),
+    "send spot to other dex": (
+        send_asset(ME, ME, "spot", "xyz"),
+        ME,
+        "Spot to xyz dex",
+        None,
+        None,
+        "",
+    ),
     "liquidation": (
-        Liquidation(D("35.2"), (LiquidatedPosition("ETH", D("-0.4")),), D(1200), "Cross"),
+        LIQUIDATION,
         ME,
         "Liquidation",
         None,
         None,
         "account value 35.2, closed ETH -0.4, cross margin",
     ),
-    "vault create": (
-        VaultCreate(VAULT, D(100), D(100)),
-        ME,
-        "Vault created",
-        D(-100),
-        D(100),
-        f"to {VAULT}, fee 100",
-    ),
-    "vault deposit": (VaultDeposit(VAULT, D(50)), ME, "Vault deposit", D(-50), None, f"to {VAULT}"),
+    "vault create": (VAULT_CREATE, ME, "Vault created", D(-100), D(100), f"to {VAULT}, fee 100"),
+    "vault deposit": (VAULT_DEPOSIT, ME, "Vault deposit", D(-50), None, f"to {VAULT}"),
     "vault distribution": (
-        VaultDistribution(VAULT, D("1.5")),
+        VAULT_DISTRIBUTION,
         ME,
         "Vault distribution",
         D("1.5"),
@@ -182,7 +150,7 @@ CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, st
         f"from {VAULT}",
     ),
     "vault withdraw": (
-        VaultWithdraw(VAULT, ME, D(20), D("0.5"), D("0.1"), D(18), D("19.4")),
+        VAULT_WITHDRAW,
         ME,
         "Vault withdrawal",
         D("19.4"),
@@ -197,8 +165,8 @@ CASES: dict[str, tuple[LedgerDelta, str, str, Decimal | None, Decimal | None, st
         None,
         f"from {VAULT}",
     ),
-    "leader commission": (VaultLeaderCommission(D(2), ME), ME, "Vault commission", D(2), None, ""),
-    "rewards in USDC": (RewardsClaim(D("3.3"), "USDC"), ME, "Rewards claimed", D("3.3"), None, ""),
+    "leader commission": (LEADER_COMMISSION, ME, "Vault commission", D(2), None, ""),
+    "rewards in USDC": (REWARDS_IN_USDC, ME, "Rewards claimed", D("3.3"), None, ""),
     "rewards in a token": (
         RewardsClaim(D("3.3"), "HYPE"),
         ME,
@@ -232,7 +200,7 @@ def test_every_modelled_kind_is_covered() -> None:
 
 
 def test_note_formats_are_the_callers() -> None:
-    line = ledger_line(LedgerUpdate(1, "0xh", InternalTransfer(D(25), ME, OTHER, D(1))), ME)
+    line = ledger_line(LedgerUpdate(1, "0xh", TRANSFER_OUT_WITH_FEE), ME)
     assert line.note(address=lambda a: a[:6], usd=lambda v: f"${v:.2f}") == "to 0xb2b2, fee $1.00"
     assert line.note(with_counterparty=False, with_fee=False) == ""
     assert line.counterparty == OTHER and line.direction == "to"

@@ -7,14 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from wallet_perps.core.networks import (
-    DEFAULT_NETWORK,
-    NETWORKS,
-    Deposits,
-    Faucet,
-    Network,
-    ws_url_for,
-)
+from tests.networks_helpers import fourth_network
+from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Deposits, Faucet, ws_url_for
 
 
 def test_networks_sign_as_the_official_sdk_expects() -> None:
@@ -74,16 +68,6 @@ def test_real_money_must_be_confirmed_and_has_no_faucet() -> None:
     with pytest.raises(ValueError, match="no faucet"):
         replace(mainnet, faucet=Faucet.TESTNET)
     with pytest.raises(ValueError, match="venue faucet"):
-        Network(
-            name="testnet",
-            label="Odd",
-            http_url="https://example.invalid",
-            is_mainnet=False,
-            embedded_venue=False,
-            paper_money=True,
-            faucet=Faucet.VENUE,
-            deposits=Deposits.FAUCET,
-            risk_note="-",
-            badge_tip="-",
-            address_note="-",
+        fourth_network(
+            is_mainnet=False, paper_money=True, faucet=Faucet.VENUE, deposits=Deposits.FAUCET
         )

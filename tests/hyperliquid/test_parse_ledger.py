@@ -10,11 +10,23 @@ from __future__ import annotations
 import contextlib
 import copy
 import random
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from tests.ledger_samples import (
+    LEADER_COMMISSION,
+    ME,
+    OTHER,
+    REWARDS_IN_USDC,
+    SUB_ACCOUNT_OUT,
+    VAULT,
+    VAULT_CREATE,
+    VAULT_DEPOSIT,
+    VAULT_DISTRIBUTION,
+    VAULT_WITHDRAW,
+    D,
+)
 from wallet_perps.core.ledger import (
     AccountClassTransfer,
     Deposit,
@@ -22,25 +34,13 @@ from wallet_perps.core.ledger import (
     LedgerDelta,
     LiquidatedPosition,
     Liquidation,
-    RewardsClaim,
     SendAsset,
     SpotTransfer,
-    SubAccountTransfer,
     UnknownDelta,
-    VaultCreate,
-    VaultDeposit,
-    VaultDistribution,
-    VaultLeaderCommission,
-    VaultWithdraw,
     Withdraw,
 )
 from wallet_perps.hyperliquid import parse as P
 from wallet_perps.hyperliquid.parse import ParseError
-
-D = Decimal
-ME = "0x" + "a1" * 20
-OTHER = "0x" + "b2" * 20
-VAULT = "0x" + "c3" * 20
 
 #: (wire delta, the record it must become)
 SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
@@ -55,7 +55,7 @@ SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
     ),
     (
         {"type": "subAccountTransfer", "usdc": "3", "user": ME, "destination": OTHER},
-        SubAccountTransfer(D(3), ME, OTHER),
+        SUB_ACCOUNT_OUT,
     ),
     (
         {"type": "accountClassTransfer", "usdc": "12.0", "toPerp": False},
@@ -103,15 +103,9 @@ SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
         },
         Liquidation(D("35.2"), (LiquidatedPosition("ETH", D("-0.4")),), D("1200.5"), "Isolated"),
     ),
-    (
-        {"type": "vaultCreate", "vault": VAULT, "usdc": "100", "fee": "100"},
-        VaultCreate(VAULT, D(100), D(100)),
-    ),
-    ({"type": "vaultDeposit", "vault": VAULT, "usdc": "50"}, VaultDeposit(VAULT, D(50))),
-    (
-        {"type": "vaultDistribution", "vault": VAULT, "usdc": "1.5"},
-        VaultDistribution(VAULT, D("1.5")),
-    ),
+    ({"type": "vaultCreate", "vault": VAULT, "usdc": "100", "fee": "100"}, VAULT_CREATE),
+    ({"type": "vaultDeposit", "vault": VAULT, "usdc": "50"}, VAULT_DEPOSIT),
+    ({"type": "vaultDistribution", "vault": VAULT, "usdc": "1.5"}, VAULT_DISTRIBUTION),
     (
         {
             "type": "vaultWithdraw",
@@ -123,13 +117,10 @@ SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
             "basis": "18",
             "netWithdrawnUsd": "19.4",
         },
-        VaultWithdraw(VAULT, ME, D(20), D("0.5"), D("0.1"), D(18), D("19.4")),
+        VAULT_WITHDRAW,
     ),
-    (
-        {"type": "vaultLeaderCommission", "user": ME, "usdc": "2"},
-        VaultLeaderCommission(D(2), ME),
-    ),
-    ({"type": "rewardsClaim", "amount": "3.3", "token": "USDC"}, RewardsClaim(D("3.3"), "USDC")),
+    ({"type": "vaultLeaderCommission", "user": ME, "usdc": "2"}, LEADER_COMMISSION),
+    ({"type": "rewardsClaim", "amount": "3.3", "token": "USDC"}, REWARDS_IN_USDC),
 ]
 
 

@@ -139,6 +139,22 @@ async def plan_for(session: TradingSession, ticket: Ticket, *, with_account: boo
     )
 
 
+async def resting_buy_plan(session: TradingSession) -> OrderPlan:
+    """A 0.001 BTC limit buy 10% under the oracle: a valid plan that rests and never fills."""
+    centre = await btc_oracle(session.http)
+    ticket = Ticket(
+        "BTC",
+        TicketSide.LONG,
+        D("0.001"),
+        AmountUnit.COIN,
+        kind=OrderKind.LIMIT,
+        limit_px=(centre * D("0.9")).to_integral_value(),
+    )
+    plan = await plan_for(session, ticket)
+    assert isinstance(plan, OrderPlan), plan
+    return plan
+
+
 @pytest.fixture
 async def trader_session(venue: VenueProcess) -> AsyncIterator[TradingSession]:
     key, user = new_key()
@@ -191,17 +207,7 @@ async def test_a_limit_order_shows_in_open_orders_and_cancels(
     trader_session: TradingSession,
 ) -> None:
     session = trader_session
-    centre = await btc_oracle(session.http)
-    ticket = Ticket(
-        "BTC",
-        TicketSide.LONG,
-        D("0.001"),
-        AmountUnit.COIN,
-        kind=OrderKind.LIMIT,
-        limit_px=(centre * D("0.9")).to_integral_value(),
-    )
-    plan = await plan_for(session, ticket)
-    assert isinstance(plan, OrderPlan), plan
+    plan = await resting_buy_plan(session)
     result = await session.trader.place(plan)
     assert result.state is OrderState.RESTING and result.oid is not None, result
 
@@ -301,17 +307,7 @@ async def test_a_lost_answer_is_reconciled_by_cloid_and_never_sent_twice() -> No
         await faucet(venue.url, user, "10000")
         session = session_for(venue.url, key, user, http_timeout=0.5)
         async with session:
-            centre = await btc_oracle(session.http)
-            ticket = Ticket(
-                "BTC",
-                TicketSide.LONG,
-                D("0.001"),
-                AmountUnit.COIN,
-                kind=OrderKind.LIMIT,
-                limit_px=(centre * D("0.9")).to_integral_value(),
-            )
-            plan = await plan_for(session, ticket)
-            assert isinstance(plan, OrderPlan), plan
+            plan = await resting_buy_plan(session)
             await session.trader.set_leverage("BTC", plan.leverage, LeverageType.CROSS)
 
             # Freeze the venue: the order reaches its socket but no answer comes back in time.
@@ -388,19 +384,7 @@ async def test_after_a_reconnect_the_account_equals_the_venue_again(
         async with session:
             events: list[AccountEvent] = []
             session.account.events.subscribe(events.append)
-            centre = await btc_oracle(session.http)
-            first = await plan_for(
-                session,
-                Ticket(
-                    "BTC",
-                    TicketSide.LONG,
-                    D("0.001"),
-                    AmountUnit.COIN,
-                    kind=OrderKind.LIMIT,
-                    limit_px=(centre * D("0.9")).to_integral_value(),
-                ),
-            )
-            assert isinstance(first, OrderPlan)
+            first = await resting_buy_plan(session)
             placed = await session.trader.place(first)
             assert placed.state is OrderState.RESTING
             await eventually(lambda: asyncio.sleep(0, session.account.open_orders), "the order")

@@ -56,7 +56,11 @@ async def until(check: Callable[[], T | None], what: str, timeout_s: float = 10.
         await asyncio.sleep(0.05)
 
 
-async def funded_session(url: str, usdc: str = "1000") -> TradingSession:
+async def funded_session(url: str, usdc: str = "1000", **options: Any) -> TradingSession:
+    """A started session for a fresh account the venue's faucet gave ``usdc``.
+
+    ``options`` are more ``TradingSession`` keywords (say, ``trader_options``).
+    """
     account = Account.create()
     user = account.address.lower()
     async with (
@@ -67,7 +71,20 @@ async def funded_session(url: str, usdc: str = "1000") -> TradingSession:
     ):
         assert (await resp.json()) == {"status": "ok"}
     session = TradingSession(
-        url, KeySigner(bytes(account.key)), user, False, contexts_poll_s=0, ws_options=FAST_WS
+        url,
+        KeySigner(bytes(account.key)),
+        user,
+        False,
+        contexts_poll_s=0,
+        ws_options=FAST_WS,
+        **options,
     )
+    await session.start()
+    return session
+
+
+async def locked_session(url: str) -> TradingSession:
+    """A started session with no wallet: market data only, as the app has before an unlock."""
+    session = TradingSession(url, contexts_poll_s=0, ws_options=FAST_WS)
     await session.start()
     return session

@@ -22,7 +22,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import until
+from tests.ui.qasync_helpers import FAST_WS, until
 from wallet_perps.config import Settings
 from wallet_perps.core.display import format_price, significant
 from wallet_perps.core.tickets import OrderPlan
@@ -44,8 +44,6 @@ PASSWORD = "paper-trader-1"
 #: Onboarding stores every wallet in the real Secret Service (no keyring: a file, by choice).
 pytestmark = pytest.mark.keyring
 
-FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
-
 
 def run_app(
     qtbot: QtBot,
@@ -53,9 +51,17 @@ def run_app(
     *,
     settings: Settings | None = None,
     session_options: dict[str, Any] | None = None,
+    venue_args: tuple[str, ...] = ("--seed", "5"),
     timeout_s: float = 90,
+    close_window: bool = False,
 ) -> None:
-    """Start an AppController on a fresh qasync loop, run ``scenario``, stop everything."""
+    """Start an AppController on a fresh qasync loop, run ``scenario``, stop everything.
+
+    A fresh Keystore on the test's home: its wallets go to the real Secret Service unless the
+    test set keyring's ``fail`` backend. ``venue_args`` are the local venue's command line;
+    ``close_window`` closes the window once the loop is closed (otherwise qtbot closes it when
+    the test ends).
+    """
     app = QApplication.instance()
     assert app is not None
     loop = qasync.QEventLoop(app)
@@ -66,7 +72,7 @@ def run_app(
         settings or Settings(confirm_orders=False),
         "local",
         keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)),
-        venue_args=("--seed", "5"),
+        venue_args=venue_args,
         session_options=session_options or {"contexts_poll_s": 0, "ws_options": FAST_WS},
     )
     window.resize(1280, 800)
@@ -89,6 +95,8 @@ def run_app(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+        if close_window:
+            window.close()
 
 
 async def onboard_demo(controller: AppController) -> str:

@@ -9,23 +9,22 @@ seconds of the venue's life, while wall-clock nonces are still inside the venue'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
-import aiohttp
 import pytest
-from eth_account import Account
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
-from tests.venue_process import VenueProcess, admin_headers
+from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
+from tests.venue_process import VenueProcess
 from wallet_perps.core.display import format_funding_rate, format_small_usd
 from wallet_perps.core.funding_board import totals, who_pays
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderState
+from wallet_perps.services.trader import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.funding import FundingPage
 from wallet_perps.ui.widgets.record_table import RecordTable
@@ -47,18 +46,29 @@ def click_row(table: object, row: int) -> None:
     QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
+@asynccontextmanager
+async def funding_page(
+    session: TradingSession, qtbot: QtBot
+) -> AsyncIterator[tuple[SessionAdapter, FundingPage]]:
+    """The page on ``session``; its adapter and the session are closed afterwards, pass or fail."""
+    adapter = SessionAdapter(session)
+    page = FundingPage(adapter)
+    qtbot.addWidget(page)
+    page.resize(1100, 760)
+    page.show()
+    try:
+        yield adapter, page
+    finally:
+        await adapter.aclose()
+        await session.stop()
+
+
 def test_every_market_with_the_venues_rate_and_who_pays_without_a_wallet(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
-        adapter = SessionAdapter(session)
-        page = FundingPage(adapter)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
-        try:
+        session = await locked_session(venue.url)
+        async with funding_page(session, qtbot) as (adapter, page):
             table = page.markets_table.records
             coins = adapter.coins()
             await until(lambda: len(table.rows) == len(coins), "a row per market")
@@ -104,47 +114,17 @@ def test_every_market_with_the_venues_rate_and_who_pays_without_a_wallet(
             assert page.account_stack.currentWidget() is page.unlock_label
             assert page.unlock_label.isVisible()
             assert page.unlock_label.text().startswith("Unlock your wallet to see")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
-
-
-async def fast_funded_session(url: str, usdc: str = "1000") -> TradingSession:
-    account = Account.create()
-    user = account.address.lower()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
-        ) as resp,
-    ):
-        assert (await resp.json()) == {"status": "ok"}
-    session = TradingSession(
-        url,
-        KeySigner(bytes(account.key)),
-        user,
-        False,
-        contexts_poll_s=0,
-        ws_options=FAST_WS,
-        trader_options={"order_expiry_s": None},
-    )
-    await session.start()
-    return session
 
 
 def test_a_long_pays_or_receives_funding_and_the_total_adds_up(
     qtbot: QtBot, fast_venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = await fast_funded_session(fast_venue.url)
-        adapter = SessionAdapter(session)
-        page = FundingPage(adapter)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
-        try:
+        # The venue's clock races ahead: orders without an expiry (see the module's note).
+        session = await funded_session(fast_venue.url, trader_options={"order_expiry_s": None})
+        async with funding_page(session, qtbot) as (adapter, page):
             await session.market.watch("BTC")
             await until(lambda: session.market.book("BTC") is not None, "the BTC book")
             plan = adapter.plan(Ticket("BTC", TicketSide.LONG, D(200)))
@@ -191,8 +171,5 @@ def test_a_long_pays_or_receives_funding_and_the_total_adds_up(
                 assert estimate.usdc < 0 and words.startswith("You pay $")
             elif estimate.rate < 0:
                 assert estimate.usdc > 0 and words.startswith("You receive $")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, funded_session, locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.csv_export import fill_sheet, ledger_sheet
 from wallet_perps.core.display import format_price, format_size, short_address
@@ -174,8 +174,7 @@ def test_without_a_wallet_it_asks_to_unlock_then_shows_the_account(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
+        session = await locked_session(venue.url)
         adapter = SessionAdapter(session)
         page = HistoryPage(adapter, ask_path=lambda: None)
         qtbot.addWidget(page)

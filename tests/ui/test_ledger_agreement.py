@@ -17,78 +17,59 @@ from types import MappingProxyType
 import pytest
 from pytestqt.qtbot import QtBot
 
+from tests.ledger_samples import (
+    CLASS_TO_PERP,
+    CLASS_TO_SPOT,
+    LEADER_COMMISSION,
+    LIQUIDATION,
+    ME,
+    OTHER,
+    REWARDS_IN_USDC,
+    SUB_ACCOUNT_IN,
+    SUB_ACCOUNT_OUT,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    TRANSFER_OUT_WITH_FEE,
+    VAULT_CREATE,
+    VAULT_DEPOSIT,
+    VAULT_DISTRIBUTION,
+    VAULT_WITHDRAW,
+    WITHDRAW_WITH_FEE,
+    D,
+    send_asset,
+    spot_transfer,
+)
 from wallet_perps.core.csv_export import ledger_sheet, to_csv
 from wallet_perps.core.display import format_usd
-from wallet_perps.core.ledger import (
-    AccountClassTransfer,
-    Deposit,
-    InternalTransfer,
-    LedgerDelta,
-    LedgerUpdate,
-    LiquidatedPosition,
-    Liquidation,
-    RewardsClaim,
-    SendAsset,
-    SpotTransfer,
-    SubAccountTransfer,
-    UnknownDelta,
-    VaultCreate,
-    VaultDeposit,
-    VaultDistribution,
-    VaultLeaderCommission,
-    VaultWithdraw,
-    Withdraw,
-)
+from wallet_perps.core.ledger import Deposit, LedgerDelta, LedgerUpdate, UnknownDelta
 from wallet_perps.ui.pages.history import record_columns
 from wallet_perps.ui.pages.wallet import describe_ledger
 from wallet_perps.ui.widgets.record_table import RecordModel
 
-D = Decimal
-ME = "0x" + "a1" * 20
-OTHER = "0x" + "b2" * 20
-VAULT = "0x" + "c3" * 20
-
-
-def _send(user: str, destination: str, source: str = "", target: str = "") -> SendAsset:
-    return SendAsset(user, destination, source, target, "USDC", D(40), D(40), D(0), D(0), 7, "")
-
-
-def _spot(user: str, destination: str) -> SpotTransfer:
-    return SpotTransfer("USDC", D("10.5"), D("10.5"), user, destination, D(1), D(0), None, "")
-
-
 #: id -> (delta, the signed amount every screen must show, the fee the viewer paid)
 KINDS: dict[str, tuple[LedgerDelta, Decimal | None, Decimal | None]] = {
     "deposit": (Deposit(D("500")), D(500), None),
-    "withdraw with fee": (Withdraw(D(25), 1, D(1)), D(-25), D(1)),
-    "internal transfer out": (InternalTransfer(D(25), ME, OTHER, D(0)), D(-25), None),
-    "internal transfer out, fee": (InternalTransfer(D(25), ME, OTHER, D(1)), D(-25), D(1)),
-    "internal transfer in": (InternalTransfer(D(25), OTHER, ME, D(1)), D(25), None),
-    "sub-account out": (SubAccountTransfer(D(3), ME, OTHER), D(-3), None),
-    "sub-account in": (SubAccountTransfer(D(3), OTHER, ME), D(3), None),
-    "class transfer to perp": (AccountClassTransfer(D(12), True), D(12), None),
-    "class transfer to spot": (AccountClassTransfer(D(12), False), D(-12), None),
-    "spot transfer out": (_spot(ME, OTHER), D("-10.5"), D(1)),
-    "spot transfer in": (_spot(OTHER, ME), D("10.5"), None),
-    "send asset out": (_send(ME, OTHER), D(-40), None),
-    "send asset in": (_send(OTHER, ME), D(40), None),
-    "send asset spot to perp": (_send(ME, ME, "spot", ""), D(40), None),
-    "send asset perp to spot": (_send(ME, ME, "", "spot"), D(-40), None),
-    "liquidation": (
-        Liquidation(D("35.2"), (LiquidatedPosition("ETH", D("-0.4")),), D(1200), "Cross"),
-        None,
-        None,
-    ),
-    "vault create": (VaultCreate(VAULT, D(100), D(100)), D(-100), D(100)),
-    "vault deposit": (VaultDeposit(VAULT, D(50)), D(-50), None),
-    "vault distribution": (VaultDistribution(VAULT, D("1.5")), D("1.5"), None),
-    "vault withdraw": (
-        VaultWithdraw(VAULT, ME, D(20), D("0.5"), D("0.1"), D(18), D("19.4")),
-        D("19.4"),
-        None,
-    ),
-    "leader commission": (VaultLeaderCommission(D(2), ME), D(2), None),
-    "rewards": (RewardsClaim(D("3.3"), "USDC"), D("3.3"), None),
+    "withdraw with fee": (WITHDRAW_WITH_FEE, D(-25), D(1)),
+    "internal transfer out": (TRANSFER_OUT, D(-25), None),
+    "internal transfer out, fee": (TRANSFER_OUT_WITH_FEE, D(-25), D(1)),
+    "internal transfer in": (TRANSFER_IN, D(25), None),
+    "sub-account out": (SUB_ACCOUNT_OUT, D(-3), None),
+    "sub-account in": (SUB_ACCOUNT_IN, D(3), None),
+    "class transfer to perp": (CLASS_TO_PERP, D(12), None),
+    "class transfer to spot": (CLASS_TO_SPOT, D(-12), None),
+    "spot transfer out": (spot_transfer(ME, OTHER), D("-10.5"), D(1)),
+    "spot transfer in": (spot_transfer(OTHER, ME), D("10.5"), None),
+    "send asset out": (send_asset(ME, OTHER), D(-40), None),
+    "send asset in": (send_asset(OTHER, ME), D(40), None),
+    "send asset spot to perp": (send_asset(ME, ME, "spot", ""), D(40), None),
+    "send asset perp to spot": (send_asset(ME, ME, "", "spot"), D(-40), None),
+    "liquidation": (LIQUIDATION, None, None),
+    "vault create": (VAULT_CREATE, D(-100), D(100)),
+    "vault deposit": (VAULT_DEPOSIT, D(-50), None),
+    "vault distribution": (VAULT_DISTRIBUTION, D("1.5"), None),
+    "vault withdraw": (VAULT_WITHDRAW, D("19.4"), None),
+    "leader commission": (LEADER_COMMISSION, D(2), None),
+    "rewards": (REWARDS_IN_USDC, D("3.3"), None),
     "unknown": (UnknownDelta("cStakingTransfer", MappingProxyType({"type": "x"})), None, None),
 }
 

@@ -8,7 +8,6 @@ test command starts.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from collections.abc import Callable, Coroutine
@@ -18,22 +17,16 @@ from typing import Any
 import keyring
 import keyring.backends.fail
 import pytest
-import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.keyring_helpers import keyring_entries
-from tests.ui.qasync_helpers import FAST_WS, until
-from wallet_perps.config import Settings
-from wallet_perps.services.key_access import KeyAccess
+from tests.ui.qasync_helpers import until
+from tests.ui.test_app import run_app as run_app_on_venue
 from wallet_perps.ui.app_controller import AppController
-from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.settings import SettingsPage
-from wallet_perps.wallet.keystore import Keystore
-from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
 PASSWORD = "file-keeper-12"
 
@@ -45,41 +38,18 @@ def no_keyring(real_keyring: object) -> None:
 
 
 def run_app(qtbot: QtBot, scenario: Callable[[AppController], Coroutine[Any, Any, None]]) -> None:
-    """A fresh Keystore and AppController on the test's home, on a fresh qasync loop."""
-    app = QApplication.instance()
-    assert app is not None
-    loop = qasync.QEventLoop(app)
-    window = MainWindow("local")
-    qtbot.addWidget(window)
-    controller = AppController(
-        window,
-        Settings(confirm_orders=False),
-        "local",
-        keys=KeyAccess(Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)),
+    """The app tests' run, on a venue whose market stands still (``--no-flow``).
+
+    The window is closed at the end: a test here may start the app a second time on the same
+    home, as a user restarting it would.
+    """
+    run_app_on_venue(
+        qtbot,
+        scenario,
         venue_args=("--seed", "5", "--no-flow"),
-        session_options={"contexts_poll_s": 0, "ws_options": FAST_WS},
+        timeout_s=120,
+        close_window=True,
     )
-    window.resize(1280, 800)
-    window.show()
-
-    async def main() -> None:
-        try:
-            assert await controller.start(), controller.venue_bar.label.text()
-            await scenario(controller)
-        finally:
-            await controller.stop()
-
-    try:
-        loop.run_until_complete(asyncio.wait_for(main(), 120))
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending:
-            loop.run_until_complete(asyncio.wait(pending, timeout=5))
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
-        window.close()
 
 
 def onboarding(controller: AppController) -> OnboardingPage:

@@ -8,6 +8,8 @@ after Close, half the size after Close part 50%.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import ROUND_DOWN, Decimal
 
 from eth_account import Account
@@ -16,7 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.display import format_price, format_size, significant
 from wallet_perps.core.models import LeverageType, Position
@@ -33,16 +35,36 @@ D = Decimal
 LEFT = Qt.MouseButton.LeftButton
 
 
-async def open_page(
+@asynccontextmanager
+async def page_on(
     session: TradingSession, qtbot: QtBot, *, reviews: bool = False
-) -> tuple[SessionAdapter, PositionsPage]:
-    """The page; with ``reviews`` as Settings' "Review every order" (off: actions send at once)."""
+) -> AsyncIterator[tuple[SessionAdapter, PositionsPage]]:
+    """The page on ``session``, all of it let go afterwards even when an assertion failed.
+
+    ``reviews`` is Settings' "Review every order" (off: actions send at once). Page, adapter
+    and session are released in one place so no test leaves a live session for the next.
+    """
     adapter = SessionAdapter(session)
     page = PositionsPage(adapter, confirm_orders=lambda: reviews)
     qtbot.addWidget(page)
     page.resize(1150, 800)
     page.show()
-    return adapter, page
+    try:
+        yield adapter, page
+    finally:
+        page.release()
+        await adapter.aclose()
+        await session.stop()
+
+
+@asynccontextmanager
+async def funded_page(
+    venue: VenueProcess, qtbot: QtBot, usdc: str = "1000", *, reviews: bool = False
+) -> AsyncIterator[tuple[TradingSession, SessionAdapter, PositionsPage]]:
+    """A fresh paper account holding ``usdc`` on the venue, and the page on its session."""
+    session = await funded_session(venue.url, usdc)
+    async with page_on(session, qtbot, reviews=reviews) as (adapter, page):
+        yield session, adapter, page
 
 
 async def place(adapter: SessionAdapter, session: TradingSession, ticket: Ticket) -> None:
@@ -79,9 +101,7 @@ def test_a_market_long_shows_the_venues_liquidation_price(
 ) -> None:
     async def scenario() -> None:
         # $40 behind a $200 cross long at 10x: the liquidation price is a real price.
-        session = await funded_session(venue.url, "40")
-        adapter, page = await open_page(session, qtbot)
-        try:
+        async with funded_page(venue, qtbot, "40") as (session, adapter, page):
             assert page.stack.currentIndex() == 1
             assert page.positions_table.empty_label.isVisible()
             await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
@@ -112,20 +132,14 @@ def test_a_market_long_shows_the_venues_liquidation_price(
             assert row.gauge.distance == distance
             assert row.gauge.level is liq_level(distance)
             assert not page.positions_table.empty_label.isVisible()
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
 
 def test_cancel_one_order_then_cancel_all(qtbot: QtBot, venue: VenueProcess) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot)
-        table = page.orders_table
-        try:
+        async with funded_page(venue, qtbot) as (session, adapter, page):
+            table = page.orders_table
             await until(lambda: adapter.mid("BTC"), "a BTC price")
             mid = adapter.mid("BTC")
             assert mid is not None
@@ -157,19 +171,13 @@ def test_cancel_one_order_then_cancel_all(qtbot: QtBot, venue: VenueProcess) -> 
             assert await session.http.open_orders(session.user) == []
             assert "Cancelled 3 orders" in page.toast.text()
             assert not table.error_label.isVisible()
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
 
 def test_close_closes_the_position(qtbot: QtBot, venue: VenueProcess) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot)
-        try:
+        async with funded_page(venue, qtbot) as (session, adapter, page):
             page.toast_ms = 300  # the success message fades by itself; don't wait 4 s for it
             await place(adapter, session, Ticket("BTC", TicketSide.SHORT, D(100), leverage=5))
             row = await shown_row(page, "BTC")
@@ -188,10 +196,6 @@ def test_close_closes_the_position(qtbot: QtBot, venue: VenueProcess) -> None:
             assert "You have no BTC position." in page.error_label.text()
             assert "try again" in page.error_label.text()
             assert page.error_label.objectName() == "ErrorText"
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -200,9 +204,7 @@ def test_adding_isolated_margin_moves_the_liquidation_price_away(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot)
-        try:
+        async with funded_page(venue, qtbot) as (session, adapter, page):
             short = Ticket(
                 "ETH",
                 TicketSide.SHORT,
@@ -237,19 +239,13 @@ def test_adding_isolated_margin_moves_the_liquidation_price_away(
             await until(
                 lambda: row.labels["liquidation"].text() == new_liq, "the new liquidation price"
             )
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
 
 def test_close_part_halves_the_size_and_tpsl_is_checked(qtbot: QtBot, venue: VenueProcess) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot)
-        try:
+        async with funded_page(venue, qtbot) as (session, adapter, page):
             await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
             before = await venue_position(session, "BTC")
             assert before is not None
@@ -291,20 +287,14 @@ def test_close_part_halves_the_size_and_tpsl_is_checked(qtbot: QtBot, venue: Ven
             orders = await session.http.frontend_open_orders(session.user)
             assert [o.trigger_px for o in orders if o.is_trigger] == [stop]
             await until(lambda: len(page.orders_table.cancel_buttons) == 1, "the SL row")
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
 
 def test_without_a_wallet_the_page_asks_to_unlock(qtbot: QtBot, venue: VenueProcess) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
-        adapter, page = await open_page(session, qtbot)
-        try:
+        session = await locked_session(venue.url)
+        async with page_on(session, qtbot) as (adapter, page):
             assert page.stack.currentIndex() == 0
             assert page.locked_label.isVisible()
             assert page.locked_label.text().startswith("Unlock your wallet to see")
@@ -318,10 +308,6 @@ def test_without_a_wallet_the_page_asks_to_unlock(qtbot: QtBot, venue: VenueProc
             assert not page.locked_label.isVisible()
             await session.close_account()
             await until(lambda: page.stack.currentIndex() == 0, "the locked view again")
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -330,9 +316,7 @@ def test_with_reviews_on_close_and_cancel_all_ask_first_and_the_toast_moves_noth
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot, reviews=True)
-        try:
+        async with funded_page(venue, qtbot, reviews=True) as (session, adapter, page):
             page.toast_ms = 300
             await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(100), leverage=5))
             await place(adapter, session, Ticket("ETH", TicketSide.SHORT, D(60), leverage=5))
@@ -385,10 +369,6 @@ def test_with_reviews_on_close_and_cancel_all_ask_first_and_the_toast_moves_noth
             QTest.mouseClick(page.sheet.confirm_button, LEFT)
             await until(lambda: not table.cancel_buttons, "the order to go")
             assert await session.http.open_orders(session.user) == []
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -397,9 +377,7 @@ def test_orders_say_what_they_are_and_the_card_shows_its_tpsl(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter, page = await open_page(session, qtbot)
-        try:
+        async with funded_page(venue, qtbot) as (session, adapter, page):
             await place(adapter, session, Ticket("BTC", TicketSide.LONG, D(200), leverage=10))
             row = await shown_row(page, "BTC")
             await until(lambda: row.tpsl_label.text() == "no TP/SL", "the card without TP/SL")
@@ -433,10 +411,6 @@ def test_orders_say_what_they_are_and_the_card_shows_its_tpsl(
                 "TP/SL on the card",
             )
             assert misfits_of(page) == []
-        finally:
-            page.release()
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
+from tests.ui.qasync_helpers import locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.pulse import MEANINGS
-from wallet_perps.services.session import TradingSession
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.pulse import WINDOWS, PulsePage
 
@@ -20,8 +19,7 @@ def test_the_reading_in_words_and_the_charts_follow_the_selected_market(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
+        session = await locked_session(venue.url)
         adapter = SessionAdapter(session)
         page = PulsePage(adapter, sample_every_s=0.3)
         qtbot.addWidget(page)

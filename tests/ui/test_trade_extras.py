@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 from eth_account import Account
@@ -19,7 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, funded_session, run_on_qasync, until
+from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, TicketError
 from wallet_perps.services.session import TradingSession
@@ -33,20 +34,48 @@ from wallet_perps.ui.widgets.order_ticket import OrderTicket
 D = Decimal
 
 
-def _page(
-    adapter: SessionAdapter,
+@asynccontextmanager
+async def _page_on(
+    session: TradingSession,
     qtbot: QtBot,
     *,
-    confirm_orders: Callable[[], bool] = lambda: True,
+    reviews: bool = True,
     on_favourites_changed: Callable[[list[str]], None] | None = None,
-) -> TradePage:
+) -> AsyncIterator[TradePage]:
+    """The page on ``session``; afterwards its adapter and the session are closed, pass or fail.
+
+    ``reviews`` is Settings' "Review every order" (on: the sheet asks). The page's adapter is
+    ``page.adapter``.
+    """
+    adapter = SessionAdapter(session)
     page = TradePage(
-        adapter, confirm_orders=confirm_orders, on_favourites_changed=on_favourites_changed
+        adapter, confirm_orders=lambda: reviews, on_favourites_changed=on_favourites_changed
     )
     qtbot.addWidget(page)
     page.resize(1240, 800)
     page.show()
-    return page
+    try:
+        yield page
+    finally:
+        await adapter.aclose()
+        await session.stop()
+
+
+@asynccontextmanager
+async def _funded_page(
+    venue: VenueProcess,
+    qtbot: QtBot,
+    usdc: str = "1000",
+    *,
+    reviews: bool = True,
+    on_favourites_changed: Callable[[list[str]], None] | None = None,
+) -> AsyncIterator[tuple[TradingSession, TradePage]]:
+    """A fresh paper account holding ``usdc`` on the venue, and the page on its session."""
+    session = await funded_session(venue.url, usdc)
+    async with _page_on(
+        session, qtbot, reviews=reviews, on_favourites_changed=on_favourites_changed
+    ) as page:
+        yield session, page
 
 
 async def _ready(page: TradePage) -> None:
@@ -80,10 +109,7 @@ def test_review_sheet_repeats_the_numbers_and_only_confirm_sends(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot, confirm_orders=lambda: True)
-        try:
+        async with _funded_page(venue, qtbot, reviews=True) as (session, page):
             await _ready(page)
             results = _results(page)
             ticket, sheet = page.ticket, page.sheet
@@ -126,9 +152,6 @@ def test_review_sheet_repeats_the_numbers_and_only_confirm_sends(
             state = await session.http.clearinghouse_state(session.user)
             position = state.position("BTC")
             assert position is not None and position.szi == reviewed.size
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -138,10 +161,7 @@ def test_with_confirmations_off_enter_sends_at_once(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot, confirm_orders=lambda: False)
-        try:
+        async with _funded_page(venue, qtbot, reviews=False) as (session, page):
             await _ready(page)
             results = _results(page)
             QTest.keyClicks(page.ticket.amount_edit, "60")
@@ -151,9 +171,6 @@ def test_with_confirmations_off_enter_sends_at_once(
             await until(lambda: results, "the order result", timeout_s=15)
             assert results[0].state is OrderState.FILLED, results[0]
             assert len(await session.http.user_fills(session.user)) >= 1
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -166,11 +183,11 @@ def test_ctrl_k_searches_markets_and_enter_switches(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "100")
-        adapter = SessionAdapter(session)
         saved: list[list[str]] = []
-        page = _page(adapter, qtbot, on_favourites_changed=saved.append)
-        try:
+        async with _funded_page(venue, qtbot, "100", on_favourites_changed=saved.append) as (
+            session,
+            page,
+        ):
             await _ready(page)
             page.activateWindow()
             await until(page.isActiveWindow, "the page to be active", timeout_s=3)
@@ -211,9 +228,6 @@ def test_ctrl_k_searches_markets_and_enter_switches(
                 return bool(text) and abs(D(text) / eth.oracle_px - 1) < D("0.05")
 
             await until(eth_price, "ETH's price in the header")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -237,11 +251,8 @@ def test_chart_draws_position_and_order_lines_at_the_venues_numbers(
 ) -> None:
     async def scenario() -> None:
         # $40 behind a $200 position: a liquidation price near enough to be a real number.
-        session = await funded_session(venue.url, "40")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot, confirm_orders=lambda: False)
-        chart, ticket = page.chart, page.ticket
-        try:
+        async with _funded_page(venue, qtbot, "40", reviews=False) as (session, page):
+            chart, ticket = page.chart, page.ticket
             await _ready(page)
             await until(lambda: any(k == "mark" for k, _p, _t in chart.level_lines()), "mark")
             results = _results(page)
@@ -267,7 +278,7 @@ def test_chart_draws_position_and_order_lines_at_the_venues_numbers(
             # A resting limit buy 3% under the market: a line at its price, labelled.
             limit_results = _results(page)
             ticket.kind_box.setCurrentIndex(1)
-            mid = adapter.mid("BTC")
+            mid = page.adapter.mid("BTC")
             assert mid is not None
             ticket.limit_edit.setText(str(int(mid * D("0.97"))))
             ticket.amount_edit.clear()
@@ -280,9 +291,6 @@ def test_chart_draws_position_and_order_lines_at_the_venues_numbers(
             price, text = lines("order")[0]
             assert price == plan.price
             assert text.startswith(f"Buy {plan.size.normalize():f} at $")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -292,11 +300,8 @@ def test_candles_arrive_for_1m_and_switching_to_1h_reloads(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "10")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot)
-        chart = page.chart
-        try:
+        async with _funded_page(venue, qtbot, "10") as (session, page):
+            chart = page.chart
             QTest.mouseClick(chart.interval_buttons["1m"], Qt.MouseButton.LeftButton)
             assert chart.interval == "1m"
             await until(lambda: chart.shown_interval() == "1m", "1m candles")
@@ -319,9 +324,6 @@ def test_candles_arrive_for_1m_and_switching_to_1h_reloads(
             before = chart.redraws
             await asyncio.sleep(2.0)
             assert chart.redraws - before <= 9
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -334,11 +336,8 @@ def test_percent_slider_sets_a_share_of_available_times_leverage(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot)
-        ticket = page.ticket
-        try:
+        async with _funded_page(venue, qtbot) as (_, page):
+            ticket = page.ticket
             await _ready(page)
             assert ticket.available_label.text() == "Available $1,000.00"
             assert "× leverage (10x)" in ticket.percent_slider.toolTip()
@@ -362,14 +361,11 @@ def test_percent_slider_sets_a_share_of_available_times_leverage(
             ticket.percent_slider.setValue(50)
             ticket.unit_box.setCurrentIndex(1)
             coins = D(ticket.amount_edit.text())
-            mid = adapter.mid("BTC")
+            mid = page.adapter.mid("BTC")
             assert mid is not None and abs(coins * mid / amount - 1) < D("0.02")
             ticket.leverage_slider.setValue(5)
             assert ticket.percent_label.text() == "50%"
             assert abs(D(ticket.amount_edit.text()) / coins - D("0.5")) < D("0.01")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -379,14 +375,11 @@ def test_take_profit_and_stop_loss_reach_the_venue_as_trigger_orders(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = await funded_session(venue.url, "1000")
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot, confirm_orders=lambda: False)
-        ticket = page.ticket
-        try:
+        async with _funded_page(venue, qtbot, reviews=False) as (session, page):
+            ticket = page.ticket
             await _ready(page)
             results = _results(page)
-            mid = adapter.mid("BTC")
+            mid = page.adapter.mid("BTC")
             assert mid is not None
             QTest.keyClicks(ticket.amount_edit, "100")
             box = ticket.tpsl_box  # a click on its tick box (the row is wider than the text)
@@ -419,9 +412,6 @@ def test_take_profit_and_stop_loss_reach_the_venue_as_trigger_orders(
                 lambda: len([k for k, _p, _t in page.chart.level_lines() if k == "order"]) == 2,
                 "TP/SL lines",
             )
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 
@@ -431,12 +421,9 @@ def test_locked_wallet_shows_market_and_asks_to_unlock(
     venue: VenueProcess,
 ) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
-        adapter = SessionAdapter(session)
-        page = _page(adapter, qtbot)
-        ticket = page.ticket
-        try:
+        session = await locked_session(venue.url)
+        async with _page_on(session, qtbot) as page:
+            ticket = page.ticket
             await _ready(page)
             assert page.position_label.text() == (
                 "Unlock your wallet to see your position and trade."
@@ -455,9 +442,6 @@ def test_locked_wallet_shows_market_and_asks_to_unlock(
             await session.open_account(KeySigner(bytes(account.key)), account.address.lower())
             await until(lambda: page.position_label.text() == "No BTC position.", "account")
             assert ticket.action_button.text() != "Unlock your wallet to trade"
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from tests.answer_proxy import AnswerProxy
-from tests.ui.qasync_helpers import FAST_WS, run_on_qasync, until
+from tests.ui.qasync_helpers import FAST_WS, locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from tests.wallet.conftest import PASSWORD
 from wallet_perps.core.display import format_usd
@@ -96,8 +96,7 @@ def test_numbers_are_the_venues_margin_summary_and_appear_on_unlock(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
-        session = TradingSession(venue.url, contexts_poll_s=0, ws_options=FAST_WS)
-        await session.start()
+        session = await locked_session(venue.url)
         adapter = SessionAdapter(session)
         page = WalletPage(adapter)
         qtbot.addWidget(page)

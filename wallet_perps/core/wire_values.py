@@ -22,6 +22,7 @@ from typing import Final
 
 __all__ = [
     "ADDRESS_RE",
+    "ADMIN_HEADER",
     "CLOID_RE",
     "WireValueError",
     "is_address",
@@ -31,6 +32,9 @@ __all__ = [
 ]
 
 #: ``0x`` + 40 hex digits, either case (use ``fullmatch``).
+#: The header the local venue's ``/sim`` admin routes require (its value is the venue's admin
+#: token). Not Hyperliquid's: the venue checks it and the app's services send it.
+ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
 ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 #: ``0x`` + 32 hex digits, either case (use ``fullmatch``).
 CLOID_RE: Final = re.compile(r"0x[0-9a-fA-F]{32}")

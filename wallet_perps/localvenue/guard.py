@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from ipaddress import ip_address
 from typing import TYPE_CHECKING, Final
 
+from wallet_perps.core.wire_values import ADMIN_HEADER
+
 if TYPE_CHECKING:  # imported at run time inside guard_middleware: cli.py imports this module
     from aiohttp import web  # before it has made aiohttp's SSL set-up cheap
 
@@ -33,9 +35,6 @@ __all__ = [
     "client_key",
     "guard_middleware",
 ]
-
-#: The header carrying the admin token on /sim/* requests.
-ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
 
 #: Hyperliquid's server is axum: its 422 "Failed to deserialize the JSON body into the target
 #: type" is axum's Json extractor, and that extractor refuses any other content type with HTTP

@@ -36,7 +36,7 @@ import aiohttp
 from wallet_perps.core.answers import Accepted, OutcomeUnknown, Rejected
 from wallet_perps.core.ledger import InternalTransfer, LedgerUpdate, SendAsset, Withdraw
 from wallet_perps.core.networks import NETWORKS, NetworkName
-from wallet_perps.core.wire_values import ADDRESS_RE
+from wallet_perps.core.wire_values import ADDRESS_RE, ADMIN_HEADER
 from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
 from wallet_perps.hyperliquid.errors import VenueError, readable
@@ -66,8 +66,6 @@ log = logging.getLogger(__name__)
 #: Hyperliquid's withdrawal fee "at the time of writing" (PROTOCOL §6.6, §11.8). The local
 #: venue debits it on top of the amount, so a withdrawal needs ``amount + fee`` withdrawable.
 WITHDRAW_FEE_USD: Final = Decimal(1)
-#: The header carrying the local venue's admin token (localvenue/guard.py ADMIN_HEADER).
-SIM_ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
 
 #: A generous cap for one paper deposit; the faucet exists to try things, not to fake wealth.
 MAX_DEMO_DEPOSIT_USD: Final = Decimal(1_000_000)
@@ -489,7 +487,7 @@ async def demo_deposit(
         )
     body = {"user": address, "usdc": format(amount.normalize(), "f")}
     url = f"{base_url.rstrip('/')}/sim/faucet"
-    headers = {SIM_ADMIN_HEADER: admin_token} if admin_token else {}
+    headers = {ADMIN_HEADER: admin_token} if admin_token else {}
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,

@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Self
 
+from wallet_perps.core.wire_values import ADMIN_HEADER
+
 __all__ = [
     "ADMIN_HEADER",
     "ADMIN_TOKEN_NAME",
@@ -37,8 +39,6 @@ __all__ = [
     "venue_command",
 ]
 
-#: The header the venue's /sim admin routes require (localvenue/guard.py says the same).
-ADMIN_HEADER = "X-Wallet-Perps-Admin"
 
 #: The file the venue writes its admin token to, inside its data directory (localvenue/files.py
 #: says the same; services do not import the venue's modules).

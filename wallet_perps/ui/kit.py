@@ -43,6 +43,7 @@ __all__ = [
     "caption",
     "caption_rows",
     "card",
+    "column",
     "error_text",
     "fit_widths",
     "footer_buttons",
@@ -172,6 +173,19 @@ def footer_buttons(
     row.addWidget(primary_button)
     layout.addLayout(row)
     return primary_button
+
+
+def column(spacing: int | None = None) -> tuple[QWidget, QVBoxLayout]:
+    """A plain widget with a margin-less vertical layout: one step of a dialog or a page.
+
+    The dialog or card around it owns the padding, so steps swapped in a stack line up.
+    """
+    widget = QWidget()
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+    return widget, layout
 
 
 def caption(text: str = "", tip: str = "", *, wrap: bool = False) -> QLabel:

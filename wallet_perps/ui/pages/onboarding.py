@@ -200,10 +200,16 @@ class OnboardingPage(QWidget):
 
     # ------------------------------------------------------------------ steps
 
-    def _build_choose(self) -> None:
+    def _add_step(self) -> tuple[_Step, QVBoxLayout]:
+        """A new step at the end of the stack, with the steps' spacing; built in place."""
         step = _Step()
         layout = QVBoxLayout(step)
         layout.setSpacing(12)
+        self.steps.addWidget(step)
+        return step, layout
+
+    def _build_choose(self) -> None:
+        step, layout = self._add_step()
         layout.addWidget(title("Trade perpetual futures from your own wallet", wrap=True))
         layout.addWidget(caption(KEYS_STAY_HERE, wrap=True))
         self.storage_label = QLabel(CHECKING_STORAGE)
@@ -244,12 +250,9 @@ class OnboardingPage(QWidget):
         layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignRight)
         self.cancel_button.clicked.connect(self._cancel)
         self.choose_step = step
-        self.steps.addWidget(step)
 
     def _build_phrase(self) -> None:
-        step = _Step()
-        layout = QVBoxLayout(step)
-        layout.setSpacing(12)
+        step, layout = self._add_step()
         layout.addWidget(title("Your recovery phrase", wrap=True))
         layout.addWidget(
             caption(
@@ -266,12 +269,9 @@ class OnboardingPage(QWidget):
             layout, ("Back", self._back_to_choose), ("I have written them down", self._to_quiz)
         )
         self.phrase_step = step
-        self.steps.addWidget(step)
 
     def _build_quiz(self) -> None:
-        step = _Step()
-        layout = QVBoxLayout(step)
-        layout.setSpacing(12)
+        step, layout = self._add_step()
         layout.addWidget(title("Check your backup", wrap=True))
         layout.addWidget(caption("Type these words from your recovery phrase.", wrap=True))
         self.quiz = BackupQuiz(3)  # shared with Settings' backup check
@@ -284,12 +284,9 @@ class OnboardingPage(QWidget):
             ("Continue", self._check_quiz),
         )
         self.quiz_step = step
-        self.steps.addWidget(step)
 
     def _build_import(self) -> None:
-        step = _Step()
-        layout = QVBoxLayout(step)
-        layout.setSpacing(12)
+        step, layout = self._add_step()
         layout.addWidget(title("Import a wallet", wrap=True))
         self.import_note = caption("", wrap=True)
         layout.addWidget(self.import_note)
@@ -303,12 +300,9 @@ class OnboardingPage(QWidget):
             layout, ("Back", self._back_to_choose), ("Continue", self._check_import)
         )
         self.import_step = step
-        self.steps.addWidget(step)
 
     def _build_password(self) -> None:
-        step = _Step()
-        layout = QVBoxLayout(step)
-        layout.setSpacing(12)
+        step, layout = self._add_step()
         self.password_title = title("Choose a password", wrap=True)
         layout.addWidget(self.password_title)
         self.password_hint = caption(self._password_hint(""), wrap=True)
@@ -335,7 +329,6 @@ class OnboardingPage(QWidget):
             layout, ("Back", self._password_back), ("Create", self._submit)
         )
         self.password_step = step
-        self.steps.addWidget(step)
 
     # ------------------------------------------------------------------ key storage
 

@@ -35,7 +35,15 @@ from wallet_perps.services.transfers import (
     parse_amount,
     parse_destination,
 )
-from wallet_perps.ui.kit import MONO_CSS, caption, error_text, footer_buttons, set_flag, title
+from wallet_perps.ui.kit import (
+    MONO_CSS,
+    caption,
+    column,
+    error_text,
+    footer_buttons,
+    set_flag,
+    title,
+)
 from wallet_perps.ui.pages.wallet_parts import TIPS
 
 __all__ = ["DepositDialog", "TransferDialog"]
@@ -104,10 +112,7 @@ class TransferDialog(QDialog):
             heading = title("Send USDC to another Hyperliquid account")
         else:
             heading = title("Withdraw USDC to an address on Arbitrum")
-        form = QWidget()
-        f = QVBoxLayout(form)
-        f.setContentsMargins(0, 0, 0, 0)
-        f.setSpacing(6)
+        form, f = column(6)
         f.addWidget(heading)
         f.addWidget(caption(self._explanation(), wrap=True))
         f.addSpacing(6)
@@ -151,10 +156,7 @@ class TransferDialog(QDialog):
         self.stack.addWidget(form)
 
         # -- step 2: review
-        review = QWidget()
-        r = QVBoxLayout(review)
-        r.setContentsMargins(0, 0, 0, 0)
-        r.setSpacing(10)
+        review, r = column(10)
         r.addWidget(title("Check before you send"))
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)

@@ -39,7 +39,7 @@ from wallet_perps.services.wallet_service import (
     WalletLocation,
     WalletService,
 )
-from wallet_perps.ui.kit import TaskScope
+from wallet_perps.ui.kit import TaskScope, column
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -215,10 +215,7 @@ class ChangePasswordDialog(KeyCareDialog):
     ) -> None:
         super().__init__(service, row, "Change password", parent)
         self._real_money = service.real_money(row.address)
-        form = QWidget()
-        layout = QVBoxLayout(form)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        form, layout = column(8)
         layout.addWidget(
             _label(
                 "The key is encrypted again under the new password; only the new one unlocks "
@@ -241,9 +238,7 @@ class ChangePasswordDialog(KeyCareDialog):
             layout, ("Cancel", self.reject), ("Change password", self._submit)
         )
         self.form = form
-        self.done_step = QWidget()
-        done_layout = QVBoxLayout(self.done_step)
-        done_layout.setContentsMargins(0, 0, 0, 0)
+        self.done_step, done_layout = column()
         self.done_label = _label()
         self.done_label.setStyleSheet("font-weight: 600;")
         done_layout.addWidget(self.done_label)
@@ -306,10 +301,7 @@ class PhraseDialog(KeyCareDialog):
         if not row.has_phrase:
             self._build_no_phrase()
             return
-        self.password_step = QWidget()
-        layout = QVBoxLayout(self.password_step)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        self.password_step, layout = column(8)
         warning = _label(PHRASE_WARNING)
         warning.setStyleSheet("font-weight: 600;")
         layout.addWidget(warning)
@@ -328,10 +320,7 @@ class PhraseDialog(KeyCareDialog):
             layout, ("Cancel", self.reject), ("Show the words", self._reveal)
         )
 
-        self.words_step = QWidget()
-        layout = QVBoxLayout(self.words_step)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        self.words_step, layout = column(8)
         layout.addWidget(
             _label(
                 "Write these words down on paper, in order. They are not copied anywhere and "
@@ -344,10 +333,7 @@ class PhraseDialog(KeyCareDialog):
         forward = ("I have written them down", self._to_quiz) if check else ("Done", self.accept)
         _, self.words_next = self._buttons(layout, None, forward)
 
-        self.quiz_step = QWidget()
-        layout = QVBoxLayout(self.quiz_step)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        self.quiz_step, layout = column(8)
         layout.addWidget(_label("Type these words from your recovery phrase.", muted=True))
         self.quiz = BackupQuiz(3)
         self.quiz.submitted.connect(self._check)
@@ -358,9 +344,7 @@ class PhraseDialog(KeyCareDialog):
             ("Confirm backup", self._check),
         )
 
-        self.done_step = QWidget()
-        layout = QVBoxLayout(self.done_step)
-        layout.setContentsMargins(0, 0, 0, 0)
+        self.done_step, layout = column()
         self.done_label = _label("Backed up: this wallet can be restored from those words.")
         self.done_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.done_label)
@@ -375,9 +359,7 @@ class PhraseDialog(KeyCareDialog):
             "the private key you imported it from safe: it is this wallet's backup."
         )
         self.body.addWidget(self.no_phrase)
-        step = QWidget()
-        layout = QVBoxLayout(step)
-        layout.setContentsMargins(0, 0, 0, 0)
+        step, layout = column()
         _, self.close_button = self._buttons(layout, None, ("Close", self.accept))
         self._finish_layout(step)
 
@@ -464,9 +446,7 @@ class RenameDialog(KeyCareDialog):
         self, service: WalletService, row: WalletLocation, parent: QWidget | None = None
     ) -> None:
         super().__init__(service, row, "Rename wallet", parent)
-        step = QWidget()
-        layout = QVBoxLayout(step)
-        layout.setContentsMargins(0, 0, 0, 0)
+        step, layout = column()
         self.name_edit = QLineEdit(row.label)
         self.name_edit.setMaxLength(64)
         self.name_edit.selectAll()
@@ -497,10 +477,7 @@ class RemoveDialog(KeyCareDialog):
         self, service: WalletService, row: WalletLocation, parent: QWidget | None = None
     ) -> None:
         super().__init__(service, row, "Remove wallet", parent)
-        step = QWidget()
-        layout = QVBoxLayout(step)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        step, layout = column(8)
         where = "its encrypted key files" if row.storage == "file" else "the system keyring"
         if row.backup_confirmed:
             text = (
