@@ -87,7 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    from wallet_perps.heap_trim import HeapTrimmer
     from wallet_perps.ui.app_controller import AppController
     from wallet_perps.ui.main_window import MainWindow
     from wallet_perps.ui.startup_probe import install_startup_probe
@@ -114,8 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.closing.connect(closed.set)
         app.aboutToQuit.connect(closed.set)
         diag.watch_loop()
-        trimmer = HeapTrimmer()  # a day of streaming must not creep (see heap_trim)
         await controller.start()
+        # After the first screen (not on its path): a day of streaming must not creep.
+        from wallet_perps.heap_trim import HeapTrimmer
+
+        trimmer = HeapTrimmer()
         await closed.wait()
         trimmer.close()
         await controller.stop()

@@ -21,7 +21,7 @@ def order(order_type: str | None, tpsl: str | None = None) -> OpenOrder:
     [
         ("Market", None, "Market", True),
         ("Limit", None, "Limit", False),
-        (None, None, "Limit", False),
+        (None, None, "Order", False),  # streamed, details not here yet: no guess
         ("Take Profit Market", "tp", "Take profit (market)", True),
         ("Take Profit Limit", "tp", "Take profit (limit)", False),
         ("Stop Market", "sl", "Stop loss (market)", True),

@@ -393,7 +393,12 @@ def test_orders_say_what_they_are_and_the_card_shows_its_tpsl(
                 Ticket("BTC", TicketSide.LONG, D(20), kind=OrderKind.LIMIT, limit_px=limit_px),
             )
             table = page.orders_table
-            await until(lambda: len(table.cancel_buttons) == 3, "three order rows")
+            names = {"Take profit (market)", "Stop loss (market)", "Limit"}
+            # Streamed orders are named "Order" until their details arrive a moment later.
+            await until(
+                lambda: {cell(table.table, r, 2) for r in range(table.table.rowCount())} == names,
+                "three named order rows",
+            )
             rows = {
                 cell(table.table, r, 2): [cell(table.table, r, c) for c in range(9)]
                 for r in range(table.table.rowCount())

@@ -215,9 +215,13 @@ def order_type_words(order: OpenOrder) -> str:
     """What the order is, as a person says it: "Market", "Limit", "Stop loss (market)"...
 
     A stop that protects a position (``tpsl`` "sl") is a stop loss; an unknown type is shown
-    as the venue wrote it.
+    as the venue wrote it. An order streamed in the basic shape has no type until its details
+    arrive (a moment later): it is an "Order", not a guessed "Limit" (a take-profit would
+    otherwise show as a limit order at its worst price).
     """
-    kind = order.order_type or "Limit"
+    kind = order.order_type
+    if kind is None:
+        return "Order"
     if order.tpsl == TpSl.SL and kind in (KnownOrderType.STOP_MARKET, KnownOrderType.STOP_LIMIT):
         return "Stop loss (market)" if kind == KnownOrderType.STOP_MARKET else "Stop loss (limit)"
     return _TYPE_WORDS.get(kind, kind)
