@@ -27,9 +27,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
-import keyring
-import keyring.errors
-
 from wallet_perps.core.private_files import private_dir
 from wallet_perps.wallet.errors import (
     KeyringUnavailable,
@@ -67,7 +64,14 @@ class SecretStore(Protocol):
 
 
 def keyring_problem(backend: object | None = None) -> str | None:
-    """None if the OS keyring is usable, else why not (for logs; users get KeyringUnavailable)."""
+    """None if the OS keyring is usable, else why not (for logs; users get KeyringUnavailable).
+
+    ``keyring`` is imported here, on first use, not with this module: it costs about 25 ms
+    (its plugin discovery reads every installed package's metadata), and the app's first
+    screen needs no keyring until a wallet is unlocked or created.
+    """
+    import keyring
+
     try:
         backend = keyring.get_keyring() if backend is None else backend
     except Exception as exc:  # a broken keyring config must not crash the app
@@ -100,9 +104,13 @@ class KeyringStore:
         if problem is not None:
             log.warning("no usable OS keyring: %s", problem)
             raise KeyringUnavailable()
+        import keyring
+
         self._backend = keyring.get_keyring() if backend is None else backend
 
     def get(self, name: str) -> str | None:
+        import keyring.errors
+
         try:
             value = self._backend.get_password(SERVICE, _check_name(name))  # type: ignore[attr-defined]
         except keyring.errors.KeyringLocked:
@@ -127,6 +135,8 @@ class KeyringStore:
             ) from None
 
     def delete(self, name: str) -> None:
+        import keyring.errors
+
         try:
             self._backend.delete_password(SERVICE, _check_name(name))  # type: ignore[attr-defined]
         except keyring.errors.PasswordDeleteError:

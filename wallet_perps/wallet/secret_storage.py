@@ -33,11 +33,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Final
 
-from coincurve import PrivateKey
-from Crypto.Cipher import AES
-from Crypto.Protocol.KDF import scrypt as _scrypt
-from Crypto.Util import Counter
-
 from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.crypto.errors import SignatureError
 from wallet_perps.crypto.keccak import keccak256
@@ -100,6 +95,8 @@ class DerivedKey(SecretHolder):
     @classmethod
     def derive(cls, password: str, params: ScryptParams, salt: bytes | None = None) -> DerivedKey:
         """Run scrypt over the UTF-8 password, exactly as eth-keyfile does."""
+        from Crypto.Protocol.KDF import scrypt as _scrypt  # see _cipher on why here
+
         salt = secrets.token_bytes(16) if salt is None else salt
         # pycryptodome's scrypt takes str and encodes it as latin-1, so latin-1 round-trips
         # the UTF-8 bytes unchanged (eth-keyfile does the same).
@@ -148,11 +145,18 @@ def key_address(private_key: bytes | bytearray) -> str:
             raise ValueError("not a secp256k1 private key") from None
     if not 0 < int.from_bytes(private_key, "big") < SECP256K1_N:
         raise ValueError("not a secp256k1 private key")
+    from coincurve import PrivateKey  # see _cipher on why here
+
     public = PrivateKey(private_key).public_key.format(compressed=False)[1:]
     return to_checksum_address(keccak256(public)[-20:])
 
 
 def _cipher(key: bytes, iv: bytes) -> Any:
+    # pycryptodome (with cffi and its C parser, about 25 ms) is imported on first use, not
+    # with this module: the app's first screen decrypts nothing until a wallet is unlocked.
+    from Crypto.Cipher import AES
+    from Crypto.Util import Counter
+
     counter = Counter.new(128, initial_value=int.from_bytes(iv, "big"), allow_wraparound=True)
     return AES.new(key, AES.MODE_CTR, counter=counter)
 
