@@ -8,14 +8,13 @@ steadier than typing each one.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TypeVar
 
 from PySide6.QtTest import QTest
 
+from tests.ui.qasync_helpers import until
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
 from wallet_perps.services.trader import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
@@ -26,15 +25,9 @@ T = TypeVar("T")
 PASSWORD = "screenshot-demo-1"
 
 
-async def wait_for(check: Callable[[], T], what: str, timeout_s: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
+async def wait_for(check: Callable[[], T | None], what: str, timeout_s: float = 30.0) -> T:
+    """:func:`~tests.ui.qasync_helpers.until`, with the longer wait a whole app start needs."""
+    return await until(check, what, timeout_s)
 
 
 async def onboard_demo(controller: AppController, password: str = PASSWORD) -> None:

@@ -61,10 +61,6 @@ class KeyAccess:
     def idle_lock_minutes(self, minutes: int) -> None:
         self.keystore.idle_lock_minutes = minutes
 
-    @property
-    def is_unlocked(self) -> bool:
-        return self.keystore.session is not None
-
     async def lock(self) -> None:
         """Lock the open wallet, if any (zeroes its keys; in a worker thread)."""
         if self.keystore.session is not None:
