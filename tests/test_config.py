@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from platformdirs import PlatformDirs
 from pytestqt.qtbot import QtBot
 
 from tests.networks_helpers import fourth_network
 from wallet_perps.app import parse_args
-from wallet_perps.config import Settings
+from wallet_perps.config import APP_NAME, AppDirs, Settings, app_dirs
 from wallet_perps.core.networks import NETWORKS, Network
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.settings import SettingsPage
@@ -33,6 +34,23 @@ def test_settings_round_trip_under_app_home(_isolated_app_home: Path) -> None:
     again = Settings.load()
     assert again.network == "testnet"
     assert again.confirm_orders is False
+
+
+def test_app_dirs_are_all_under_the_app_home_or_all_the_platforms(
+    _isolated_app_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = _isolated_app_home
+    assert app_dirs() == AppDirs(
+        str(home / "config"), str(home / "data"), str(home / "cache"), str(home / "log")
+    )
+    monkeypatch.delenv("WALLET_PERPS_HOME")
+    platform = PlatformDirs(APP_NAME, appauthor=False)
+    assert app_dirs() == AppDirs(
+        platform.user_config_dir,
+        platform.user_data_dir,
+        platform.user_cache_dir,
+        platform.user_log_dir,
+    )
 
 
 def test_damaged_settings_fall_back_to_defaults() -> None:

@@ -50,7 +50,7 @@ ALLOWED_EXCEPTIONS: Final[dict[tuple[str, str], str]] = {
     (
         "wallet_perps.wallet.unlocked",
         "wallet_perps.hyperliquid.signing",
-    ): "UnlockedWallet.sign_l1_action/sign_user_action hash Hyperliquid actions (msgpack "
+    ): "WalletSigner.sign_l1/UnlockedWallet.sign_user_action hash Hyperliquid actions (msgpack "
     "phantom agent, user structs) with the key buffers they hold, so keys never leave the "
     "wallet. Removing it means a digest-level wallet API (sign_digest with the main or "
     "agent key) and the services hashing the action; see the crypto layer's report.",

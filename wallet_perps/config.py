@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +22,18 @@ from wallet_perps.core.private_files import tighten_tree, write_private
 APP_NAME = "wallet-perps"
 
 
-def app_dirs() -> PlatformDirs:
+@dataclass(frozen=True, slots=True)
+class AppDirs:
+    """The four folders the app writes to, wherever they are: the platform's, or all under
+    WALLET_PERPS_HOME. Only these four are ever asked for, so nothing else is carried."""
+
+    user_config_dir: str
+    user_data_dir: str
+    user_cache_dir: str
+    user_log_dir: str
+
+
+def app_dirs() -> AppDirs:
     """Platform config/data/cache/log directories; WALLET_PERPS_HOME relocates all of them.
 
     The override exists so tests (and a portable install) can keep everything under one
@@ -30,30 +41,9 @@ def app_dirs() -> PlatformDirs:
     """
     home = os.environ.get("WALLET_PERPS_HOME")
     if home:
-        return _RootedDirs(Path(home))
-    return PlatformDirs(APP_NAME, appauthor=False)
-
-
-class _RootedDirs(PlatformDirs):
-    def __init__(self, root: Path) -> None:
-        super().__init__(APP_NAME, appauthor=False)
-        self._root = root
-
-    @property
-    def user_config_dir(self) -> str:
-        return str(self._root / "config")
-
-    @property
-    def user_data_dir(self) -> str:
-        return str(self._root / "data")
-
-    @property
-    def user_cache_dir(self) -> str:
-        return str(self._root / "cache")
-
-    @property
-    def user_log_dir(self) -> str:
-        return str(self._root / "log")
+        return AppDirs(*(str(Path(home) / name) for name in ("config", "data", "cache", "log")))
+    dirs = PlatformDirs(APP_NAME, appauthor=False)
+    return AppDirs(dirs.user_config_dir, dirs.user_data_dir, dirs.user_cache_dir, dirs.user_log_dir)
 
 
 @dataclass(slots=True)
@@ -143,7 +133,6 @@ def secure_app_dirs() -> None:
     home = os.environ.get("WALLET_PERPS_HOME")
     dirs = app_dirs()
     roots = [Path(home)] if home else []
-    roots += [Path(d) for d in (dirs.user_config_dir, dirs.user_data_dir, dirs.user_cache_dir)]
-    roots.append(Path(dirs.user_log_dir))
+    roots += [Path(d) for d in astuple(dirs)]
     for root in roots:
         tighten_tree(root)

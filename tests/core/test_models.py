@@ -31,10 +31,12 @@ from wallet_perps.core.models import (
     Meta,
     Position,
     Side,
+    SizeAtPrice,
     UnknownCoinError,
     UserRateLimit,
 )
 from wallet_perps.core.orders import FINAL_ORDER_STATUSES, KnownOrderStatus, OpenOrder, OrderStatus
+from wallet_perps.core.tickets import PlannedFill
 
 
 def _meta() -> Meta:
@@ -182,6 +184,15 @@ def test_book_and_position_helpers() -> None:
     state = AccountState((pos,), summary, summary, Decimal(0))
     assert state.position("ETH") is pos and state.position("BTC") is None
     assert state.time is None
+
+
+def test_a_book_level_and_a_planned_fill_are_both_a_size_at_a_price() -> None:
+    level = BookLevel(Decimal("99.5"), Decimal(2), 3)  # positional order kept: px, sz, n
+    fill = PlannedFill(Decimal("99.5"), Decimal(2), crossed=True)
+    assert isinstance(level, SizeAtPrice) and isinstance(fill, SizeAtPrice)
+    assert level.notional == fill.notional == Decimal(199)
+    assert (level.px, level.sz, level.n) == (Decimal("99.5"), Decimal(2), 3)
+    assert [f.name for f in dataclasses.fields(PlannedFill)] == ["px", "sz", "crossed"]
 
 
 def test_rate_limit_remaining() -> None:

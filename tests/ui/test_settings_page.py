@@ -130,6 +130,29 @@ def test_confirmations_and_theme_persist_across_load(qtbot: QtBot) -> None:
     assert fresh.theme_box.currentText() == "Light"
 
 
+def test_a_failed_save_puts_the_old_preference_back(qtbot: QtBot) -> None:
+    page, settings = make_page(qtbot, Answers())
+    themes: list[str] = []
+    page.theme_changed.connect(themes.append)
+    path = Settings.path()
+    path.unlink()
+    path.mkdir()  # the atomic replace now fails (even for root) with IsADirectoryError
+    try:
+        QTest.mouseClick(page.confirm_check, Qt.MouseButton.LeftButton)
+        assert page.save_error.isVisible() and "Could not save" in page.save_error.text()
+        assert settings.confirm_orders is True and page.confirm_check.isChecked()
+
+        page.theme_box.setFocus()
+        QTest.keyClick(page.theme_box, Qt.Key.Key_Down)  # Dark -> Light, not saved
+        assert settings.theme == "dark" and themes == []
+    finally:
+        path.rmdir()
+
+    QTest.mouseClick(page.confirm_check, Qt.MouseButton.LeftButton)
+    assert not page.save_error.isVisible()
+    assert Settings.load().confirm_orders is False
+
+
 def test_agent_auto_lock_and_about(qtbot: QtBot) -> None:
     confirm = Answers(False, True)
     page, _settings = make_page(qtbot, confirm)

@@ -428,7 +428,7 @@ def test_reprs_and_errors_never_contain_secrets(keystore: Keystore) -> None:
         lambda: keystore.import_phrase(ABANDON_12.replace("about", "abandon"), PASSWORD),
         lambda: keystore.import_private_key(key_hex[:-1], PASSWORD),
         lambda: keystore.import_private_key(key_hex, "short"),
-        lambda: session.sign_l1_action({"type": "noop"}, 1, network="local"),
+        lambda: session.l1_signer("local").sign_l1({"type": "noop"}, 1, is_mainnet=False),
         lambda: keystore.delete_wallet(info.address),
     ):
         with pytest.raises(WalletError) as caught:

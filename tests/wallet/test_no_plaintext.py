@@ -112,7 +112,7 @@ async def scripted_session(venue_url: str) -> list[bytes]:
         payload = {
             "action": action,
             "nonce": nonce,
-            "signature": session.sign_l1_action(action, nonce, network="local"),
+            "signature": session.l1_signer("local").sign_l1(action, nonce, is_mainnet=False),
             "vaultAddress": None,
             "expiresAfter": None,
         }
@@ -124,7 +124,7 @@ async def scripted_session(venue_url: str) -> list[bytes]:
             {
                 "action": cancel,
                 "nonce": nonce,
-                "signature": session.sign_l1_action(cancel, nonce, network="local"),
+                "signature": session.l1_signer("local").sign_l1(cancel, nonce, is_mainnet=False),
                 "vaultAddress": None,
                 "expiresAfter": None,
             }

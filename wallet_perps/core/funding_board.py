@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Final
 
 from wallet_perps.core.models import FundingPayment, PredictedFunding
-from wallet_perps.core.risk import funding_payment
+from wallet_perps.core.risk import ZERO, funding_payment
 
 __all__ = [
     "HOUR_MS",
@@ -31,7 +31,6 @@ __all__ = [
 ]
 
 HOUR_MS: Final = 3_600_000
-ZERO: Final = Decimal(0)
 #: The venue's own prediction; other venues' (Binance, Bybit) are shown only if it is missing.
 _OWN_VENUE: Final = "HlPerp"
 

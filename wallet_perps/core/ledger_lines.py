@@ -21,7 +21,7 @@ balance):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from wallet_perps.core.ledger import (
@@ -128,38 +128,30 @@ def _between(usdc: Decimal, user: str, destination: str) -> LedgerLine:
 
 
 def _transfer(
-    usdc: Decimal,
-    user: str,
-    destination: str,
-    me: str,
-    *,
-    fee: Decimal | None = None,
-    token: str = _USDC,
-    token_amount: Decimal | None = None,
-    label: str = "",
+    usdc: Decimal, user: str, destination: str, me: str, fee: Decimal | None = None, label: str = ""
 ) -> LedgerLine:
     """Sender sees -usdc (and pays the fee); receiver sees +usdc; both: only the fee moves."""
     sent, received = _same(user, me), _same(destination, me)
-    name = _token_name(token)
-    shown = (name, token_amount) if name != _USDC and token_amount is not None else (None, None)
     if sent and received:
-        return LedgerLine(
-            "Sent to self", Decimal(0), _fee(fee), token=shown[0], token_amount=shown[1]
-        )
+        return LedgerLine("Sent to self", Decimal(0), _fee(fee))
     if sent:
-        return LedgerLine(
-            "Sent",
-            -usdc,
-            _fee(fee),
-            destination,
-            "to",
-            shown[1],
-            shown[0],
-            detail=label,
-        )
+        return LedgerLine("Sent", -usdc, _fee(fee), destination, "to", detail=label)
     if received:
-        return LedgerLine("Received", usdc, None, user, "from", shown[1], shown[0], detail=label)
+        return LedgerLine("Received", usdc, None, user, "from", detail=label)
     return _between(usdc, user, destination)
+
+
+def _with_token(line: LedgerLine, d: SpotTransfer | SendAsset) -> LedgerLine:
+    """``line`` (in USD) with the token that moved named beside it, unless that was USDC."""
+    token = _token_name(d.token)
+    return line if token == _USDC else replace(line, token=token, token_amount=d.amount)
+
+
+def _token_transfer(d: SpotTransfer | SendAsset, me: str, fee: Decimal | None) -> LedgerLine:
+    """A token sent between accounts: its USD worth is the amount (between two other accounts
+    nothing is signed, and no token is named)."""
+    line = _transfer(d.usdc_value, d.user, d.destination, me, fee)
+    return line if line.amount is None else _with_token(line, d)
 
 
 def _send_asset(d: SendAsset, me: str) -> LedgerLine:
@@ -169,15 +161,7 @@ def _send_asset(d: SendAsset, me: str) -> LedgerLine:
     perp -> spot is -, and a move that does not touch the main perp dex has no sign.
     """
     if not (_same(d.user, me) and _same(d.destination, me)):
-        return _transfer(
-            d.usdc_value,
-            d.user,
-            d.destination,
-            me,
-            fee=d.fee,
-            token=d.token,
-            token_amount=d.amount,
-        )
+        return _token_transfer(d, me, d.fee)
 
     def name(dex: str) -> str:
         return "spot" if dex == _SPOT_DEX else "perp" if dex == _PERP_DEX else f"{dex} dex"
@@ -189,14 +173,7 @@ def _send_asset(d: SendAsset, me: str) -> LedgerLine:
         amount = d.usdc_value
     elif d.source_dex == _PERP_DEX and d.destination_dex != _PERP_DEX:
         amount = -d.usdc_value
-    token = _token_name(d.token)
-    return LedgerLine(
-        what,
-        amount,
-        _fee(d.fee),
-        token=None if token == _USDC else token,
-        token_amount=None if token == _USDC else d.amount,
-    )
+    return _with_token(LedgerLine(what, amount, _fee(d.fee)), d)
 
 
 def _liquidation(d: Liquidation) -> LedgerLine:
@@ -237,21 +214,13 @@ def ledger_line(update: LedgerUpdate, me: str) -> LedgerLine:
     if isinstance(d, Withdraw):
         return LedgerLine("Withdrawal", -d.usdc, _fee(d.fee))
     if isinstance(d, InternalTransfer):
-        return _transfer(d.usdc, d.user, d.destination, me, fee=d.fee)
+        return _transfer(d.usdc, d.user, d.destination, me, d.fee)
     if isinstance(d, SubAccountTransfer):
         return _transfer(d.usdc, d.user, d.destination, me, label="sub-account transfer")
     if isinstance(d, AccountClassTransfer):
         return LedgerLine("From spot", d.usdc) if d.to_perp else LedgerLine("To spot", -d.usdc)
     if isinstance(d, SpotTransfer):
-        return _transfer(
-            d.usdc_value,
-            d.user,
-            d.destination,
-            me,
-            fee=d.fee if d.fee_token in (None, "", _USDC) else None,
-            token=d.token,
-            token_amount=d.amount,
-        )
+        return _token_transfer(d, me, d.fee if d.fee_token in (None, "", _USDC) else None)
     if isinstance(d, SendAsset):
         return _send_asset(d, me)
     if isinstance(d, Liquidation):

@@ -50,6 +50,7 @@ __all__ = [
     "Position",
     "PredictedFunding",
     "Side",
+    "SizeAtPrice",
     "Trade",
     "UnknownCoinError",
     "UserRateLimit",
@@ -259,11 +260,23 @@ class AssetContext:
 
 
 @dataclass(frozen=True, slots=True)
-class BookLevel:
-    """One aggregated price level: total size ``sz`` from ``n`` orders at ``px``."""
+class SizeAtPrice:
+    """``sz`` at ``px``: what a book level and an expected fill both are, so code that walks
+    one into the other (and sums what they are worth) reads the same two fields."""
 
     px: Decimal
     sz: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        """What the size is worth at the price, in USD."""
+        return self.px * self.sz
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel(SizeAtPrice):
+    """One aggregated price level: total size ``sz`` from ``n`` orders at ``px``."""
+
     n: int
 
 

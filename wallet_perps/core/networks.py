@@ -62,20 +62,24 @@ class Network:
     actions; the local venue verifies testnet-style signatures, as the official SDK signs for
     any URL that is not mainnet's. It is the signing domain only: whether money is real is
     ``real_money``, a separate question.
+
+    A default is what most networks share (signing as testnet, a venue run elsewhere, no
+    faucet), so an entry states only what sets it apart. Whether money is real has no default:
+    every network must say.
     """
 
     name: NetworkName
     label: str
     #: None for the embedded venue: the app starts it on a free port and learns the URL then.
     http_url: str | None
-    is_mainnet: bool
+    is_mainnet: bool = False
     #: The app runs this network's venue itself (and only then may an agent be approved
     #: unasked at unlock: the approval costs nothing and moves nothing real).
-    embedded_venue: bool
+    embedded_venue: bool = False
     #: Balances are worth nothing (paper or test funds); False means real money is at stake,
     #: so weak passwords are refused and switching to it asks first.
     paper_money: bool
-    faucet: Faucet
+    faucet: Faucet = Faucet.NONE
     deposits: Deposits
     #: One sentence under Settings' network picker.
     risk_note: str
@@ -119,7 +123,6 @@ NETWORKS: Final[dict[NetworkName, Network]] = {
         name="local",
         label="Local demo",
         http_url=None,
-        is_mainnet=False,
         embedded_venue=True,
         paper_money=True,
         faucet=Faucet.VENUE,
@@ -136,8 +139,6 @@ NETWORKS: Final[dict[NetworkName, Network]] = {
         name="testnet",
         label="Testnet",
         http_url="https://api.hyperliquid-testnet.xyz",
-        is_mainnet=False,
-        embedded_venue=False,
         paper_money=True,
         faucet=Faucet.TESTNET,
         deposits=Deposits.TESTNET_FAUCET,
@@ -153,9 +154,7 @@ NETWORKS: Final[dict[NetworkName, Network]] = {
         label="Mainnet",
         http_url="https://api.hyperliquid.xyz",
         is_mainnet=True,
-        embedded_venue=False,
         paper_money=False,
-        faucet=Faucet.NONE,
         deposits=Deposits.ARBITRUM_BRIDGE,
         risk_note="Real money is at stake on mainnet.",
         badge_tip="Real money is at stake on mainnet.",

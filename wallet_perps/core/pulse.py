@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Final
 
 from wallet_perps.core.models import AssetContext
+from wallet_perps.core.risk import ONE, ZERO
 
 __all__ = [
     "MEANINGS",
@@ -35,9 +36,6 @@ __all__ = [
     "sample_from_context",
     "volume_ratio",
 ]
-
-ZERO: Final = Decimal(0)
-ONE: Final = Decimal(1)
 
 
 class Trend(StrEnum):
@@ -76,14 +74,10 @@ class PulseSample:
 
 
 def sample_from_context(ctx: AssetContext, time_ms: int) -> PulseSample:
-    """The pulse-relevant part of an asset context, stamped with when it was seen."""
+    """The pulse-relevant part of an asset context, stamped with when it was seen (each field
+    is the context's field of the same name)."""
     return PulseSample(
-        time_ms=time_ms,
-        mark_px=ctx.mark_px,
-        oracle_px=ctx.oracle_px,
-        open_interest=ctx.open_interest,
-        funding=ctx.funding,
-        day_ntl_vlm=ctx.day_ntl_vlm,
+        time_ms, ctx.mark_px, ctx.oracle_px, ctx.open_interest, ctx.funding, ctx.day_ntl_vlm
     )
 
 

@@ -263,7 +263,7 @@ def validate_ticket(
         if rest > 0:
             fills.append(PlannedFill(price, rest, crossed=False))
     fill_sz = sum((f.sz for f in fills), ZERO)
-    est_notional = sum((f.px * f.sz for f in fills), ZERO)
+    est_notional = sum((f.notional for f in fills), ZERO)
     est_entry = est_notional / fill_sz
 
     # Replay the fills through the account as the venue books them.

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Literal
 
-from wallet_perps.core.models import LeverageType, Market
+from wallet_perps.core.models import LeverageType, Market, SizeAtPrice
 
 __all__ = [
     "DEFAULT_SLIPPAGE_PCT",
@@ -115,11 +115,9 @@ class TpslLeg:
 
 
 @dataclass(frozen=True, slots=True)
-class PlannedFill:
+class PlannedFill(SizeAtPrice):
     """One expected fill: ``sz`` at ``px``, as a taker (``crossed``) or as a resting maker."""
 
-    px: Decimal
-    sz: Decimal
     crossed: bool
 
 

@@ -14,6 +14,7 @@ posted dict differ, so it returns both.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,7 @@ __all__ = [
     "LimitType",
     "OrderSpec",
     "OrderType",
+    "SendKind",
     "Tif",
     "Tpsl",
     "TriggerType",
@@ -47,6 +49,7 @@ __all__ = [
     "order_action",
     "order_wire",
     "schedule_cancel_action",
+    "send_action",
     "update_isolated_margin_action",
     "update_leverage_action",
     "usd_class_transfer_action",
@@ -243,26 +246,31 @@ def order_action(
     return action
 
 
+def _listed(kind: str, key: str, wires: list[WireDict]) -> WireDict:
+    """``{"type": kind, key: wires}`` for a batch that must name at least one order."""
+    if not wires:
+        raise ActionError(f"a {kind} action needs at least one order")
+    return {"type": kind, key: wires}
+
+
+def _flagged(action: WireDict, key: str, flag: bool, what: str) -> WireDict:
+    """``action`` with ``key: true`` appended only when ``flag`` is set: the venue hashes an
+    absent flag, so a sent ``false`` would sign something else and be rejected."""
+    if _bool(flag, what):
+        action[key] = True
+    return action
+
+
 def cancel_action(cancels: Iterable[tuple[int, int]], *, fast: bool = False) -> WireDict:
     """Cancel by (asset, oid); ``f`` is sent only when true (a hashed false is rejected)."""
     wires = [{"a": _int(a, "asset"), "o": _int(o, "oid")} for a, o in cancels]
-    if not wires:
-        raise ActionError("a cancel action needs at least one order")
-    action: WireDict = {"type": "cancel", "cancels": wires}
-    if _bool(fast, "fast"):
-        action["f"] = True
-    return action
+    return _flagged(_listed("cancel", "cancels", wires), "f", fast, "fast")
 
 
 def cancel_by_cloid_action(cancels: Iterable[tuple[int, str]], *, fast: bool = False) -> WireDict:
     """Cancel by (asset, cloid); ``f`` is sent only when true."""
     wires = [{"asset": _int(a, "asset"), "cloid": _cloid(c)} for a, c in cancels]
-    if not wires:
-        raise ActionError("a cancelByCloid action needs at least one order")
-    action: WireDict = {"type": "cancelByCloid", "cancels": wires}
-    if _bool(fast, "fast"):
-        action["f"] = True
-    return action
+    return _flagged(_listed("cancelByCloid", "cancels", wires), "f", fast, "fast")
 
 
 def modify_action(oid: int | str, order: OrderSpec, *, always_place: bool = False) -> WireDict:
@@ -271,9 +279,7 @@ def modify_action(oid: int | str, order: OrderSpec, *, always_place: bool = Fals
     ``a`` (always_place) is sent only when true.
     """
     action: WireDict = {"type": "modify", "oid": _oid_or_cloid(oid), "order": order_wire(order)}
-    if _bool(always_place, "always_place"):
-        action["a"] = True
-    return action
+    return _flagged(action, "a", always_place, "always_place")
 
 
 def batch_modify_action(
@@ -281,12 +287,7 @@ def batch_modify_action(
 ) -> WireDict:
     """Several modifies in one nonce; statuses come back like an order action's."""
     wires = [{"oid": _oid_or_cloid(oid), "order": order_wire(spec)} for oid, spec in modifies]
-    if not wires:
-        raise ActionError("a batchModify action needs at least one order")
-    action: WireDict = {"type": "batchModify", "modifies": wires}
-    if _bool(always_place, "always_place"):
-        action["a"] = True
-    return action
+    return _flagged(_listed("batchModify", "modifies", wires), "a", always_place, "always_place")
 
 
 def update_leverage_action(asset: int, leverage: int, *, is_cross: bool) -> WireDict:
@@ -352,41 +353,39 @@ def _amount(amount: Decimal, what: str = "amount") -> str:
     return _positive_wire(amount, what)
 
 
-def _send_action(
-    kind: str, destination: str, amount: Decimal, time_ms: int, is_mainnet: bool, chain_id: str
+SendKind = Literal["usdSend", "withdraw3"]
+
+
+def send_action(
+    kind: SendKind,
+    destination: str,
+    amount: Decimal,
+    time_ms: int,
+    *,
+    is_mainnet: bool,
+    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
 ) -> WireDict:
-    """usdSend and withdraw3 share one shape; only the type (and so the EIP-712 struct) differs."""
+    """USDC out of the perp account; ``time_ms`` must equal the request nonce.
+
+    ``usdSend`` pays another Hyperliquid account, ``withdraw3`` goes to Arbitrum (the venue
+    charges a $1 fee). They share one shape; only the type (and so the EIP-712 struct)
+    differs, hence one builder and the two fixed-kind names below.
+    """
+    if kind not in ("usdSend", "withdraw3"):
+        raise ActionError(f"unknown send kind {kind!r}")
     return {
         "type": kind,
         "destination": _address(destination, "destination"),
         "amount": _amount(amount),
         "time": _int(time_ms, "time"),
-        **_chain_fields(is_mainnet, chain_id),
+        **_chain_fields(is_mainnet, signature_chain_id),
     }
 
 
-def usd_send_action(
-    destination: str,
-    amount: Decimal,
-    time_ms: int,
-    *,
-    is_mainnet: bool,
-    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
-) -> WireDict:
-    """Send USDC to another Hyperliquid account; ``time_ms`` must equal the request nonce."""
-    return _send_action("usdSend", destination, amount, time_ms, is_mainnet, signature_chain_id)
-
-
-def withdraw3_action(
-    destination: str,
-    amount: Decimal,
-    time_ms: int,
-    *,
-    is_mainnet: bool,
-    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
-) -> WireDict:
-    """Withdraw USDC to Arbitrum (the venue charges a $1 fee); ``time_ms`` equals the nonce."""
-    return _send_action("withdraw3", destination, amount, time_ms, is_mainnet, signature_chain_id)
+#: ``usdSend``: USDC to another Hyperliquid account.
+usd_send_action: Final = functools.partial(send_action, "usdSend")
+#: ``withdraw3``: USDC to Arbitrum.
+withdraw3_action: Final = functools.partial(send_action, "withdraw3")
 
 
 def usd_class_transfer_action(

@@ -30,8 +30,6 @@ from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any, Final, Self
 
-import aiohttp
-
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
@@ -66,6 +64,7 @@ from wallet_perps.hyperliquid.exchange_answers import (
     raise_for_statuses,
     single_outcome,
 )
+from wallet_perps.hyperliquid.net import aiohttp, client_session, prepare_tls
 
 __all__ = [
     "FILLS_PAGE_CAP",
@@ -189,7 +188,7 @@ class HyperliquidHttp:
     def _get_session(self) -> aiohttp.ClientSession:
         # Created lazily so the constructor can run outside a running event loop.
         if self._session is None or (self._owns_session and self._session.closed):
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = client_session(self._base_url, timeout=self._timeout)
         return self._session
 
     # ------------------------------------------------------------------ transport
@@ -197,6 +196,7 @@ class HyperliquidHttp:
     async def _post(self, path: str, body: dict[str, Any], *, is_action: bool) -> Any:
         url = f"{self._base_url}{path}"
         attempts = 1 if is_action else 2
+        await prepare_tls(self._base_url)
         for attempt in range(1, attempts + 1):
             session = self._get_session()
             try:

@@ -35,6 +35,7 @@ in ``parse_base`` and is importable from here, where callers catch it.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from decimal import Decimal
@@ -183,14 +184,14 @@ def parse_all_mids(obj: object) -> dict[str, Decimal]:
     return read_mids(Obj(obj, "allMids"))
 
 
-def parse_l2_book(obj: object) -> L2Book:
-    """``l2Book``: ``{coin, time, levels: [bids, asks]}``."""
-    return read_l2_book(Obj(obj, "l2Book"))
+def parse_l2_book(obj: object, path: str = "l2Book") -> L2Book:
+    """``l2Book``: ``{coin, time, levels: [bids, asks]}`` (the WS channel sends the same)."""
+    return read_l2_book(Obj(obj, path))
 
 
-def parse_candle(obj: object) -> Candle:
+def parse_candle(obj: object, path: str = "candle") -> Candle:
     """One candle object (also the WS ``candle`` channel's data)."""
-    return read_candle(Obj(obj, "candle"))
+    return read_candle(Obj(obj, path))
 
 
 def parse_candles(obj: object) -> list[Candle]:
@@ -279,9 +280,10 @@ def parse_user_role(obj: object) -> UserRole:
     )
 
 
-def parse_active_asset_data(obj: object) -> ActiveAssetData:
-    """``activeAssetData``: leverage, max trade sizes and available-to-trade for one coin."""
-    return read_active_asset_data(Obj(obj, "activeAssetData"))
+def parse_active_asset_data(obj: object, path: str = "activeAssetData") -> ActiveAssetData:
+    """``activeAssetData``: leverage, max trade sizes and available-to-trade for one coin
+    (the WS channel sends the same, ``markPx`` possibly absent)."""
+    return read_active_asset_data(Obj(obj, path))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,14 +300,15 @@ def parse_ws_all_mids(obj: object) -> dict[str, Decimal]:
     return read_mids(Obj(obj, "ws.allMids").obj("mids"))
 
 
-def parse_ws_l2_book(obj: object) -> L2Book:
-    """``l2Book``: the same shape as the info answer, a full snapshot per push."""
-    return read_l2_book(Obj(obj, "ws.l2Book"))
-
-
-def parse_ws_candle(obj: object) -> Candle:
-    """``candle``: one candle, resent while it forms."""
-    return read_candle(Obj(obj, "ws.candle"))
+# Channels whose data is the info answer's shape: the same parser, under the ``ws.`` path.
+#: ``l2Book``: a full snapshot per push.
+parse_ws_l2_book: Final = functools.partial(parse_l2_book, path="ws.l2Book")
+#: ``candle``: one candle, resent while it forms.
+parse_ws_candle: Final = functools.partial(parse_candle, path="ws.candle")
+#: ``activeAssetData``: leverage and trade limits for one coin.
+parse_ws_active_asset_data: Final = functools.partial(
+    parse_active_asset_data, path="ws.activeAssetData"
+)
 
 
 def parse_ws_trades(obj: object) -> list[Trade]:
@@ -358,11 +361,6 @@ def parse_ws_active_asset_ctx(obj: object) -> AssetContext:
     """``activeAssetCtx``: ``{coin, ctx}`` for a perp."""
     o = Obj(obj, "ws.activeAssetCtx")
     return read_asset_ctx(o.obj("ctx"), o.text("coin"))
-
-
-def parse_ws_active_asset_data(obj: object) -> ActiveAssetData:
-    """``activeAssetData``: as the info answer (``markPx`` may be absent)."""
-    return read_active_asset_data(Obj(obj, "ws.activeAssetData"))
 
 
 def parse_ws_clearinghouse_state(obj: object) -> AccountState:

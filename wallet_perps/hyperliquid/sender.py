@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown, Rejected
 from wallet_perps.crypto.secp256k1 import address_from_private_key
@@ -41,7 +41,7 @@ from wallet_perps.hyperliquid.errors import (
 from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
+from wallet_perps.hyperliquid.signing import L1Options, sign_l1_action, sign_user_action
 
 __all__ = [
     "ActionSender",
@@ -70,12 +70,7 @@ class L1Signer(Protocol):
     def address(self) -> str: ...
 
     def sign_l1(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        is_mainnet: bool,
-        expires_after: int | None = None,
+        self, action: Mapping[str, Any], nonce: int, **options: Unpack[L1Options]
     ) -> Mapping[str, Any]: ...
 
 
@@ -100,16 +95,9 @@ class KeySigner:
         return self._address
 
     def sign_l1(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        is_mainnet: bool,
-        expires_after: int | None = None,
+        self, action: Mapping[str, Any], nonce: int, **options: Unpack[L1Options]
     ) -> Mapping[str, Any]:
-        return sign_l1_action(
-            self._key, action, nonce, expires_after=expires_after, is_mainnet=is_mainnet
-        )
+        return sign_l1_action(self._key, action, nonce, **options)
 
     def sign_user_action(self, action: Mapping[str, Any]) -> Mapping[str, Any]:
         return sign_user_action(self._key, action)

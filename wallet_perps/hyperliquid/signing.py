@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Required, TypedDict, Unpack
 
 import msgpack
 
@@ -44,6 +44,7 @@ from wallet_perps.crypto.secp256k1 import (
 from wallet_perps.hyperliquid.user_actions import USER_ACTION_TYPES
 
 __all__ = [
+    "L1Options",
     "action_hash",
     "agent_digest",
     "l1_digest",
@@ -141,16 +142,26 @@ def agent_digest(connection_id: bytes, is_mainnet: bool) -> bytes:
     return typed_data_digest(l1_domain_separator(), struct_hash)
 
 
-def l1_digest(
-    action: Mapping[str, Any],
-    nonce: int,
-    *,
-    vault_address: str | None = None,
-    expires_after: int | None = None,
-    is_mainnet: bool,
-) -> bytes:
+class L1Options(TypedDict, total=False):
+    """What an L1 signature commits to besides the action and its nonce (§4.1).
+
+    Why one declaration: the digest, signing, recovery and every L1 signer the app plugs in
+    (a raw key, the wallet's agent) take exactly these keywords and pass them on unchanged,
+    so they are written once. ``is_mainnet`` picks the phantom agent's source and must be
+    given; ``vault_address`` and ``expires_after`` default to None (no vault, no expiry).
+    """
+
+    is_mainnet: Required[bool]
+    vault_address: str | None
+    expires_after: int | None
+
+
+def l1_digest(action: Mapping[str, Any], nonce: int, **options: Unpack[L1Options]) -> bytes:
     """The 32-byte digest an L1 action's signature commits to."""
-    return agent_digest(action_hash(action, nonce, vault_address, expires_after), is_mainnet)
+    connection_id = action_hash(
+        action, nonce, options.get("vault_address"), options.get("expires_after")
+    )
+    return agent_digest(connection_id, options["is_mainnet"])
 
 
 def _chain_id(action: Mapping[str, Any], action_type: str) -> int:
@@ -205,25 +216,13 @@ def sign_l1_action(
     private_key: str | bytes | SecretBuffer,
     action: Mapping[str, Any],
     nonce: int,
-    *,
-    vault_address: str | None = None,
-    expires_after: int | None = None,
-    is_mainnet: bool,
+    **options: Unpack[L1Options],
 ) -> Signature:
     """Sign an L1 action (order, cancel, leverage, ...) with the user's or an agent's key.
 
     ``action`` must already be in canonical key order: msgpack packs insertion order.
     """
-    return sign_digest(
-        private_key,
-        l1_digest(
-            action,
-            nonce,
-            vault_address=vault_address,
-            expires_after=expires_after,
-            is_mainnet=is_mainnet,
-        ),
-    )
+    return sign_digest(private_key, l1_digest(action, nonce, **options))
 
 
 def sign_user_action(
@@ -241,20 +240,10 @@ def recover_l1_signer(
     action: Mapping[str, Any],
     nonce: int,
     signature: Mapping[str, Any],
-    *,
-    vault_address: str | None = None,
-    expires_after: int | None = None,
-    is_mainnet: bool,
+    **options: Unpack[L1Options],
 ) -> str:
     """The address the venue would recover for an L1 action: a user or one of its agents."""
-    digest = l1_digest(
-        action,
-        nonce,
-        vault_address=vault_address,
-        expires_after=expires_after,
-        is_mainnet=is_mainnet,
-    )
-    return recover_digest_signer(digest, signature)
+    return recover_digest_signer(l1_digest(action, nonce, **options), signature)
 
 
 def recover_user_signer(action: Mapping[str, Any], signature: Mapping[str, Any]) -> str:

@@ -33,8 +33,6 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-import aiohttp
-
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -42,6 +40,7 @@ from wallet_perps.hyperliquid.errors import (
     VenueTimeout,
 )
 from wallet_perps.hyperliquid.exchange_answers import check_response
+from wallet_perps.hyperliquid.net import aiohttp
 from wallet_perps.hyperliquid.ws_connection import ConnectionState, StateCallback, WsConnection
 from wallet_perps.hyperliquid.ws_posts import PostBook
 from wallet_perps.hyperliquid.ws_routing import embedded_json, subscription_route

@@ -32,9 +32,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-import aiohttp
-
 from wallet_perps.hyperliquid.errors import Disconnected, VenueError
+from wallet_perps.hyperliquid.net import aiohttp, client_session, prepare_tls
 
 __all__ = ["ConnectionState", "StateCallback", "WsConnection"]
 
@@ -157,7 +156,8 @@ class WsConnection(abc.ABC):
         if self._task is not None:
             return
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            await prepare_tls(self._url)
+            self._session = client_session(self._url)
         self._task = asyncio.create_task(self._run(), name=f"hyperliquid-ws {self._url}")
 
     async def wait_connected(self) -> None:

@@ -31,8 +31,6 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
-import aiohttp
-
 from wallet_perps.core.answers import Accepted, OutcomeUnknown, Rejected
 from wallet_perps.core.ledger import InternalTransfer, LedgerUpdate, SendAsset, Withdraw
 from wallet_perps.core.networks import NETWORKS, NetworkName
@@ -41,6 +39,7 @@ from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
 from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
+from wallet_perps.hyperliquid.net import aiohttp, client_session
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender, UserAction
 from wallet_perps.wallet.errors import WalletError
@@ -490,7 +489,7 @@ async def demo_deposit(
     headers = {ADMIN_HEADER: admin_token} if admin_token else {}
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
+            client_session(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
             http.post(url, json=body, headers=headers) as resp,
         ):
             text = await resp.text()

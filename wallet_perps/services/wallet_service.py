@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
@@ -33,7 +33,6 @@ from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.wallet.agents import AgentWallets
 from wallet_perps.wallet.errors import (
     FILE_KEYSTORE_CHOICE,
-    AgentError,
     AgentNeedsDeposit,
     NoRecoveryPhrase,
     WalletError,
@@ -41,7 +40,12 @@ from wallet_perps.wallet.errors import (
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.metadata import WalletInfo
 from wallet_perps.wallet.mnemonic import RecoveryPhrase
-from wallet_perps.wallet.unlocked import RevealedSecret, UnlockedWallet, parse_private_key
+from wallet_perps.wallet.unlocked import (
+    RevealedSecret,
+    UnlockedWallet,
+    WalletSigner,
+    parse_private_key,
+)
 
 __all__ = [
     "DEMO_DEPOSIT_USD",
@@ -103,36 +107,6 @@ class WalletLocation:
     backup_confirmed: bool = True  # False: the key-care row offers the backup check
     has_phrase: bool = False  # False for wallets imported from a private key
     network: NetworkName = DEFAULT_NETWORK  # the network it was created on (real money?)
-
-
-class WalletSigner:
-    """An ``L1Signer`` over the unlocked wallet: orders are signed by the network's agent.
-
-    The address (the nonce key) is looked up on each use, so a rotated agent is picked up
-    without rebuilding the Trader; with no approved agent, signing raises ``AgentRequired``.
-    """
-
-    def __init__(self, wallet: UnlockedWallet, network: NetworkName) -> None:
-        self._wallet = wallet
-        self._network = network
-
-    @property
-    def address(self) -> str:
-        return self._wallet.signer_address(self._network)
-
-    def sign_l1(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        is_mainnet: bool,
-        expires_after: int | None = None,
-    ) -> Mapping[str, Any]:
-        if is_mainnet != NETWORKS[self._network].is_mainnet:
-            raise AgentError("The session and the wallet disagree about the network.")
-        return self._wallet.sign_l1_action(
-            action, nonce, network=self._network, expires_after=expires_after
-        )
 
 
 class WalletService:
@@ -419,7 +393,7 @@ class WalletService:
             self._wallet = wallet
             self._agent_checked = False
             self._agent_problem = None
-            await self.session.open_account(WalletSigner(wallet, self.network), wallet.address)
+            await self.session.open_account(wallet.l1_signer(self.network), wallet.address)
         self.state.emit(WalletEvent.UNLOCKED)
 
     async def lock(self) -> None:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
-from typing import Any, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QWidget
@@ -34,15 +34,16 @@ from wallet_perps.services.wallet_service import WalletEvent, WalletService
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.page_catalog import PAGES, PageKey, ReleasesWatches
-from wallet_perps.ui.pages.onboarding import OnboardingPage
-from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
-from wallet_perps.ui.pages.wallet import WalletPage
-from wallet_perps.ui.theme import style_sheet
-from wallet_perps.ui.widgets.key_care_dialogs import ACTIONS, KeyCareDialog, open_key_care
 from wallet_perps.ui.widgets.unlock_bar import UnlockBar
 from wallet_perps.ui.widgets.venue_bar import ActivityFilter, VenueBar
 from wallet_perps.ui.window_state import restore_placement, saved_placement
+
+if TYPE_CHECKING:  # the pages behind the first screen load after its first paint
+    from wallet_perps.ui.pages.onboarding import OnboardingPage
+    from wallet_perps.ui.pages.wallet import WalletPage
+    from wallet_perps.ui.settings_actions import SettingsActions
+    from wallet_perps.ui.widgets.key_care_dialogs import KeyCareDialog
 
 __all__ = ["AppController"]
 
@@ -90,7 +91,7 @@ class AppController(QObject):
         self.adapter: SessionAdapter | None = None
         self.wallets: WalletService | None = None
         self.onboarding: OnboardingPage | None = None
-        self.key_dialog: KeyCareDialog | None = None  # Settings' key care, while open
+        self._settings_actions: SettingsActions | None = None  # made with the Settings page
         self.pages: dict[PageKey, QWidget] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._idle_task: asyncio.Task[None] | None = None
@@ -178,14 +179,14 @@ class AppController(QObject):
         # screen: they are built once its live price is painted, one page per loop turn.
         await self._first_price_shown(FIRST_PRICE_WAIT_S)
         await self._build_other_pages(self.adapter)
-        self._show_wallet_identity()
+        self.show_wallet_identity()
         self.ready.emit()
         return True
 
     async def stop(self) -> None:
         """Undo :meth:`start`: pages, session, venue (the venue snapshots its state)."""
-        if self.key_dialog is not None:  # a shown phrase is wiped before the service goes
-            self.key_dialog.close()
+        if self._settings_actions is not None:  # a shown phrase is wiped before the service goes
+            self._settings_actions.close_dialog()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -282,6 +283,8 @@ class AppController(QObject):
                 assert_never(key)
 
     def _build_wallet_page(self, adapter: SessionAdapter) -> WalletPage:
+        from wallet_perps.ui.pages.wallet import WalletPage
+
         page = WalletPage(adapter)
         page.backup_requested.connect(self._back_up_unlocked_wallet)
         return page
@@ -292,27 +295,30 @@ class AppController(QObject):
         if wallets is None or not wallets.address:
             return
         self.window.show_page("settings")
-        self._key_care("backup", wallets.address)
+        if self._settings_actions is not None:
+            self._settings_actions.key_care("backup", wallets.address)
 
-    def _build_settings_page(self) -> SettingsPage:
-        settings = SettingsPage(self.settings)
-        settings.set_network(self.network)
-        settings.set_idle_lock_minutes(self.keys.idle_lock_minutes)
-        settings.network_requested.connect(self._network_requested)
-        settings.theme_changed.connect(self._apply_theme)
-        settings.agent_rotate_requested.connect(lambda: self._agent_action("rotate"))
-        settings.agent_revoke_requested.connect(lambda: self._agent_action("revoke"))
-        settings.idle_lock_changed.connect(self._set_idle_lock)
-        settings.key_move_requested.connect(self._move_wallet)
-        settings.key_care_requested.connect(self._key_care)
-        return settings
+    def _build_settings_page(self) -> QWidget:
+        from wallet_perps.ui.settings_actions import SettingsActions
 
-    def _show_wallet_identity(self) -> None:
+        if self._settings_actions is None:
+            self._settings_actions = SettingsActions(self)
+        return self._settings_actions.build_page()
+
+    @property
+    def key_dialog(self) -> KeyCareDialog | None:
+        """Settings' key-care dialog, while one is open."""
+        actions = self._settings_actions
+        return actions.key_dialog if actions is not None else None
+
+    def show_wallet_identity(self) -> None:
         """Push who is unlocked (and what may be done with it) to the wallet-aware pages."""
         wallets = self.wallets
         if wallets is None:
             return
         status = wallets.agent_status()
+        from wallet_perps.ui.pages.wallet import WalletPage  # loaded by now: a lookup
+
         wallet_page = self.pages.get("wallet")
         if isinstance(wallet_page, WalletPage):
             unlocked = wallets.unlocked
@@ -324,89 +330,8 @@ class AppController(QObject):
             paper_faucet = NETWORKS[self.network].faucet is Faucet.VENUE
             deposit = wallets.deposit_demo if paper_faucet else None
             wallet_page.set_transfers(wallets.transfers(), deposit if unlocked else None)
-        settings_page = self.pages.get("settings")
-        if isinstance(settings_page, SettingsPage):
-            settings_page.set_agent_status(status)
-            self._spawn(self._show_key_storage(settings_page))
-
-    async def _show_key_storage(self, page: SettingsPage) -> None:
-        """Settings' "Where your keys are" (probing the keyring happens in a thread)."""
-        wallets = self.wallets
-        if wallets is None:
-            return
-        status, rows = await wallets.wallet_locations()
-        if self.pages.get("settings") is page:
-            page.set_key_storage(status.keyring, status.file_dir, rows)
-
-    def _key_care(self, action: str, address: str) -> None:
-        """Open Settings' key-care dialog for one wallet (it works through the service)."""
-        wallets = self.wallets
-        page = self.pages.get("settings")
-        if wallets is None or not isinstance(page, SettingsPage):
-            return
-        row = page.wallet_rows.get(address)
-        if row is None or action not in ACTIONS:
-            return
-        if self.key_dialog is not None:
-            self.key_dialog.close()
-        dialog = open_key_care(action, wallets, row, self.window)
-        dialog.message.connect(page.show_key_message)
-        dialog.finished.connect(lambda _result: self._key_dialog_gone(dialog))
-        self.key_dialog = dialog
-
-    def _key_dialog_gone(self, dialog: KeyCareDialog) -> None:
-        if self.key_dialog is dialog:
-            self.key_dialog = None
-
-    def _move_wallet(self, address: str, to: str) -> None:
-        wallets = self.wallets
-        page = self.pages.get("settings")
-        if wallets is None or not isinstance(page, SettingsPage) or to not in ("keyring", "file"):
-            return
-
-        async def run() -> None:
-            try:
-                await wallets.move_wallet(address, "file" if to == "file" else "keyring")
-            except Exception as exc:  # WalletError: a sentence; the wallet stayed where it was
-                page.show_key_message(str(exc) or type(exc).__name__, error=True)
-                return
-            where = "an encrypted file" if to == "file" else "the system keyring"
-            page.show_key_message(f"Moved: the key is now kept in {where}.")
-            # The list itself is redrawn on the service's "storage" state.
-
-        self._spawn(run())
-
-    def _network_requested(self, network: str) -> None:
-        if network in NETWORKS and network != self.network:
-            self._spawn(self.switch_network(network))
-
-    def _apply_theme(self, theme: str) -> None:
-        app = QApplication.instance()
-        if isinstance(app, QApplication) and theme in ("dark", "light", "system"):
-            app.setStyleSheet(style_sheet(theme))  # type: ignore[arg-type]
-
-    def _set_idle_lock(self, minutes: int) -> None:
-        try:
-            self.keys.idle_lock_minutes = minutes
-        except Exception as exc:  # a bad value or an unwritable wallet list
-            log.warning("could not set the idle lock: %s", exc)
-
-    def _agent_action(self, action: str) -> None:
-        wallets = self.wallets
-        if wallets is None:
-            return
-
-        async def run() -> None:
-            try:
-                await (wallets.rotate_agent() if action == "rotate" else wallets.revoke_agent())
-            except Exception as exc:
-                page = self.pages.get("settings")
-                if isinstance(page, SettingsPage):
-                    page.set_agent_status(f"Could not {action} the agent wallet: {exc}")
-                return
-            self._show_wallet_identity()
-
-        self._spawn(run())
+        if self._settings_actions is not None:
+            self._settings_actions.show_identity(status)
 
     def _default_slippage(self) -> Decimal:
         """Settings' default slippage as a Decimal percent; a damaged value falls back to 5%."""
@@ -440,6 +365,8 @@ class AppController(QObject):
         for page in self.pages.values():
             if isinstance(page, ReleasesWatches):
                 page.release()
+        if self._settings_actions is not None:
+            self._settings_actions.page = None
 
     # ------------------------------------------------------------------ wallet
 
@@ -477,6 +404,8 @@ class AppController(QObject):
         assert self.wallets is not None
         if self.onboarding is not None:
             self.onboarding.deleteLater()
+        from wallet_perps.ui.pages.onboarding import OnboardingPage
+
         page = OnboardingPage(self.wallets, can_cancel=can_cancel, cancel_text=cancel_text)
         page.finished.connect(self._onboarded)
         page.cancelled.connect(lambda: self.window.set_gate(None))
@@ -508,7 +437,7 @@ class AppController(QObject):
                 return
             self.unlock_bar.reset()
 
-        self._spawn(run())
+        self.spawn(run())
 
     def _lock_or_unlock(self) -> None:
         wallets = self.wallets
@@ -521,7 +450,7 @@ class AppController(QObject):
             self._show_wallet_gate()
             self.unlock_bar.password_edit.setFocus()
             return
-        self._spawn(wallets.lock())
+        self.spawn(wallets.lock())
 
     def _on_wallet_state(self, what: WalletEvent) -> None:
         wallets = self.wallets
@@ -530,14 +459,14 @@ class AppController(QObject):
         address = wallets.address
         self.window.set_address(address)
         self.window.set_locked(not address)
-        self._show_wallet_identity()
+        self.show_wallet_identity()
         if what in (WalletEvent.UNLOCKED, WalletEvent.LOCKED):
             if address:
                 self.unlock_bar.hide()
                 if NETWORKS[self.network].embedded_venue:
                     # Approve the agent now, so the first order is not slowed by it; an
                     # account that never deposited gets none until its first deposit.
-                    self._spawn(wallets.approve_agent_if_possible())
+                    self.spawn(wallets.approve_agent_if_possible())
             else:
                 self._show_wallet_gate()
             self.wallet_changed.emit(address)
@@ -556,9 +485,9 @@ class AppController(QObject):
     def _retry(self) -> None:
         self.venue_bar.button.setEnabled(False)
         if self.session is not None and self.venue is not None and not self.venue.running:
-            self._spawn(self._restart_venue())
+            self.spawn(self._restart_venue())
         else:
-            self._spawn(self.start())
+            self.spawn(self.start())
 
     async def _restart_venue(self) -> None:
         """Same port, same data: the session's clients reconnect and resync by themselves."""
@@ -578,7 +507,8 @@ class AppController(QObject):
         except Exception as exc:  # shown by the wallet page's agent status
             log.warning("background step failed: %s", exc)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` on the loop; :meth:`stop` cancels it if it is still running."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

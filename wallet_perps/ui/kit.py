@@ -36,6 +36,7 @@ __all__ = [
     "CARD_MARGINS",
     "MONO_CSS",
     "MONO_FAMILY",
+    "NO_MARGINS",
     "WIDE_CARD_MARGINS",
     "CoalescedRedraw",
     "TaskScope",
@@ -47,6 +48,7 @@ __all__ = [
     "error_text",
     "fit_widths",
     "footer_buttons",
+    "hbox",
     "mono_font",
     "number_grid",
     "number_row",
@@ -56,6 +58,7 @@ __all__ = [
     "theme_colour",
     "theme_colours",
     "title",
+    "vbox",
     "vertical_scroll",
 ]
 
@@ -65,6 +68,8 @@ Margins = tuple[int, int, int, int]
 
 #: A card's inner padding (left, top, right, bottom) on the data pages.
 CARD_MARGINS: Final[Margins] = (16, 12, 16, 12)
+#: No padding: the widget sits flush in whatever holds it.
+NO_MARGINS: Final[Margins] = (0, 0, 0, 0)
 #: The roomier padding of the Wallet and Settings cards (fewer, calmer blocks of text).
 WIDE_CARD_MARGINS: Final[Margins] = (20, 16, 20, 16)
 #: The one monospace family, for numbers that must line up (books, trades, addresses).
@@ -78,6 +83,34 @@ _LIGHT_FROM: Final = 128
 # ------------------------------------------------------------------------------- widgets
 
 
+def vbox(
+    owner: QWidget, *, margins: Margins = NO_MARGINS, spacing: int | None = None
+) -> QVBoxLayout:
+    """``owner``'s column layout with its padding and (unless None: the style's) spacing.
+
+    No padding by default: the card or dialog around a widget owns the padding, so widgets
+    nested in it line up.
+    """
+    layout = QVBoxLayout(owner)
+    _space(layout, margins, spacing)
+    return layout
+
+
+def hbox(
+    owner: QWidget, *, margins: Margins = NO_MARGINS, spacing: int | None = None
+) -> QHBoxLayout:
+    """``owner``'s row layout, padded and spaced like :func:`vbox`."""
+    layout = QHBoxLayout(owner)
+    _space(layout, margins, spacing)
+    return layout
+
+
+def _space(layout: QBoxLayout, margins: Margins, spacing: int | None) -> None:
+    layout.setContentsMargins(*margins)
+    if spacing is not None:
+        layout.setSpacing(spacing)
+
+
 def card(*, margins: Margins = CARD_MARGINS, spacing: int | None = 8) -> tuple[QFrame, QVBoxLayout]:
     """A rounded card (``QFrame[card="true"]`` in the sheet) and its column layout.
 
@@ -85,11 +118,7 @@ def card(*, margins: Margins = CARD_MARGINS, spacing: int | None = 8) -> tuple[Q
     """
     frame = QFrame()
     frame.setProperty("card", True)
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(*margins)
-    if spacing is not None:
-        layout.setSpacing(spacing)
-    return frame, layout
+    return frame, vbox(frame, margins=margins, spacing=spacing)
 
 
 def fit_widths(
@@ -181,11 +210,7 @@ def column(spacing: int | None = None) -> tuple[QWidget, QVBoxLayout]:
     The dialog or card around it owns the padding, so steps swapped in a stack line up.
     """
     widget = QWidget()
-    layout = QVBoxLayout(widget)
-    layout.setContentsMargins(0, 0, 0, 0)
-    if spacing is not None:
-        layout.setSpacing(spacing)
-    return widget, layout
+    return widget, vbox(widget, spacing=spacing)
 
 
 def caption(text: str = "", tip: str = "", *, wrap: bool = False) -> QLabel:

@@ -10,7 +10,7 @@ trade on a network the app:
 2. signs ``approveAgent`` with the main key, *named* (so a later approval under the same
    name replaces it on the venue) and with ``valid_until`` (at most 180 days; 90 by default);
 3. on success marks it active; every L1 action is then signed with it
-   (:meth:`UnlockedWallet.sign_l1_action`), and account queries keep using the main address.
+   (:meth:`UnlockedWallet.l1_signer`), and account queries keep using the main address.
 
 Rotation approves a new agent under the same name, which deregisters the old one on the venue;
 the old address is recorded as retired and never used again (§5: a deregistered agent's
@@ -36,6 +36,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Final, Protocol
 
 from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown
@@ -93,31 +94,25 @@ class AgentRefused(AgentError):
     """The venue said no to the approval: the agent is certainly not approved."""
 
 
+@dataclass(eq=False)
 class AgentWallets:
     """Approve, renew, rotate and revoke the agent of the unlocked wallet on each network.
 
     Every operation takes the ``approver`` that posts ``approveAgent`` and ``list_agents``
     that reads the venue's agent list; the list is what an unclear answer is reconciled
-    against (for up to ``reconcile_timeout_s``).
+    against (for up to ``reconcile_timeout_s``). The keyword fields are the policy: the name
+    agents are approved under, how long they stay valid, how close to expiry one is renewed,
+    and the clock that decides it (tests move it).
     """
 
-    def __init__(
-        self,
-        keystore: Keystore,
-        *,
-        name: str = AGENT_NAME,
-        validity_ms: int = DEFAULT_VALIDITY_MS,
-        renew_within_ms: int = RENEW_WITHIN_MS,
-        clock_ms: Callable[[], int] = _now_ms,
-        reconcile_timeout_s: float = 5.0,
-    ) -> None:
-        self._keystore = keystore
-        self._name = name
-        self._validity_ms = validity_ms
-        self._renew_within_ms = renew_within_ms
-        self._clock_ms = clock_ms
-        self._reconcile_s = reconcile_timeout_s
-        self._busy = asyncio.Lock()
+    keystore: Keystore
+    _: KW_ONLY
+    name: str = AGENT_NAME
+    validity_ms: int = DEFAULT_VALIDITY_MS
+    renew_within_ms: int = RENEW_WITHIN_MS
+    clock_ms: Callable[[], int] = _now_ms
+    reconcile_timeout_s: float = 5.0
+    _busy: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 
     async def ensure(
         self,
@@ -148,7 +143,7 @@ class AgentWallets:
             if (
                 active is not None
                 and session.agent_address(network) == active.address
-                and self._clock_ms() < active.valid_until_ms - self._renew_within_ms
+                and self.clock_ms() < active.valid_until_ms - self.renew_within_ms
             ):
                 if (
                     list_agents is None
@@ -199,11 +194,11 @@ class AgentWallets:
                 except ValueError:
                     continue
             del stub_key
-            until = self._clock_ms() + _REVOKE_STUB_VALIDITY_MS
+            until = self.clock_ms() + _REVOKE_STUB_VALIDITY_MS
             await self._post_approval(session, stub, until, approver, list_agents)
             for pending in (True, False):
                 await asyncio.to_thread(
-                    self._keystore.retire_agent, session, network, pending=pending
+                    self.keystore.retire_agent, session, network, pending=pending
                 )
 
     # ------------------------------------------------------------------ internals
@@ -219,9 +214,9 @@ class AgentWallets:
         approver: AgentApprover,
         list_agents: ListAgents | None,
     ) -> AgentRecord:
-        until = self._clock_ms() + self._validity_ms
+        until = self.clock_ms() + self.validity_ms
         record = await asyncio.to_thread(
-            self._keystore.stage_agent, session, network, name=self._name, valid_until_ms=until
+            self.keystore.stage_agent, session, network, name=self.name, valid_until_ms=until
         )
         return await self._approve(session, network, record, approver, list_agents)
 
@@ -240,10 +235,10 @@ class AgentWallets:
         except AgentRefused:
             # A definite "no": this agent was not approved. Retire it; the next trade
             # stages a fresh one.
-            await asyncio.to_thread(self._keystore.retire_agent, session, network, pending=True)
+            await asyncio.to_thread(self.keystore.retire_agent, session, network, pending=True)
             raise
         return await asyncio.to_thread(
-            self._keystore.activate_agent, session, network, self._clock_ms()
+            self.keystore.activate_agent, session, network, self.clock_ms()
         )
 
     async def _post_approval(
@@ -255,7 +250,7 @@ class AgentWallets:
         list_agents: ListAgents | None,
     ) -> None:
         answer = await approver.approve_agent(
-            session, agent, name=self._name, valid_until_ms=valid_until_ms
+            session, agent, name=self.name, valid_until_ms=valid_until_ms
         )
         if isinstance(answer, Accepted):
             log.info("approved agent %s for %s", agent, session.address)
@@ -286,7 +281,7 @@ class AgentWallets:
         whose answer was lost)."""
         if list_agents is None:
             return False
-        deadline = time.monotonic() + self._reconcile_s
+        deadline = time.monotonic() + self.reconcile_timeout_s
         delay = 0.25
         while True:
             try:

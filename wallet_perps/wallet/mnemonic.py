@@ -25,19 +25,11 @@ from wallet_perps.crypto.secp256k1 import add_tweak_in_place, compressed_public_
 from wallet_perps.wallet.errors import BackupMismatch, InvalidPhrase
 from wallet_perps.wallet.secret_holder import SecretHolder
 
-__all__ = [
-    "ETHEREUM_DEFAULT_PATH",
-    "MAX_ACCOUNT_INDEX",
-    "WORD_COUNTS",
-    "RecoveryPhrase",
-    "derivation_path",
-]
+__all__ = ["RecoveryPhrase", "derivation_path"]
 
-WORD_COUNTS: Final = (12, 15, 18, 21, 24)
+_WORD_COUNTS: Final = (12, 15, 18, 21, 24)
 #: BIP32 non-hardened indices stop at 2**31 - 1.
-MAX_ACCOUNT_INDEX: Final = 2**31 - 1
-#: MetaMask's first account (eth_account's ``ETHEREUM_DEFAULT_PATH``).
-ETHEREUM_DEFAULT_PATH: Final = "m/44'/60'/0'/0/0"
+_MAX_ACCOUNT_INDEX: Final = 2**31 - 1
 
 
 # eth_account is imported on first use, not with this module: importing it costs about 0.4 s
@@ -59,8 +51,8 @@ def derivation_path(account_index: int = 0) -> str:
     """``m/44'/60'/0'/0/<index>``: MetaMask's path; its "Account 2" is index 1, and so on."""
     if isinstance(account_index, bool) or not isinstance(account_index, int):
         raise InvalidPhrase("The account index must be a whole number.")
-    if not 0 <= account_index <= MAX_ACCOUNT_INDEX:
-        raise InvalidPhrase(f"The account index must be between 0 and {MAX_ACCOUNT_INDEX}.")
+    if not 0 <= account_index <= _MAX_ACCOUNT_INDEX:
+        raise InvalidPhrase(f"The account index must be between 0 and {_MAX_ACCOUNT_INDEX}.")
     return f"m/44'/60'/0'/0/{account_index}"
 
 
@@ -92,7 +84,7 @@ class RecoveryPhrase(SecretHolder):
     @classmethod
     def generate(cls, word_count: int = 12) -> RecoveryPhrase:
         """A fresh phrase from the OS CSPRNG: 12 words (128 bits) by default, 24 on request."""
-        if word_count not in WORD_COUNTS:
+        if word_count not in _WORD_COUNTS:
             raise InvalidPhrase("A new recovery phrase has 12, 15, 18, 21 or 24 words.")
         entropy = secrets.token_bytes(word_count * 4 // 3)
         checksum_bits = word_count // 3
@@ -113,7 +105,7 @@ class RecoveryPhrase(SecretHolder):
         words = unicodedata.normalize("NFKD", text).lower().split()
         if not words:
             raise InvalidPhrase("Enter your recovery phrase (12 or 24 words).")
-        if len(words) not in WORD_COUNTS:
+        if len(words) not in _WORD_COUNTS:
             raise InvalidPhrase(
                 f"A recovery phrase has 12, 15, 18, 21 or 24 words; this one has {len(words)}."
             )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.crypto.secp256k1 import Signature
 from wallet_perps.hyperliquid import signing
 from wallet_perps.wallet.errors import (
+    AgentError,
     AgentRequired,
     InvalidPrivateKey,
     NoRecoveryPhrase,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RevealedSecret",
     "UnlockedWallet",
+    "WalletSigner",
     "now_millis",
     "parse_private_key",
     "random_key",
@@ -212,25 +214,9 @@ class UnlockedWallet(SecretHolder):
         """Sign a user-signed action (approveAgent, usdSend, withdraw3...) with the main key."""
         return signing.sign_user_action(self._main_key(), action)
 
-    def sign_l1_action(
-        self,
-        action: Mapping[str, Any],
-        nonce: int,
-        *,
-        network: NetworkName,
-        vault_address: str | None = None,
-        expires_after: int | None = None,
-    ) -> Signature:
-        """Sign an L1 action with ``network``'s agent key (testnet-style unless mainnet)."""
-        _, key = self._agent(network)
-        return signing.sign_l1_action(
-            key,
-            action,
-            nonce,
-            vault_address=vault_address,
-            expires_after=expires_after,
-            is_mainnet=NETWORKS[network].is_mainnet,
-        )
+    def l1_signer(self, network: NetworkName) -> WalletSigner:
+        """What signs L1 actions on ``network``: its agent key, never the main key."""
+        return WalletSigner(self, network)
 
     # ------------------------------------------------------------------ internals for agents
 
@@ -256,3 +242,32 @@ class UnlockedWallet(SecretHolder):
     def __repr__(self) -> str:
         state = "locked" if self.locked else "unlocked"
         return f"UnlockedWallet({self.address}, {state}, agents={sorted(self._agents)})"
+
+
+class WalletSigner:
+    """The L1 signer (``hyperliquid.sender.L1Signer``) of one network: its agent key.
+
+    The address (the nonce key) is looked up on each use, so a rotated agent is picked up
+    without rebuilding the Trader; with no approved agent, signing raises ``AgentRequired``.
+    It lives beside :class:`UnlockedWallet` because it signs with the agent key buffer in
+    place: the key never leaves this module.
+    """
+
+    __slots__ = ("_network", "_wallet")
+
+    def __init__(self, wallet: UnlockedWallet, network: NetworkName) -> None:
+        self._wallet = wallet
+        self._network = network
+
+    @property
+    def address(self) -> str:
+        return self._wallet.signer_address(self._network)
+
+    def sign_l1(
+        self, action: Mapping[str, Any], nonce: int, **options: Unpack[signing.L1Options]
+    ) -> Signature:
+        """Sign with the agent key; ``is_mainnet`` must match the wallet's network."""
+        if options["is_mainnet"] != NETWORKS[self._network].is_mainnet:
+            raise AgentError("The session and the wallet disagree about the network.")
+        _, key = self._wallet._agent(self._network)
+        return signing.sign_l1_action(key, action, nonce, **options)

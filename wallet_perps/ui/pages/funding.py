@@ -53,8 +53,10 @@ from wallet_perps.ui.kit import (
     alive,
     caption,
     card,
+    hbox,
     set_flag,
     title,
+    vbox,
     vertical_scroll,
 )
 from wallet_perps.ui.widgets.funding_chart import FundingChart, TimeChart
@@ -214,13 +216,10 @@ class FundingPage(QWidget):
 
         # One scrolling column: on a 768-800 px high screen the cards keep room for their
         # tables (the payments card was squeezed to one row) and the page scrolls down instead.
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer = vbox(self)
         body = QWidget()
         outer.addWidget(vertical_scroll(body))
-        root = QVBoxLayout(body)
-        root.setContentsMargins(20, 20, 20, 20)
-        root.setSpacing(14)
+        root = vbox(body, margins=(20, 20, 20, 20), spacing=14)
         root.addWidget(self._build_header())
 
         middle = QHBoxLayout()
@@ -299,9 +298,7 @@ class FundingPage(QWidget):
         self.account_stack.addWidget(self.unlock_label)
 
         content = QWidget()
-        row = QHBoxLayout(content)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(14)
+        row = hbox(content, spacing=14)
         summary = QVBoxLayout()
         summary.setSpacing(4)
         net_caption = caption("Net funding (last 30 days)")

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -62,7 +61,7 @@ from wallet_perps.core.display import (
 from wallet_perps.core.orders import OrderStatus
 from wallet_perps.core.private_files import write_private_file
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, alive, caption, card, title
+from wallet_perps.ui.kit import CoalescedRedraw, alive, caption, card, title, vbox
 from wallet_perps.ui.widgets.record_table import RecordColumn, RecordTable
 
 __all__ = ["HistoryPage", "record_columns", "visible_texts"]
@@ -205,9 +204,7 @@ class HistoryPage(QWidget):
         self._shown: dict[str, tuple[int, HistoryFilter]] = {}
         self._orders_key: Hashable = None
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(20, 20, 20, 20)
-        root.setSpacing(14)
+        root = vbox(self, margins=(20, 20, 20, 20), spacing=14)
         root.addWidget(self._build_filters())
 
         self.stack = QStackedWidget()

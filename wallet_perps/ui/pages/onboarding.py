@@ -38,7 +38,7 @@ from wallet_perps.services.wallet_service import (
     KeyStorage,
     WalletService,
 )
-from wallet_perps.ui.kit import TaskScope, caption, card, title
+from wallet_perps.ui.kit import TaskScope, caption, card, title, vbox
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -104,9 +104,20 @@ def _button_row(
 
 
 class _Step(QWidget):
-    """One onboarding step. A hidden step claims no height for a width: QStackedLayout asks
-    every page, so the card would otherwise be as tall as the tallest step (the first screen
-    without a keyring) and the short steps would show gaps."""
+    """One onboarding step: its title, a note under it, then the step's own widgets.
+
+    A hidden step claims no height for a width: QStackedLayout asks every page, so the card
+    would otherwise be as tall as the tallest step (the first screen without a keyring) and
+    the short steps would show gaps."""
+
+    def __init__(self, heading: str, note: str) -> None:
+        super().__init__()
+        self.body = QVBoxLayout(self)
+        self.body.setSpacing(12)
+        self.heading = title(heading, wrap=True)
+        self.note = caption(note, wrap=True)
+        self.body.addWidget(self.heading)
+        self.body.addWidget(self.note)
 
     def heightForWidth(self, width: int) -> int:
         return 0 if self.isHidden() else super().heightForWidth(width)
@@ -165,8 +176,7 @@ class OnboardingPage(QWidget):
         # A wallet being encrypted and stored is finished even if the page goes meanwhile.
         self._jobs = TaskScope(self, finish_after_owner=True)
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(40, 30, 40, 30)
+        outer = vbox(self, margins=(40, 30, 40, 30))
         outer.addStretch(1)
         frame, body = card(margins=(28, 24, 28, 24), spacing=12)
         frame.setMaximumWidth(620)
@@ -200,18 +210,16 @@ class OnboardingPage(QWidget):
 
     # ------------------------------------------------------------------ steps
 
-    def _add_step(self) -> tuple[_Step, QVBoxLayout]:
-        """A new step at the end of the stack, with the steps' spacing; built in place."""
-        step = _Step()
-        layout = QVBoxLayout(step)
-        layout.setSpacing(12)
+    def _add_step(self, heading: str, note: str = "") -> tuple[_Step, QVBoxLayout]:
+        """A new step at the end of the stack and the layout to build the rest of it in."""
+        step = _Step(heading, note)
         self.steps.addWidget(step)
-        return step, layout
+        return step, step.body
 
     def _build_choose(self) -> None:
-        step, layout = self._add_step()
-        layout.addWidget(title("Trade perpetual futures from your own wallet", wrap=True))
-        layout.addWidget(caption(KEYS_STAY_HERE, wrap=True))
+        self.choose_step, layout = self._add_step(
+            "Trade perpetual futures from your own wallet", KEYS_STAY_HERE
+        )
         self.storage_label = QLabel(CHECKING_STORAGE)
         self.storage_label.setWordWrap(True)
         self.storage_label.setStyleSheet("font-weight: 600;")
@@ -249,18 +257,13 @@ class OnboardingPage(QWidget):
             layout.addWidget(button)
         layout.addWidget(self.cancel_button, 0, Qt.AlignmentFlag.AlignRight)
         self.cancel_button.clicked.connect(self._cancel)
-        self.choose_step = step
 
     def _build_phrase(self) -> None:
-        step, layout = self._add_step()
-        layout.addWidget(title("Your recovery phrase", wrap=True))
-        layout.addWidget(
-            caption(
-                "Write these 12 words down on paper, in order, and keep them somewhere safe. "
-                "Anyone with them controls your funds; without them a lost computer means "
-                "lost funds. They are shown only now.",
-                wrap=True,
-            )
+        self.phrase_step, layout = self._add_step(
+            "Your recovery phrase",
+            "Write these 12 words down on paper, in order, and keep them somewhere safe. "
+            "Anyone with them controls your funds; without them a lost computer means "
+            "lost funds. They are shown only now.",
         )
         self.phrase_grid = PhraseGrid(12)
         self.phrase_labels = self.phrase_grid.labels
@@ -268,12 +271,11 @@ class OnboardingPage(QWidget):
         _, self.phrase_next = _button_row(
             layout, ("Back", self._back_to_choose), ("I have written them down", self._to_quiz)
         )
-        self.phrase_step = step
 
     def _build_quiz(self) -> None:
-        step, layout = self._add_step()
-        layout.addWidget(title("Check your backup", wrap=True))
-        layout.addWidget(caption("Type these words from your recovery phrase.", wrap=True))
+        self.quiz_step, layout = self._add_step(
+            "Check your backup", "Type these words from your recovery phrase."
+        )
         self.quiz = BackupQuiz(3)  # shared with Settings' backup check
         self.quiz.submitted.connect(self._check_quiz)
         self.quiz_fields, self.quiz_error = self.quiz.fields, self.quiz.error
@@ -283,13 +285,10 @@ class OnboardingPage(QWidget):
             ("Show the words again", lambda: self.steps.setCurrentWidget(self.phrase_step)),
             ("Continue", self._check_quiz),
         )
-        self.quiz_step = step
 
     def _build_import(self) -> None:
-        step, layout = self._add_step()
-        layout.addWidget(title("Import a wallet", wrap=True))
-        self.import_note = caption("", wrap=True)
-        layout.addWidget(self.import_note)
+        self.import_step, layout = self._add_step("Import a wallet")
+        self.import_note = self.import_step.note
         self.import_edit = QPlainTextEdit()
         self.import_edit.setPlaceholderText("word1 word2 … or 0x…")
         self.import_edit.setFixedHeight(90)
@@ -299,14 +298,10 @@ class OnboardingPage(QWidget):
         _, self.import_next = _button_row(
             layout, ("Back", self._back_to_choose), ("Continue", self._check_import)
         )
-        self.import_step = step
 
     def _build_password(self) -> None:
-        step, layout = self._add_step()
-        self.password_title = title("Choose a password", wrap=True)
-        layout.addWidget(self.password_title)
-        self.password_hint = caption(self._password_hint(""), wrap=True)
-        layout.addWidget(self.password_hint)
+        step, layout = self._add_step("Choose a password", self._password_hint(""))
+        self.password_step, self.password_title, self.password_hint = step, step.heading, step.note
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setPlaceholderText("Password")
@@ -328,7 +323,6 @@ class OnboardingPage(QWidget):
         self.password_back, self.submit_button = _button_row(
             layout, ("Back", self._password_back), ("Create", self._submit)
         )
-        self.password_step = step
 
     # ------------------------------------------------------------------ key storage
 

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -55,6 +54,7 @@ from wallet_perps.ui.kit import (
     error_text,
     set_flag,
     title,
+    vbox,
 )
 from wallet_perps.ui.view_models import PositionView, position_view
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
@@ -112,15 +112,13 @@ class PositionsPage(QWidget):
         self.dialog: QDialog | None = None
         self._dirty = True
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(0, 0, 0, 0)
+        root = vbox(self)
         self.stack = QStackedWidget()
         root.addWidget(self.stack)
 
         # No wallet: one clear sentence, nothing else.
         locked = QWidget()
-        locked_layout = QVBoxLayout(locked)
-        locked_layout.setContentsMargins(20, 20, 20, 20)
+        locked_layout = vbox(locked, margins=(20, 20, 20, 20))
         locked_card, card_layout = card(margins=(24, 24, 24, 24), spacing=None)
         card_layout.addWidget(title("Positions"))
         self.locked_label = caption(
@@ -136,9 +134,7 @@ class PositionsPage(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         content = QWidget()
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(20, 16, 20, 20)
-        layout.setSpacing(12)
+        layout = vbox(content, margins=(20, 16, 20, 20), spacing=12)
 
         head = QHBoxLayout()
         head.addWidget(title("Positions"))

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -41,7 +40,7 @@ from wallet_perps.core.pulse import (
 )
 from wallet_perps.services.pulse import ContextSampler
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, card, title
+from wallet_perps.ui.kit import CoalescedRedraw, card, title, vbox
 from wallet_perps.ui.widgets.funding_chart import TimeChart
 
 __all__ = ["WINDOWS", "PulsePage"]
@@ -91,9 +90,7 @@ class PulsePage(QWidget):
             adapter.contexts, every_s=sample_every_s, keep=keep, clock=clock
         )
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(20, 20, 20, 20)
-        root.setSpacing(14)
+        root = vbox(self, margins=(20, 20, 20, 20), spacing=14)
         root.addWidget(self._build_header())
 
         grid = QGridLayout()

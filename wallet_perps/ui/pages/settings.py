@@ -21,7 +21,6 @@ UX.md "Settings". Why it behaves as it does:
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -49,7 +48,16 @@ from wallet_perps.config import Settings, app_dirs
 from wallet_perps.core.display import format_plain
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.services.wallet_service import WalletLocation
-from wallet_perps.ui.kit import WIDE_CARD_MARGINS, caption, card, set_flag, title
+from wallet_perps.ui.kit import (
+    WIDE_CARD_MARGINS,
+    caption,
+    card,
+    column,
+    error_text,
+    set_flag,
+    title,
+    vbox,
+)
 
 __all__ = [
     "MAX_SLIPPAGE_PCT",
@@ -64,6 +72,8 @@ __all__ = [
 #: Asks the user a yes/no question: (title, text) -> accepted.
 Confirm = Callable[[str, str], bool]
 ThemeName = Literal["dark", "light", "system"]
+#: The preferences the page changes itself (the network and the agent are the app's).
+SettingName = Literal["confirm_orders", "default_slippage_pct", "theme"]
 
 MIN_SLIPPAGE_PCT: Final = Decimal("0.1")
 MAX_SLIPPAGE_PCT: Final = Decimal(10)
@@ -72,6 +82,27 @@ THEMES: Final[tuple[tuple[ThemeName, str], ...]] = (
     ("dark", "Dark"),
     ("light", "Light"),
     ("system", "Follow the system"),
+)
+
+#: A card of the page: its heading, what it is about ("" for nothing), what fills it.
+_Card = tuple[str, str, Callable[[QVBoxLayout], None]]
+#: What the cards that need it are about (under their headings).
+_NETWORK_ABOUT: Final = (
+    "Where orders go. Local demo is a paper-trading venue on this computer; testnet "
+    "uses Hyperliquid's test funds; mainnet trades real money."
+)
+_AGENT_ABOUT: Final = (
+    "Trading is signed by an approved agent (API) key, so your main key signs only "
+    "transfers, withdrawals and agent approvals. The agent can place and cancel orders "
+    "but can never move funds."
+)
+_AUTO_LOCK_ABOUT: Final = (
+    "After this long without input the wallet locks and its keys are dropped from "
+    "memory; unlocking needs your password again."
+)
+_KEYS_ABOUT: Final = (
+    "Each wallet's key is encrypted with its password and kept in the system keyring "
+    "(Secret Service) or in an encrypted file that the password alone protects."
 )
 
 
@@ -103,6 +134,10 @@ def app_version() -> str:
     version = getattr(wallet_perps, "__version__", None)
     if isinstance(version, str) and version:
         return version
+    # Imported here, not at module level: it costs about 20 ms on the app's startup path, and
+    # only the About card (built later) needs it when the package has no ``__version__``.
+    import importlib.metadata
+
     try:
         return importlib.metadata.version("wallet-perps")
     except importlib.metadata.PackageNotFoundError:
@@ -131,6 +166,17 @@ def _section(heading: str, explanation: str = "") -> tuple[QFrame, QVBoxLayout]:
     return frame, layout
 
 
+def _row(layout: QVBoxLayout, *widgets: QWidget) -> QHBoxLayout:
+    """``widgets`` side by side at the left of a new row of ``layout`` (a stretch fills the
+    rest), the way every control of the page sits next to its label."""
+    row = QHBoxLayout()
+    for widget in widgets:
+        row.addWidget(widget)
+    row.addStretch(1)
+    layout.addLayout(row)
+    return row
+
+
 class SettingsPage(QWidget):
     """Preferences saved through :class:`Settings`; network and agent changes as requests."""
 
@@ -157,53 +203,50 @@ class SettingsPage(QWidget):
         self._confirm = confirm
         self._network: NetworkName = settings.network
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
+        outer = vbox(self)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         outer.addWidget(scroll)
         body = QWidget()
         scroll.setWidget(body)
-        root = QVBoxLayout(body)
-        root.setContentsMargins(24, 20, 24, 20)
-        root.setSpacing(14)
+        root = vbox(body, margins=(24, 20, 24, 20), spacing=14)
         root.addWidget(title("Settings"))
 
         columns = QHBoxLayout()
         columns.setSpacing(14)
-        left = QVBoxLayout()
-        left.setSpacing(14)
-        right = QVBoxLayout()
-        right.setSpacing(14)
-        left.addWidget(self._build_network())
-        left.addWidget(self._build_agent())
-        left.addWidget(self._build_security())
-        left.addWidget(self._build_keys())
-        left.addStretch(1)
-        right.addWidget(self._build_trading())
-        right.addWidget(self._build_appearance())
-        right.addWidget(self._build_about())
-        right.addStretch(1)
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
+        # The cards, column by column: (heading, what it is about, what fills it).
+        sections: tuple[tuple[_Card, ...], ...] = (
+            (
+                ("Network", _NETWORK_ABOUT, self._build_network),
+                ("Agent wallet", _AGENT_ABOUT, self._build_agent),
+                ("Auto-lock", _AUTO_LOCK_ABOUT, self._build_security),
+                ("Where your keys are", _KEYS_ABOUT, self._build_keys),
+            ),
+            (
+                ("Trading", "", self._build_trading),
+                ("Appearance", "", self._build_appearance),
+                ("About", "", self._build_about),
+            ),
+        )
+        for cards in sections:
+            side = QVBoxLayout()
+            side.setSpacing(14)
+            for heading, explanation, build in cards:
+                frame, layout = _section(heading, explanation)
+                build(layout)
+                side.addWidget(frame)
+            side.addStretch(1)
+            columns.addLayout(side, 1)
         root.addLayout(columns)
         root.addStretch(1)
 
-        self.save_error = QLabel("")
-        self.save_error.setObjectName("ErrorText")
-        self.save_error.setWordWrap(True)
-        self.save_error.hide()
+        self.save_error = error_text()
         root.insertWidget(1, self.save_error)
 
     # -- sections ----------------------------------------------------------------------------
 
-    def _build_network(self) -> QFrame:
-        card, layout = _section(
-            "Network",
-            "Where orders go. Local demo is a paper-trading venue on this computer; testnet "
-            "uses Hyperliquid's test funds; mainnet trades real money.",
-        )
+    def _build_network(self, layout: QVBoxLayout) -> None:
         self.network_box = QComboBox()
         for network in NETWORKS.values():
             self.network_box.addItem(network.label, network.name)
@@ -212,48 +255,28 @@ class SettingsPage(QWidget):
         # ``activated`` fires only for the user's choice, never for set_network below.
         self.network_box.activated.connect(self._on_network_chosen)
         layout.addWidget(self.network_box)
-        self.network_note = QLabel("")
-        self.network_note.setWordWrap(True)
-        self.network_note.setProperty("muted", True)
+        self.network_note = caption(wrap=True)
         layout.addWidget(self.network_note)
         self._show_network_note()
-        return card
 
-    def _build_agent(self) -> QFrame:
-        card, layout = _section(
-            "Agent wallet",
-            "Trading is signed by an approved agent (API) key, so your main key signs only "
-            "transfers, withdrawals and agent approvals. The agent can place and cancel orders "
-            "but can never move funds.",
-        )
+    def _build_agent(self, layout: QVBoxLayout) -> None:
         self.agent_status_label = QLabel("—")
         self.agent_status_label.setWordWrap(True)
         self.agent_status_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.agent_status_label)
-        row = QHBoxLayout()
         self.rotate_button = QPushButton("Rotate agent key")
         self.rotate_button.setToolTip(
             "Approve a brand-new agent key; the old one stops working and is never reused."
         )
         self.rotate_button.clicked.connect(self.agent_rotate_requested.emit)
-        row.addWidget(self.rotate_button)
         self.revoke_button = QPushButton("Revoke agent")
         self.revoke_button.setToolTip(
             "Remove the agent's permission to trade; a new one is approved before your next trade."
         )
         self.revoke_button.clicked.connect(self._on_revoke)
-        row.addWidget(self.revoke_button)
-        row.addStretch(1)
-        layout.addLayout(row)
-        return card
+        _row(layout, self.rotate_button, self.revoke_button)
 
-    def _build_security(self) -> QFrame:
-        card, layout = _section(
-            "Auto-lock",
-            "After this long without input the wallet locks and its keys are dropped from "
-            "memory; unlocking needs your password again.",
-        )
-        row = QHBoxLayout()
+    def _build_security(self, layout: QVBoxLayout) -> None:
         self.idle_spin = QSpinBox()
         self.idle_spin.setRange(1, MAX_IDLE_LOCK_MINUTES)
         self.idle_spin.setValue(15)
@@ -261,18 +284,10 @@ class SettingsPage(QWidget):
         self.idle_spin.setMinimumWidth(110)
         self.idle_spin.setToolTip("1 minute to 24 hours")
         self.idle_spin.editingFinished.connect(self._on_idle_edited)
-        row.addWidget(QLabel("Lock after"))
-        row.addWidget(self.idle_spin)
-        hint = QLabel("1 minute to 24 hours")
-        hint.setProperty("muted", True)
-        row.addWidget(hint)
-        row.addStretch(1)
-        layout.addLayout(row)
+        _row(layout, QLabel("Lock after"), self.idle_spin, caption("1 minute to 24 hours"))
         self._idle_minutes = self.idle_spin.value()
-        return card
 
-    def _build_trading(self) -> QFrame:
-        card, layout = _section("Trading")
+    def _build_trading(self, layout: QVBoxLayout) -> None:
         self.confirm_check = QCheckBox("Review every order before it is sent")
         self.confirm_check.setChecked(self.settings.confirm_orders)
         self.confirm_check.setToolTip(
@@ -283,7 +298,6 @@ class SettingsPage(QWidget):
         layout.addWidget(self.confirm_check)
         layout.addSpacing(4)
         layout.addWidget(QLabel("Default slippage for market orders"))
-        row = QHBoxLayout()
         self.slippage_edit = QLineEdit(self.settings.default_slippage_pct)
         self.slippage_edit.setMaximumWidth(110)
         self.slippage_edit.setToolTip(
@@ -293,44 +307,22 @@ class SettingsPage(QWidget):
         )
         self.slippage_edit.editingFinished.connect(self._on_slippage_edited)
         self.slippage_edit.textEdited.connect(lambda _t: self._show_slippage_error(None))
-        row.addWidget(self.slippage_edit)
-        row.addWidget(QLabel("%"))
-        row.addStretch(1)
-        layout.addLayout(row)
-        self.slippage_error = QLabel("")
-        self.slippage_error.setObjectName("ErrorText")
-        self.slippage_error.setWordWrap(True)
-        self.slippage_error.hide()
+        _row(layout, self.slippage_edit, QLabel("%"))
+        self.slippage_error = error_text()
         layout.addWidget(self.slippage_error)
-        hint = QLabel(f"From {MIN_SLIPPAGE_PCT}% to {MAX_SLIPPAGE_PCT:f}%.")
-        hint.setProperty("muted", True)
-        layout.addWidget(hint)
-        return card
+        layout.addWidget(caption(f"From {MIN_SLIPPAGE_PCT}% to {MAX_SLIPPAGE_PCT:f}%."))
 
-    def _build_appearance(self) -> QFrame:
-        card, layout = _section("Appearance")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Theme"))
+    def _build_appearance(self, layout: QVBoxLayout) -> None:
         self.theme_box = QComboBox()
         for name, label in THEMES:
             self.theme_box.addItem(label, name)
         current = next((i for i, (name, _) in enumerate(THEMES) if name == self.settings.theme), 0)
         self.theme_box.setCurrentIndex(current)
         self.theme_box.activated.connect(self._on_theme_chosen)
-        row.addWidget(self.theme_box)
-        row.addStretch(1)
-        layout.addLayout(row)
-        return card
+        _row(layout, QLabel("Theme"), self.theme_box)
 
-    def _build_keys(self) -> QFrame:
-        card, layout = _section(
-            "Where your keys are",
-            "Each wallet's key is encrypted with its password and kept in the system keyring "
-            "(Secret Service) or in an encrypted file that the password alone protects.",
-        )
-        self.keys_status = QLabel("Checking…")
-        self.keys_status.setWordWrap(True)
-        self.keys_status.setProperty("muted", True)
+    def _build_keys(self, layout: QVBoxLayout) -> None:
+        self.keys_status = caption("Checking…", wrap=True)
         layout.addWidget(self.keys_status)
         self._key_rows_box = QVBoxLayout()
         self._key_rows_box.setSpacing(10)
@@ -344,30 +336,25 @@ class SettingsPage(QWidget):
         layout.addWidget(self.keys_message)
         self._keyring = False
         self._file_dir = ""
-        return card
 
-    def _build_about(self) -> QFrame:
-        card, layout = _section("About")
+    def _build_about(self, layout: QVBoxLayout) -> None:
         self.version_label = QLabel(f"Wallet Perps {app_version()}")
         self.version_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.version_label)
-        about = QLabel(
+        about = caption(
             "Trade Hyperliquid perpetual futures from a key that never leaves this computer: "
             "it is encrypted with your password and kept in the system keyring, or in an "
-            "encrypted file if you chose that. Settings hold nothing secret."
+            "encrypted file if you chose that. Settings hold nothing secret.",
+            wrap=True,
         )
-        about.setWordWrap(True)
-        about.setProperty("muted", True)
         layout.addWidget(about)
-        details = QLabel(
+        details = caption(
             f"Python {platform.python_version()} · Qt for Python {pyside_version}<br>"
-            f"Settings: {Settings.path()}<br>Data: {app_dirs().user_data_dir}"
+            f"Settings: {Settings.path()}<br>Data: {app_dirs().user_data_dir}",
+            wrap=True,
         )
-        details.setWordWrap(True)
-        details.setProperty("muted", True)
         details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(details)
-        return card
 
     # -- setters the app calls ------------------------------------------------------------
 
@@ -395,12 +382,9 @@ class SettingsPage(QWidget):
             self._key_rows_box.addWidget(self._key_row(row))
 
     def _key_row(self, row: WalletLocation) -> QWidget:
-        box = QWidget()
+        box, layout = column(4)
         box.setObjectName("KeyRow")
         box.setStyleSheet("#KeyRow { background: transparent; }")  # sits on the card
-        layout = QVBoxLayout(box)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
         name = QLabel(f"{row.label} · {row.address[:6]}…{row.address[-4:]}")
         name.setStyleSheet("font-weight: 600;")
         name.setToolTip(row.address)
@@ -408,11 +392,10 @@ class SettingsPage(QWidget):
         if not row.backup_confirmed:  # the reminder stays until the backup check passes
             name.setText(f"{name.text()} · not backed up")
             name.setProperty("role", "error")
-        where = QLabel(
-            f"Encrypted file: {row.where}" if row.storage == "file" else "System keyring"
+        where = caption(
+            f"Encrypted file: {row.where}" if row.storage == "file" else "System keyring",
+            wrap=True,
         )
-        where.setWordWrap(True)
-        where.setProperty("muted", True)
         where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(where)
         to = "keyring" if row.storage == "file" else "file"
@@ -424,17 +407,16 @@ class SettingsPage(QWidget):
         care = [("backup", "Back up now")] if not row.backup_confirmed else []
         care += [("reveal", "Show recovery phrase"), ("password", "Change password")]
         for actions in (care, [("rename", "Rename"), ("remove", "Remove")]):
-            line = QHBoxLayout()
+            buttons: list[QWidget] = []
             for action, text in actions:
                 act = QPushButton(text)
                 act.setProperty("kind", "primary" if action == "backup" else "")
                 act.clicked.connect(
                     lambda _=0, a=action: self.key_care_requested.emit(a, row.address)
                 )
-                line.addWidget(act)
+                buttons.append(act)
                 self.care_buttons[(row.address, action)] = act
-            line.addStretch(1)
-            layout.addLayout(line)
+            line = _row(layout, *buttons)
         line.insertWidget(2, button)
         self.key_rows[row.address] = (where, button)
         return box
@@ -513,14 +495,10 @@ class SettingsPage(QWidget):
         self.settings_changed.emit()
 
     def _on_confirm_toggled(self, checked: bool) -> None:
-        if checked == self.settings.confirm_orders:
-            return
-        previous = self.settings.confirm_orders
-        self.settings.confirm_orders = checked
-        if not self._save():
-            self.settings.confirm_orders = previous
+        self._change("confirm_orders", checked)
+        if self.settings.confirm_orders != checked:  # not saved: show what is in force
             self.confirm_check.blockSignals(True)
-            self.confirm_check.setChecked(previous)
+            self.confirm_check.setChecked(self.settings.confirm_orders)
             self.confirm_check.blockSignals(False)
 
     def _show_slippage_error(self, message: str | None) -> None:
@@ -537,23 +515,27 @@ class SettingsPage(QWidget):
         self._show_slippage_error(None)
         text = format_plain(value)
         self.slippage_edit.setText(text)
-        if text == self.settings.default_slippage_pct:
-            return
-        previous = self.settings.default_slippage_pct
-        self.settings.default_slippage_pct = text
-        if not self._save():
-            self.settings.default_slippage_pct = previous
+        self._change("default_slippage_pct", text)
 
     def _on_theme_chosen(self, index: int) -> None:
         theme = cast(ThemeName, self.theme_box.itemData(index))
-        if theme == self.settings.theme:
-            return
-        previous = self.settings.theme
-        self.settings.theme = theme
-        if not self._save():
-            self.settings.theme = previous
-            return
-        self.theme_changed.emit(theme)
+        if self._change("theme", theme):
+            self.theme_changed.emit(theme)
+
+    def _change(self, name: SettingName, value: object) -> bool:
+        """Set one preference and save at once; a failed save puts the old value back.
+
+        One rule for every preference, so none stays changed in memory while the file keeps
+        the old one. True when ``value`` is new and was saved.
+        """
+        previous = getattr(self.settings, name)
+        if value == previous:
+            return False
+        setattr(self.settings, name, value)
+        if self._save():
+            return True
+        setattr(self.settings, name, previous)
+        return False
 
     def _save(self) -> bool:
         """Persist now; on a disk error say so and report failure (the caller rolls back)."""

@@ -62,9 +62,10 @@ from wallet_perps.ui.kit import (
     card,
     set_flag,
     title,
+    vbox,
 )
 from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
-from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, Stat
+from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, BackupReminder, Stat
 from wallet_perps.ui.widgets.qr_code import QrCode
 
 __all__ = ["DepositDialog", "TransferDialog", "WalletPage"]
@@ -117,9 +118,7 @@ class WalletPage(QWidget):
         self.dialog: QDialog | None = None
         self._history_shown: tuple[tuple[LedgerUpdate, ...], str] | None = None
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(24, 20, 24, 20)
-        root.setSpacing(14)
+        root = vbox(self, margins=(24, 20, 24, 20), spacing=14)
 
         head = QHBoxLayout()
         head.addWidget(title("Wallet"))
@@ -131,22 +130,9 @@ class WalletPage(QWidget):
         self.locked_label = caption("Unlock your wallet to see your balance and move funds.")
         root.addWidget(self.locked_label)
 
-        # Until the recovery phrase is backed up, losing this computer loses the wallet.
-        self.backup_reminder = QFrame()
-        self.backup_reminder.setObjectName("BackupReminder")
-        reminder = QHBoxLayout(self.backup_reminder)
-        reminder.setContentsMargins(0, 0, 0, 0)
-        self.backup_reminder_label = QLabel(
-            "This wallet's recovery phrase is not backed up yet: if this computer is lost or "
-            "its keyring is reset, the wallet is gone. Write the 12 words down now."
-        )
-        self.backup_reminder_label.setWordWrap(True)
-        self.backup_reminder_label.setProperty("role", "warning")
-        reminder.addWidget(self.backup_reminder_label, 1)
-        self.backup_button = QPushButton("Back up now")
+        self.backup_reminder = BackupReminder()
+        self.backup_button = self.backup_reminder.button
         self.backup_button.clicked.connect(self.backup_requested.emit)
-        reminder.addWidget(self.backup_button)
-        self.backup_reminder.hide()
         root.addWidget(self.backup_reminder)
 
         root.addWidget(self._build_balance_card())

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -43,6 +42,7 @@ from wallet_perps.ui.kit import (
     footer_buttons,
     set_flag,
     title,
+    vbox,
 )
 from wallet_perps.ui.pages.wallet_parts import TIPS
 
@@ -101,9 +101,7 @@ class TransferDialog(QDialog):
         self.setModal(True)
         self.setMinimumWidth(500)
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(20, 18, 20, 18)
-        root.setSpacing(10)
+        root = vbox(self, margins=(20, 18, 20, 18), spacing=10)
         self.stack = QStackedWidget()
         root.addWidget(self.stack)
 
@@ -286,9 +284,7 @@ class DepositDialog(QDialog):
         self.setWindowTitle("Deposit")
         self.setModal(True)
         self.setMinimumWidth(500)
-        root = QVBoxLayout(self)
-        root.setContentsMargins(20, 18, 20, 18)
-        root.setSpacing(8)
+        root = vbox(self, margins=(20, 18, 20, 18), spacing=8)
         in_app = NETWORKS[network].deposits is Deposits.FAUCET
         root.addWidget(title("Add paper USDC" if in_app else "Deposit USDC"))
         self.amount_edit: QLineEdit | None = None

@@ -1,4 +1,4 @@
-"""Pieces the Wallet page and its dialogs share: hover texts and a small widget.
+"""Pieces of the Wallet page and its dialogs: hover texts and two small widgets.
 
 Split from :mod:`wallet_perps.ui.pages.wallet` so the page module holds the page itself; the
 dialogs (:mod:`wallet_perps.ui.pages.wallet_dialogs`) use the same tips. Cards, captions and
@@ -7,13 +7,14 @@ style flags come from :mod:`wallet_perps.ui.kit`, as on every page.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QWidget
 
-from wallet_perps.ui.kit import caption
+from wallet_perps.ui.kit import caption, hbox, vbox
 
 __all__ = [
     "AGENT_EXPLANATION",
     "TIPS",
+    "BackupReminder",
     "Stat",
 ]
 
@@ -51,11 +52,29 @@ class Stat(QWidget):
 
     def __init__(self, text: str, tip: str) -> None:
         super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
+        layout = vbox(self, spacing=2)
         layout.addWidget(caption(text, tip))
         self.value = QLabel("—")
         self.value.setToolTip(tip)
         self.value.setStyleSheet("font-size: 17px; font-weight: 600;")
         layout.addWidget(self.value)
+
+
+class BackupReminder(QFrame):
+    """The strip shown until the recovery phrase is backed up (the page shows and hides it):
+    until then, losing this computer loses the wallet. ``button`` asks for the backup."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("BackupReminder")
+        row = hbox(self)
+        label = QLabel(
+            "This wallet's recovery phrase is not backed up yet: if this computer is lost or "
+            "its keyring is reset, the wallet is gone. Write the 12 words down now."
+        )
+        label.setWordWrap(True)
+        label.setProperty("role", "warning")
+        row.addWidget(label, 1)
+        self.button = QPushButton("Back up now")
+        row.addWidget(self.button)
+        self.hide()

@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLineEdit, QWidget
+
+from wallet_perps.ui.kit import vbox
 
 __all__ = ["BackupQuiz", "PhraseGrid"]
 
@@ -57,9 +59,7 @@ class BackupQuiz(QWidget):
 
     def __init__(self, count: int = 3, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        layout = vbox(self, spacing=8)
         form = QGridLayout()
         self.fields: list[tuple[QLabel, QLineEdit]] = []
         for row in range(count):

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -48,7 +47,7 @@ from wallet_perps.core.display import (
 )
 from wallet_perps.core.models import Candle, Position
 from wallet_perps.core.orders import OpenOrder
-from wallet_perps.ui.kit import CoalescedRedraw, mono_font, theme_colours
+from wallet_perps.ui.kit import CoalescedRedraw, mono_font, theme_colours, vbox
 from wallet_perps.ui.widgets.lazy_chart import INTERVALS
 
 __all__ = ["INTERVALS", "CandleChart", "CandlesItem"]
@@ -260,9 +259,7 @@ class CandleChart(QFrame):
         self._last_x: float | None = None
         self._colours: Mapping[str, str] = theme_colours(self)
 
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(12, 10, 12, 8)
-        outer.setSpacing(6)
+        outer = vbox(self, margins=(12, 10, 12, 8), spacing=6)
         head = QHBoxLayout()
         head.setSpacing(4)
         self.interval_buttons: dict[str, QPushButton] = {}

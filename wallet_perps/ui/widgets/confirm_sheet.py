@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from wallet_perps.core.display import format_price, format_size, format_usd
 from wallet_perps.core.tickets import OrderPlan
-from wallet_perps.ui.kit import caption, caption_rows, set_flag, title
+from wallet_perps.ui.kit import caption, caption_rows, set_flag, title, vbox
 from wallet_perps.ui.ticket_view import ESTIMATES, estimate_texts, tpsl_outcomes
 
 __all__ = ["ConfirmSheet"]
@@ -76,9 +76,7 @@ class ConfirmSheet(QWidget):
         outer.addLayout(row)
         outer.addStretch(1)
 
-        layout = QVBoxLayout(self.card)
-        layout.setContentsMargins(24, 20, 24, 20)
-        layout.setSpacing(10)
+        layout = vbox(self.card, margins=(24, 20, 24, 20), spacing=10)
         self.title_label = title("Review order")
         layout.addWidget(self.title_label)
         self.summary_label = QLabel()

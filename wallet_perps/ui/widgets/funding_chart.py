@@ -16,10 +16,10 @@ from decimal import Decimal
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from wallet_perps.core.models import FundingRate
-from wallet_perps.ui.kit import theme_colours
+from wallet_perps.ui.kit import theme_colours, vbox
 from wallet_perps.ui.theme import palette
 
 __all__ = ["FundingChart", "TimeChart"]
@@ -44,9 +44,7 @@ class TimeChart(QWidget):
         super().__init__(parent)
         colours = palette("system")
         self._colours: Mapping[str, str] = colours
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout = vbox(self, spacing=4)
         self.title_label = QLabel(title)
         self.title_label.setProperty("muted", True)
         self.title_label.setToolTip(tip)

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from wallet_perps.core.models import Candle, Position
 from wallet_perps.core.orders import OpenOrder
+from wallet_perps.ui.kit import vbox
 
 if TYPE_CHECKING:
     from wallet_perps.ui.widgets.candle_chart import CandleChart
@@ -64,8 +65,7 @@ class LazyCandleChart(QFrame):
         self._orders: Sequence[OpenOrder] = ()
         self._chart: CandleChart | None = None
         self._wanted = False  # materialize at the next show
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout = vbox(self)
         self._placeholder = QLabel("Loading chart…")
         self._placeholder.setProperty("muted", True)
         self._placeholder.setProperty("card", True)

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -41,7 +40,7 @@ from wallet_perps.core.display import (
 )
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
-from wallet_perps.ui.kit import caption, set_flag, theme_colours, title
+from wallet_perps.ui.kit import caption, set_flag, theme_colours, title, vbox
 from wallet_perps.ui.view_models import PositionView
 
 __all__ = [
@@ -242,9 +241,7 @@ class WhatIfPanel(QFrame):
         self._views: tuple[PositionView, ...] = ()
         self.result: WhatIf | None = None
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(8)
+        layout = vbox(self, margins=(16, 12, 16, 12), spacing=8)
         head = QHBoxLayout()
         head.addWidget(title("What if"))
         head.addWidget(caption("Drag the price to see what happens to a position."))

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,7 +37,7 @@ from wallet_perps.core.display import (
     format_percent,
     format_price,
 )
-from wallet_perps.ui.kit import mono_font, theme_colour
+from wallet_perps.ui.kit import mono_font, theme_colour, vbox
 
 __all__ = ["MarketPicker", "MarketPopup", "MarketRow", "ordered_coins"]
 
@@ -88,9 +87,7 @@ class MarketPopup(QFrame):
         self._favourites: list[str] = []
         self._star_buttons: dict[str, QToolButton] = {}
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 12, 12, 12)
-        layout.setSpacing(8)
+        layout = vbox(self, margins=(12, 12, 12, 12), spacing=8)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search markets (e.g. eth)")
         self.search.setClearButtonEnabled(True)

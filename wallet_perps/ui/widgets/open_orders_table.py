@@ -23,13 +23,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from wallet_perps.core.display import format_clock, format_day_time, format_price, format_size
 from wallet_perps.core.orders import OpenOrder, executes_at_market, order_type_words
-from wallet_perps.ui.kit import caption, error_text, fit_widths, theme_colours, title
+from wallet_perps.ui.kit import caption, error_text, fit_widths, hbox, theme_colours, title, vbox
 
 __all__ = ["OpenOrdersTable"]
 
@@ -103,9 +102,7 @@ class OpenOrdersTable(QFrame):
         self._shown: tuple[tuple[OpenOrder, ...], bool] | None = None
         self._natural: list[int] = []  # column widths that show every cell in full
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
-        layout.setSpacing(8)
+        layout = vbox(self, margins=(16, 12, 16, 12), spacing=8)
         head = QHBoxLayout()
         self.title_label = title("Open orders")
         head.addWidget(self.title_label)
@@ -197,8 +194,7 @@ class OpenOrdersTable(QFrame):
             holder.setObjectName("CancelCell")
             # The theme paints every QWidget with the page background; a cell shows the table's.
             holder.setStyleSheet("#CancelCell { background: transparent; }")
-            holder_layout = QHBoxLayout(holder)
-            holder_layout.setContentsMargins(4, 2, 4, 2)
+            holder_layout = hbox(holder, margins=(4, 2, 4, 2))
             holder_layout.addWidget(button)
             holder_layout.addStretch(1)
             self.table.setCellWidget(row, _CANCEL_COLUMN, holder)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from wallet_perps.core.display import format_number, format_percent
 from wallet_perps.core.models import BookLevel, L2Book
-from wallet_perps.ui.kit import caption, number_grid, number_row, set_text
+from wallet_perps.ui.kit import caption, number_grid, number_row, set_text, vbox
 
 __all__ = ["OrderBook"]
 
@@ -28,8 +28,7 @@ class OrderBook(QFrame):
         super().__init__(parent)
         self.levels = levels
         self.setProperty("card", True)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(14, 12, 14, 12)
+        outer = vbox(self, margins=(14, 12, 14, 12))
         tip = (
             "Resting orders: asks (sellers, red) above, bids (buyers, green) below. Size is in "
             "coins; Total adds up the sizes from the middle outwards."

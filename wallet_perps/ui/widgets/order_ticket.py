@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSlider,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -49,7 +48,7 @@ from wallet_perps.core.tickets import (
 )
 from wallet_perps.core.typed_numbers import parse_typed_number
 from wallet_perps.services.trader import OrderResult, OrderState
-from wallet_perps.ui.kit import caption, caption_rows, error_text, set_flag
+from wallet_perps.ui.kit import caption, caption_rows, error_text, set_flag, vbox
 from wallet_perps.ui.ticket_view import (
     ESTIMATES,
     TIPS,
@@ -101,9 +100,7 @@ class OrderTicket(QFrame):
         # True while the amount is the slider's: leverage or order type changes re-apply the %.
         self._amount_from_slider = False
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 16, 16, 16)
-        layout.setSpacing(8)
+        layout = vbox(self, margins=(16, 16, 16, 16), spacing=8)
 
         # Side.
         sides = QHBoxLayout()

@@ -7,7 +7,7 @@ form refuses a weak password for real money with the reason already on screen.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QWidget
 
 from wallet_perps.core.passwords import (
     MIN_LENGTH,
@@ -17,7 +17,7 @@ from wallet_perps.core.passwords import (
     assess,
     summary,
 )
-from wallet_perps.ui.kit import set_flag
+from wallet_perps.ui.kit import set_flag, vbox
 
 __all__ = ["PasswordStrength"]
 
@@ -32,9 +32,7 @@ class PasswordStrength(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("PasswordStrength")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
+        layout = vbox(self, spacing=4)
         self.bar = QProgressBar()
         self.bar.setObjectName("PasswordStrengthBar")
         self.bar.setRange(0, 4)

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -38,7 +37,7 @@ from wallet_perps.core.display import (
 from wallet_perps.core.risk import TierSchedule
 from wallet_perps.core.ticket_validation import far_from_mark
 from wallet_perps.core.typed_numbers import parse_typed_number
-from wallet_perps.ui.kit import caption, error_text, set_flag
+from wallet_perps.ui.kit import caption, error_text, set_flag, vbox
 from wallet_perps.ui.view_models import PositionView
 
 __all__ = ["ClosePartDialog", "MarginDialog", "TpslDialog", "parse_decimal"]
@@ -61,9 +60,7 @@ class _Dialog(QDialog):
         self.setWindowTitle(title)
         self.setModal(True)
         self.setMinimumWidth(380)
-        self.body = QVBoxLayout(self)
-        self.body.setContentsMargins(20, 18, 20, 18)
-        self.body.setSpacing(10)
+        self.body = vbox(self, margins=(20, 18, 20, 18), spacing=10)
         heading = QLabel(title)
         heading.setProperty("role", "title")
         self.body.addWidget(heading)

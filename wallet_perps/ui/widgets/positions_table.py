@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -37,7 +36,7 @@ from wallet_perps.core.display import (
     format_usd,
     significant,
 )
-from wallet_perps.ui.kit import error_text, set_flag
+from wallet_perps.ui.kit import error_text, set_flag, vbox
 from wallet_perps.ui.view_models import PositionView
 from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, LiqGauge, liq_level
 
@@ -110,9 +109,7 @@ class PositionRow(QFrame):
         self._view: PositionView | None = None
         self._busy: dict[str, str] = {}
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 10, 16, 12)
-        layout.setSpacing(8)
+        layout = vbox(self, margins=(16, 10, 16, 12), spacing=8)
 
         head = QHBoxLayout()
         head.setSpacing(10)
@@ -351,9 +348,7 @@ class PositionsTable(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: dict[str, PositionRow] = {}
-        self._layout = QVBoxLayout(self)
-        self._layout.setContentsMargins(0, 0, 0, 0)
-        self._layout.setSpacing(10)
+        self._layout = vbox(self, spacing=10)
         self.empty_label = QLabel("No open positions. Open one on the Trade page.")
         self.empty_label.setProperty("muted", True)
         self._layout.addWidget(self.empty_label)

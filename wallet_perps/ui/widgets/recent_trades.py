@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QWidget
 
 from wallet_perps.core.display import format_clock, format_number
 from wallet_perps.core.models import Trade
-from wallet_perps.ui.kit import caption, number_grid, number_row, set_flag, set_text
+from wallet_perps.ui.kit import caption, number_grid, number_row, set_flag, set_text, vbox
 
 __all__ = ["RecentTrades"]
 
@@ -27,9 +27,7 @@ class RecentTrades(QFrame):
     def __init__(self, rows: int = ROWS, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("card", True)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(14, 12, 14, 12)
-        outer.setSpacing(6)
+        outer = vbox(self, margins=(14, 12, 14, 12), spacing=6)
         tip = (
             "The latest trades in this market. Green: a buyer took an offer (bought at the "
             "ask); red: a seller hit a bid."

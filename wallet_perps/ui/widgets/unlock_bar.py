@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.display import short_address
-from wallet_perps.ui.kit import set_flag
+from wallet_perps.ui.kit import hbox, set_flag
 
 __all__ = ["UnlockBar"]
 
@@ -33,9 +32,7 @@ class UnlockBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("UnlockBar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 8)
-        layout.setSpacing(10)
+        layout = hbox(self, margins=(16, 8, 16, 8), spacing=10)
         caption = QLabel("Locked")
         caption.setToolTip(
             "Your keys are encrypted on this computer (in the system keyring or an encrypted "

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QWidget
+
+from wallet_perps.ui.kit import hbox
 
 __all__ = ["ActivityFilter", "VenueBar"]
 
@@ -29,8 +31,7 @@ class VenueBar(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("VenueBar")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 6, 16, 6)
+        layout = hbox(self, margins=(16, 6, 16, 6))
         self.label = QLabel("")
         self.label.setWordWrap(True)
         layout.addWidget(self.label, 1)
