@@ -11,15 +11,15 @@ live both on the qasync event loop and in the local venue's worker threads.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
+
+from wallet_perps.core.clock import wall_ms
 
 __all__ = ["NonceManager", "system_clock_ms"]
 
 
-def system_clock_ms() -> int:
-    """Wall-clock milliseconds since the epoch, the unit the venue's nonce window uses."""
-    return time.time_ns() // 1_000_000
+#: Wall-clock milliseconds since the epoch, the unit the venue's nonce window uses.
+system_clock_ms = wall_ms
 
 
 class NonceManager:

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -46,7 +46,12 @@ from wallet_perps.core.models import (
 from wallet_perps.hyperliquid import parse
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.hyperliquid.http import HyperliquidHttp
-from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, SubscriptionHandle
+from wallet_perps.hyperliquid.ws import (
+    ConnectionState,
+    HyperliquidWs,
+    SubscriptionCallback,
+    SubscriptionHandle,
+)
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.tasks import cancel_and_wait
 
@@ -96,12 +101,19 @@ class MarketEvent:
 
 
 K = TypeVar("K")
+#: What a per-coin push replaces: the coin's latest asset context or order book.
+_PerCoin = TypeVar("_PerCoin", AssetContext, L2Book)
 
 
 @dataclass(eq=False)
 class _Watch:
     count: int
     handles: list[SubscriptionHandle]
+
+
+def _for_coin(on_push: Callable[[str, Any], None], coin: str) -> SubscriptionCallback:
+    """The subscription callback that hands ``coin``'s pushes to ``on_push``."""
+    return lambda data, _is_resync: on_push(coin, data)
 
 
 class MarketData:
@@ -267,30 +279,20 @@ class MarketData:
     async def watch(self, coin: str) -> None:
         """Stream ``coin``'s asset context, L2 book and trades (reference-counted)."""
         self.market(coin)  # unknown coin: fail here with a readable error
-        existing = self._watches.get(coin)
-        if existing is not None:
-            existing.count += 1
+        watch = self._acquire(self._watches, coin)
+        if watch is None:
             return
-        watch = _Watch(1, [])
-        self._watches[coin] = watch
+        feeds = (
+            ("activeAssetCtx", self._on_ctx),
+            ("l2Book", self._on_book),
+            ("trades", self._on_trades),
+        )
         try:
-            watch.handles.append(
-                await self._ws.subscribe(
-                    {"type": "activeAssetCtx", "coin": coin},
-                    lambda data, resync: self._on_ctx(coin, data),
+            for channel, on_push in feeds:
+                handle = await self._ws.subscribe(
+                    {"type": channel, "coin": coin}, _for_coin(on_push, coin)
                 )
-            )
-            watch.handles.append(
-                await self._ws.subscribe(
-                    {"type": "l2Book", "coin": coin}, lambda data, resync: self._on_book(coin, data)
-                )
-            )
-            watch.handles.append(
-                await self._ws.subscribe(
-                    {"type": "trades", "coin": coin},
-                    lambda data, resync: self._on_trades(coin, data),
-                )
-            )
+                watch.handles.append(handle)
         except BaseException:
             self._watches.pop(coin, None)
             await self._unsubscribe_all(watch.handles)
@@ -312,12 +314,9 @@ class MarketData:
         self.market(coin)
         key = (coin, interval)
         self._candle_lookback[key] = max(lookback_ms, self._candle_lookback.get(key, 0))
-        existing = self._candle_watches.get(key)
-        if existing is not None:
-            existing.count += 1
+        watch = self._acquire(self._candle_watches, key)
+        if watch is None:
             return
-        watch = _Watch(1, [])
-        self._candle_watches[key] = watch
         await self._load_candles(coin, interval)
         watch.handles.append(
             await self._ws.subscribe(
@@ -330,6 +329,17 @@ class MarketData:
         key = (coin, interval)
         if await self._release(self._candle_watches, key):
             self._candles.pop(key, None)
+
+    @staticmethod
+    def _acquire(watches: dict[K, _Watch], key: K) -> _Watch | None:
+        """Count one more reference to ``watches[key]``; the new, empty watch when it is the
+        first (the caller subscribes it), else None (already streaming)."""
+        existing = watches.get(key)
+        if existing is not None:
+            existing.count += 1
+            return None
+        watches[key] = watch = _Watch(1, [])
+        return watch
 
     async def _release(self, watches: dict[K, _Watch], key: K) -> bool:
         """Drop one reference to ``watches[key]``; True once the last one went (unsubscribed)."""
@@ -362,17 +372,20 @@ class MarketData:
 
     def _on_ctx(self, coin: str, data: Any) -> None:
         ctx = parse.parse_push(parse.parse_ws_active_asset_ctx, data, "activeAssetCtx %s", coin)
-        if ctx is None:
-            return
-        self._contexts[ctx.coin] = ctx
-        self.events.emit(MarketEvent(MarketEventKind.CONTEXT, ctx.coin))
+        self._keep_latest(self._contexts, ctx, MarketEventKind.CONTEXT)
 
     def _on_book(self, coin: str, data: Any) -> None:
         book = parse.parse_push(parse.parse_ws_l2_book, data, "l2Book %s", coin)
-        if book is None:
+        self._keep_latest(self._books, book, MarketEventKind.BOOK)
+
+    def _keep_latest(
+        self, table: dict[str, _PerCoin], value: _PerCoin | None, kind: MarketEventKind
+    ) -> None:
+        """A push that replaces its coin's last value (a garbled one, None, is skipped)."""
+        if value is None:
             return
-        self._books[book.coin] = book
-        self.events.emit(MarketEvent(MarketEventKind.BOOK, book.coin))
+        table[value.coin] = value
+        self.events.emit(MarketEvent(kind, value.coin))
 
     def _on_trades(self, coin: str, data: Any) -> None:
         if not isinstance(data, list) or not all(map(_keyed_trade, data)):

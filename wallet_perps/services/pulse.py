@@ -14,18 +14,14 @@ does on ``market_changed``), or lets :meth:`run` sample on a timer on the asynci
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.models import AssetContext
 from wallet_perps.core.pulse import PulseSample, sample_from_context
 
 __all__ = ["ContextSampler"]
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ContextSampler:
@@ -42,7 +38,7 @@ class ContextSampler:
         *,
         every_s: float = 5.0,
         keep: int = 2880,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         if every_s < 0:
             raise ValueError("every_s must not be negative")

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Self
+from typing import IO, Self, TypedDict, Unpack
 
 from wallet_perps.core.wire_values import ADMIN_HEADER
 
@@ -32,6 +32,7 @@ __all__ = [
     "ADMIN_HEADER",
     "ADMIN_TOKEN_NAME",
     "VENUE_CHILD_FLAG",
+    "ChildOptions",
     "ServerChild",
     "VenueChild",
     "VenueReady",
@@ -111,6 +112,15 @@ class VenueReady:
     @property
     def ws_url(self) -> str:
         return "ws" + self.url[len("http") :] + "/ws"
+
+
+class ChildOptions(TypedDict, total=False):
+    """How :class:`ServerChild` runs its process: where its stderr goes, its folder and its
+    environment (each as the constructor's parameter of the same name)."""
+
+    log_path: Path | None
+    cwd: Path | None
+    env: Mapping[str, str] | None
 
 
 class ServerChild:
@@ -304,15 +314,13 @@ class VenueChild(ServerChild):
         self,
         venue_args: Sequence[str],
         *,
-        log_path: Path | None = None,
-        cwd: Path | None = None,
-        env: Mapping[str, str] | None = None,
         frozen: bool | None = None,
         interpreter_args: Sequence[str] = (),
+        **child: Unpack[ChildOptions],
     ) -> None:
         self.venue_args = list(venue_args)
         cmd = venue_command(self.venue_args, frozen=frozen, interpreter_args=interpreter_args)
-        super().__init__(cmd, log_path=log_path, cwd=cwd, env=env)
+        super().__init__(cmd, **child)
 
     @property
     def is_mainnet(self) -> bool:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Literal
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.hyperliquid.sender import ActionSender
@@ -177,7 +177,7 @@ class WalletService:
         record = wallet.info.agents.get(self.network)
         if record is None or wallet.agent_address(self.network) != record.address:
             return "No agent wallet yet: one is approved before your first trade."
-        days = max(0, (record.valid_until_ms - time.time_ns() // 1_000_000) // 86_400_000)
+        days = max(0, (record.valid_until_ms - wall_ms()) // 86_400_000)
         return f"Agent {record.address[:6]}…{record.address[-4:]} approved, valid {days} more days."
 
     def transfers(self) -> Transfers | None:

@@ -40,6 +40,7 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Final, Protocol
 
 from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.models import ExtraAgent
 from wallet_perps.core.networks import NetworkName
 from wallet_perps.wallet.errors import AgentError, AgentNeedsDeposit
@@ -77,10 +78,6 @@ ListAgents = Callable[[str], Awaitable[Sequence[ExtraAgent]]]
 MayApprove = Callable[[str], Awaitable[bool]]
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class AgentApprover(Protocol):
     """Signs ``approveAgent`` with ``signer``'s main key, posts it once and says what came
     back (``hyperliquid.sender.ActionSender`` is one)."""
@@ -110,7 +107,7 @@ class AgentWallets:
     name: str = AGENT_NAME
     validity_ms: int = DEFAULT_VALIDITY_MS
     renew_within_ms: int = RENEW_WITHIN_MS
-    clock_ms: Callable[[], int] = _now_ms
+    clock_ms: Callable[[], int] = wall_ms
     reconcile_timeout_s: float = 5.0
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
 

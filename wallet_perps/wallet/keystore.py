@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, NetworkName
 from wallet_perps.crypto import secp256k1
 from wallet_perps.wallet.agent_keys import AgentKeys
@@ -39,7 +40,6 @@ from wallet_perps.wallet.secret_storage import DerivedKey, key_address, seal
 from wallet_perps.wallet.unlocked import (
     RevealedSecret,
     UnlockedWallet,
-    now_millis,
     parse_private_key,
     wipe,
 )
@@ -184,7 +184,7 @@ class Keystore(KeyLocations, AgentKeys):
                 network=network,
                 source=source,
                 account_index=account_index,
-                created_at_ms=now_millis(),
+                created_at_ms=wall_ms(),
                 backup_confirmed=backup_confirmed,
                 storage=storage,
             )
@@ -242,7 +242,7 @@ class Keystore(KeyLocations, AgentKeys):
             info = self._wallets.get(address.lower())
             if info is None:
                 return
-            updated = replace(info, last_unlocked_ms=now_millis())
+            updated = replace(info, last_unlocked_ms=wall_ms())
             try:
                 self._save({**self._wallets, address.lower(): updated})
             except WalletError as exc:

@@ -8,10 +8,10 @@ lock must empty. Every key lives in a ``bytearray`` that is zeroed in place (no 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.crypto.secp256k1 import Signature
 from wallet_perps.hyperliquid import signing
@@ -33,7 +33,6 @@ __all__ = [
     "RevealedSecret",
     "UnlockedWallet",
     "WalletSigner",
-    "now_millis",
     "parse_private_key",
     "random_key",
     "wipe",
@@ -59,10 +58,6 @@ def random_key() -> bytearray:
     for i in range(32):
         key[i] = secrets.randbelow(256)
     return key
-
-
-def now_millis() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def parse_private_key(text: str) -> bytearray:
@@ -203,7 +198,7 @@ class UnlockedWallet(SecretHolder):
             raise AgentRequired(
                 f"No approved agent wallet for {network} yet; approve one before trading."
             )
-        now = now_millis() if now_ms is None else now_ms
+        now = wall_ms() if now_ms is None else now_ms
         if now >= record.valid_until_ms:
             raise AgentRequired(f"The agent wallet for {network} has expired; approve a new one.")
         return held

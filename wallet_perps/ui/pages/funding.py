@@ -14,7 +14,6 @@ with a short single-shot timer, as on the Trade page; the countdown ticks once a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.display import (
     format_apr,
     format_day_time,
@@ -81,10 +81,6 @@ _PREDICTED_TIP = (
     "The venue's estimate of the rate that will be settled at the next payment, from the "
     "premium so far this hour. It moves until the hour ends."
 )
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +200,7 @@ class FundingPage(QWidget):
         parent: QWidget | None = None,
         *,
         refresh_s: float = 30.0,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter

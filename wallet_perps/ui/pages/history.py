@@ -17,7 +17,6 @@ a busy account stream costs nothing here.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.csv_export import (
     Cell,
     Column,
@@ -94,10 +94,6 @@ _SIDES: tuple[tuple[str, str | None], ...] = (
     ("Buy / long", "buy"),
     ("Sell / short", "sell"),
 )
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def _cell_text(kind: ColumnKind, cell: Cell) -> str:
@@ -185,7 +181,7 @@ class HistoryPage(QWidget):
         parent: QWidget | None = None,
         *,
         ask_path: AskPath | None = None,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter

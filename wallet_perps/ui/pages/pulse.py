@@ -16,7 +16,6 @@ it there is usually enough history for a reading. Redraws are coalesced with a s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.display import format_funding_rate, format_pct
 from wallet_perps.core.models import Candle
 from wallet_perps.core.pulse import (
@@ -65,10 +65,6 @@ _READING_TIP = (
 )
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class PulsePage(QWidget):
     """Charts of one market's context over time and the reading of them in words."""
 
@@ -79,7 +75,7 @@ class PulsePage(QWidget):
         *,
         sample_every_s: float = 5.0,
         keep: int = 2880,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter
