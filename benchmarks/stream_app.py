@@ -51,7 +51,7 @@ from stream_probes import (  # noqa: E402
     rx_queue_bytes,
 )
 
-from wallet_perps.services.venue_launcher import VenueChild  # noqa: E402
+from wallet_perps.services.venue_launcher import VenueChild, process_cpu_seconds  # noqa: E402
 
 __all__ = [
     "LAG_GOAL_MS",
@@ -124,17 +124,11 @@ class Child:
         """:meth:`wait_line` off the loop, so the app keeps running meanwhile."""
         return await asyncio.get_running_loop().run_in_executor(None, self.wait_line, timeout_s)
 
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
     def stderr_tail(self) -> str:
         if self.err.closed:
             return ""
         self.err.seek(0)
         return self.err.read()[-2000:].decode(errors="replace")
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.proc.pid)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -145,15 +139,6 @@ class Child:
                 self.proc.kill()
                 self.proc.wait(10)
         self.err.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_parts_mb() -> dict[str, float]:
@@ -355,7 +340,7 @@ async def run_phase(
     rss0 = rss_mb()
     timers0 = pending_timers()
     driver_pid = driver.child.proc.pid if driver is not None else 0
-    cpu0 = (time.process_time(), venue.cpu_seconds(), cpu_seconds(driver_pid))
+    cpu0 = (time.process_time(), venue.cpu_seconds(), process_cpu_seconds(driver_pid))
     sampler = next((w for w in app.watchers if isinstance(w, StallSampler)), None)
     phase.t0 = t0 = time.perf_counter()
     app.recorder.phase = phase
@@ -389,7 +374,7 @@ async def run_phase(
     phase.seconds = elapsed = time.perf_counter() - t0
     phase.app_cpu = (time.process_time() - cpu0[0]) / elapsed
     phase.venue_cpu = (venue.cpu_seconds() - cpu0[1]) / elapsed
-    phase.driver_cpu = (cpu_seconds(driver_pid) - cpu0[2]) / elapsed
+    phase.driver_cpu = (process_cpu_seconds(driver_pid) - cpu0[2]) / elapsed
     phase.reconnects = ws.reconnects - reconnects0
     phase.rss_mb = (rss0, rss_mb())
     phase.pending_timers = (timers0, pending_timers())

@@ -2,7 +2,7 @@
 
 A bundle has one executable and no Python able to run ``-m``, so the built-in local venue runs
 as a second process of this same executable: ``wallet-perps --venue-child <venue args>`` (see
-``wallet_perps.services.embedded_venue.venue_command``). That branch is taken before anything
+``wallet_perps.services.venue_launcher.venue_command``). That branch is taken before anything
 imports Qt, so the venue process stays small and starts fast; anything else is the desktop app.
 """
 

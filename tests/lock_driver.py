@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from wallet_perps.hyperliquid.actions import update_leverage_action
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.wallet_service import WalletService, WalletSigner
+from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 
@@ -58,7 +58,7 @@ async def _drive(url: str, token: str, address: str, password: str) -> None:
         agent = wallet.agent_address("local")
         assert agent is not None, "the deposit did not approve an agent"
         # An L1 action signed by the agent, as every order is.
-        signer = WalletSigner(wallet, "local")
+        signer = wallet.l1_signer("local")
         nonce = session.nonces.next_nonce(signer.address)
         action = update_leverage_action(0, 3, is_cross=True)
         signature = signer.sign_l1(action, nonce, is_mainnet=False)

@@ -27,7 +27,6 @@ def fourth_network(**changes: Any) -> Network:
         "label": "Devnet",
         "http_url": "https://devnet.example.invalid",
         "is_mainnet": True,
-        "embedded_venue": False,
         "paper_money": False,
         "faucet": Faucet.NONE,
         "deposits": Deposits.ARBITRUM_BRIDGE,

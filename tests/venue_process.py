@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wallet_perps.services.venue_launcher import ADMIN_HEADER, VenueChild
+from wallet_perps.core.wire_values import ADMIN_HEADER
+from wallet_perps.services.venue_launcher import VenueChild
 
 __all__ = ["ADMIN_HEADER", "REPO", "VenueProcess", "admin_headers"]
 

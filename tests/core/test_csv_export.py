@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 from types import MappingProxyType
 
+from tests.ledger_samples import ME, OTHER
 from wallet_perps.core.csv_export import (
     HistoryFilter,
     fill_sheet,
@@ -22,8 +23,6 @@ from wallet_perps.core.orders import KnownOrderStatus, OpenOrder, OrderStatus
 
 D = Decimal
 T0 = 1_735_689_600_000  # 2025-01-01T00:00:00Z
-ME = "0x" + "a1" * 20
-OTHER = "0x" + "b2" * 20
 
 
 def fill(time: int, coin: str = "BTC", side: Side = Side.BUY, oid: int = 7) -> Fill:

@@ -50,8 +50,7 @@ def test_ws_url_follows_the_http_scheme() -> None:
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        ({"http_url": "http://127.0.0.1:3001"}, "no URL"),  # embedded, yet a URL
-        ({"embedded_venue": False}, "no URL"),  # elsewhere, yet no URL
+        ({"http_url": "http://127.0.0.1:3001"}, "venue faucet"),  # a URL, yet the venue's faucet
         ({"deposits": Deposits.ARBITRUM_BRIDGE}, "in-app deposits"),  # faucet, bridge deposits
         ({"paper_money": False}, "no faucet"),  # real money with a faucet
     ],

@@ -9,17 +9,27 @@ certificate: our session must refuse it, while a client that trusts that certifi
 
 from __future__ import annotations
 
+import asyncio
 import os
 import ssl
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from wallet_perps.hyperliquid.net import aiohttp, client_session, needs_tls, tls_context
+from wallet_perps.hyperliquid import net
+from wallet_perps.hyperliquid.net import (
+    aiohttp,
+    client_session,
+    needs_tls,
+    open_session,
+    prepare_tls,
+    tls_context,
+)
 
 IMPORT_AND_SHOW = (
     "import os, wallet_perps.hyperliquid.net; print(os.environ.get('SSL_CERT_FILE', '<unset>'))"
@@ -56,6 +66,35 @@ def test_the_context_checks_names_and_chains() -> None:
     assert context.verify_mode is ssl.CERT_REQUIRED
     assert context.check_hostname
     assert context is tls_context()  # made once
+
+
+async def test_concurrent_first_preparations_build_the_context_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each prepare_tls call that finds no context asks a worker thread for one; the bundle
+    must still be parsed once, not once per thread."""
+    monkeypatch.setattr(net, "_tls_context", None)
+    real = ssl.create_default_context
+    built: list[ssl.SSLContext] = []
+
+    def slow_and_counted() -> ssl.SSLContext:
+        time.sleep(0.05)  # keep the other threads waiting while this one builds
+        built.append(real())
+        return built[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", slow_and_counted)
+    await asyncio.gather(*(prepare_tls("https://api.hyperliquid.xyz") for _ in range(8)))
+    assert len(built) == 1
+    assert tls_context() is built[0]
+
+
+async def test_open_session_prepares_tls_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(net, "_tls_context", None)
+    async with await open_session("https://api.hyperliquid.xyz") as session:
+        assert net._tls_context is not None
+        assert not session.closed
+    async with await open_session("http://127.0.0.1:1", timeout=aiohttp.ClientTimeout(3)) as plain:
+        assert plain.timeout.total == 3
 
 
 @pytest.fixture

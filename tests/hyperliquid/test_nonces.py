@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from wallet_perps.hyperliquid.nonces import NonceManager, system_clock_ms
+from wallet_perps.core.clock import wall_ms
+from wallet_perps.hyperliquid.nonces import NonceManager
 
 USER = "0x14791697260E4c9A71f18484C9f997B308e59325"
 AGENT = "0xcD49bbAc6E85fdEB167EB7cA41A945d2b8758F6F"
@@ -76,7 +77,7 @@ def test_default_clock_is_wall_clock_ms() -> None:
     nonce = NonceManager().next_nonce(USER)
     after = int(time.time() * 1000)
     assert before - 1 <= nonce <= after + 1
-    assert abs(system_clock_ms() - time.time() * 1000) < 1_000
+    assert abs(wall_ms() - time.time() * 1000) < 1_000
 
 
 def test_threads_never_share_a_nonce() -> None:

@@ -13,10 +13,12 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
 
 from wallet_perps.core.answers import Resting
+from wallet_perps.hyperliquid import net, ws_connection
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -523,3 +525,42 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
         delays = [ws._backoff_delay(attempt) for _ in range(50)]
         assert all(nominal * 0.5 <= d <= nominal for d in delays)
         assert len(set(delays)) > 1  # jittered
+
+
+@pytest.fixture
+def cold_tls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TLS context made yet, so the first ``wss`` start really waits for one."""
+    monkeypatch.setattr(net, "_tls_context", None)
+
+
+async def test_close_during_a_first_tls_start_leaks_nothing(cold_tls: None) -> None:
+    """start() waits for the TLS context before making its session: a close() in that wait
+    must not leave a session (aiohttp's "Unclosed client session") or a task behind."""
+    before = asyncio.all_tasks()
+    ws = HyperliquidWs("wss://127.0.0.1:1/ws", backoff=(0.05, 0.1))
+    starting = asyncio.create_task(ws.start())
+    await asyncio.sleep(0)
+    await ws.close()
+    with pytest.raises(RuntimeError):
+        await starting
+    assert ws._session is None
+    assert ws._task is None
+    assert await _settle(before) == set()
+
+
+async def test_concurrent_first_starts_share_one_session_and_task(cold_tls: None) -> None:
+    ws = HyperliquidWs("wss://127.0.0.1:1/ws", backoff=(0.05, 0.1))
+    made: list[object] = []
+    real = ws_connection.client_session
+
+    def counting(url: str) -> aiohttp.ClientSession:
+        made.append(url)
+        return real(url)
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ws_connection, "client_session", counting)
+            await asyncio.gather(ws.start(), ws.start(), ws.start())
+        assert len(made) == 1
+    finally:
+        await ws.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from wallet_perps.services.embedded_venue import VENUE_CHILD_FLAG, venue_command
+from wallet_perps.services.venue_launcher import VENUE_CHILD_FLAG, venue_command
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "packaging" / "bundle_entry.py"

@@ -29,8 +29,9 @@ async def test_starts_serves_and_stops(tmp_path: Path) -> None:
 
 
 async def test_its_files_are_private_and_its_faucet_takes_the_token(tmp_path: Path) -> None:
-    """The app reads the venue's per-run admin token from its data dir; a restart makes a new
-    one, and the app's deposit keeps working because it reads the token at each deposit."""
+    """The venue prints its per-run admin token (also written, private, in its data dir); a
+    restart makes a new one, and the app's deposit keeps working because it asks for the token
+    at each deposit."""
     old_log = tmp_path / "venue" / "venue.log"
     old_log.parent.mkdir(mode=0o755)
     old_log.write_text("an older version's log\n")

@@ -26,6 +26,7 @@ from tests.answer_proxy import AnswerProxy
 from tests.venue_process import VenueProcess, admin_headers
 from wallet_perps.core.answers import Resting
 from wallet_perps.core.models import LeverageType
+from wallet_perps.core.networks import ws_url_for
 from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import (
     AmountUnit,
@@ -39,7 +40,7 @@ from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action
 from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.services.account import AccountEvent
-from wallet_perps.services.session import TradingSession, ws_url_for
+from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderState, Trader
 
 D = Decimal

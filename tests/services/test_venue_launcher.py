@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from tests.venue_process import REPO
+from wallet_perps.core.wire_values import ADMIN_HEADER
 from wallet_perps.services.venue_launcher import (
-    ADMIN_HEADER,
     ServerChild,
     VenueChild,
     VenueStartError,

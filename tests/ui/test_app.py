@@ -12,6 +12,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,8 +24,10 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import FAST_WS, until
+from tests.venue_process import VenueProcess
 from wallet_perps.config import Settings
 from wallet_perps.core.display import format_price, significant
+from wallet_perps.core.networks import NETWORKS
 from wallet_perps.core.tickets import OrderPlan
 from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.services.trader import OrderResult, OrderState
@@ -32,6 +35,7 @@ from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage
 from wallet_perps.ui.pages.positions import PositionsPage
+from wallet_perps.ui.pages.settings import SettingsPage
 from wallet_perps.ui.pages.trade import TradePage
 from wallet_perps.ui.pages.wallet import WalletPage
 from wallet_perps.wallet.keystore import Keystore
@@ -424,5 +428,30 @@ def test_before_any_wallet_markets_are_live_and_onboarding_is_one_click_away(
         assert "wrote down" not in page.password_hint.text()
         await onboard_demo(controller)
         assert not bar.isVisible()
+
+    run_app(qtbot, scenario)
+
+
+def test_a_network_switch_from_settings_restarts_the_app_on_that_network(
+    qtbot: QtBot, venue: VenueProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings' request runs as one of the controller's own tasks: stopping the app for the
+    switch must not cancel it half-way, or the app stays stopped on no network at all."""
+    # Testnet as a second network this machine can reach: pointed at the session's venue.
+    monkeypatch.setitem(NETWORKS, "testnet", replace(NETWORKS["testnet"], http_url=venue.url))
+    readies: list[None] = []
+
+    async def scenario(controller: AppController) -> None:
+        controller.ready.connect(lambda: readies.append(None))
+        first = controller.session
+        page = controller.pages["settings"]
+        assert isinstance(page, SettingsPage) and first is not None
+        page.network_requested.emit("testnet")
+        await until(lambda: readies, "the app started again", 60)
+        assert controller.network == "testnet" and controller.settings.network == "testnet"
+        assert controller.session is not None and controller.session is not first
+        assert controller.base_url == venue.url and controller.venue is None
+        assert isinstance(controller.pages["settings"], SettingsPage)
+        await until(trade_page(controller).has_live_price, "a live price on the new network")
 
     run_app(qtbot, scenario)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.ui.demo_scenario import onboard_demo, populate
 from tests.ui.test_app import run_app
 from wallet_perps.config import Settings
 from wallet_perps.ui.app_controller import AppController
+from wallet_perps.ui.kit import HEADER_PADDING, vbox
 from wallet_perps.ui.layout_audit import misfits
 from wallet_perps.ui.page_catalog import PAGES
 from wallet_perps.ui.theme import style_sheet
+from wallet_perps.ui.widgets.record_table import RecordColumn, RecordTable
 
 SIZES = ((1280, 800), (1366, 768))
 
@@ -85,3 +87,23 @@ def test_onboarding_fits(qtbot: QtBot, size: tuple[int, int]) -> None:
         run_app(qtbot, scenario)
     finally:
         app.setStyleSheet("")
+
+
+def test_the_audit_reads_the_headers_of_model_tables_too(qtbot: QtBot) -> None:
+    """A RecordTable (a QTableView over a model) whose column is narrower than its header's
+    title is reported, as an item table's would be."""
+    window = QWidget()
+    qtbot.addWidget(window)
+    table: RecordTable[str] = RecordTable(
+        [RecordColumn("Transaction hash", str), RecordColumn("Note", str)]
+    )
+    vbox(window).addWidget(table)
+    window.resize(600, 300)
+    window.show()
+    table.records.set_rows(["0xabc"])
+    assert misfits(window) == []
+    table.setColumnWidth(0, 30)
+    needed = table.horizontalHeader().fontMetrics().horizontalAdvance("Transaction hash")
+    assert [m.what for m in misfits(window)] == [
+        f"column 'Transaction hash' is 30 px, its header needs {needed + HEADER_PADDING} px"
+    ]

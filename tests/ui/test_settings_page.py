@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from wallet_perps.config import Settings
+from wallet_perps.services.wallet_service import WalletLocation
 from wallet_perps.ui.pages.settings import SettingsPage, app_version
 
 
@@ -145,6 +146,15 @@ def test_a_failed_save_puts_the_old_preference_back(qtbot: QtBot) -> None:
         page.theme_box.setFocus()
         QTest.keyClick(page.theme_box, Qt.Key.Key_Down)  # Dark -> Light, not saved
         assert settings.theme == "dark" and themes == []
+        assert page.theme_box.currentText() == "Dark"  # the box shows what is in force
+
+        edit = page.slippage_edit
+        before = edit.text()
+        edit.setFocus()
+        edit.selectAll()
+        QTest.keyClicks(edit, "2")
+        QTest.keyClick(edit, Qt.Key.Key_Return)  # valid, but not saved
+        assert settings.default_slippage_pct == before and edit.text() == before
     finally:
         path.rmdir()
 
@@ -183,3 +193,20 @@ def test_agent_auto_lock_and_about(qtbot: QtBot) -> None:
 
     assert app_version() == importlib.metadata.version("wallet-perps")
     assert page.version_label.text() == f"Wallet Perps {app_version()}"
+
+
+def test_moving_a_key_after_a_failed_move_is_no_longer_shown_as_an_error(qtbot: QtBot) -> None:
+    page, _settings = make_page(qtbot, Answers())
+    moves: list[tuple[str, str]] = []
+    page.key_move_requested.connect(lambda address, to: moves.append((address, to)))
+    address = "0x" + "ab" * 20
+    page.set_key_storage(True, "/tmp/keys", [WalletLocation(address, "Main", "file", "/tmp/k")])
+    page.show_key_message("The keyring is locked.", error=True)
+    assert page.keys_message.property("role") == "error"
+
+    _where, move = page.key_rows[address]
+    move.click()  # to the keyring: no question asked
+    assert moves == [(address, "keyring")]
+    assert page.keys_message.text() == "Moving…"
+    assert page.keys_message.property("role") == "" and page.keys_message.property("muted")
+    assert not move.isEnabled()

@@ -30,8 +30,9 @@ from tests.venue_process import VenueProcess
 from tests.wallet.conftest import PASSWORD
 from wallet_perps.core.display import format_usd
 from wallet_perps.core.models import AccountState
+from wallet_perps.core.networks import ws_url_for
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
-from wallet_perps.services.session import TradingSession, ws_url_for
+from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.ui.adapter import SessionAdapter

@@ -70,19 +70,14 @@ async def place_and_cancel(
 ) -> dict[str, Any]:
     """A resting BTC bid far below the market, signed by the agent, then cancelled."""
     signer = session.signer_address("local")
+    sender = ActionSender(http, nonces, is_mainnet=False)
     action = order_action([OrderSpec(BTC, True, Decimal(50000), Decimal("0.001"), LimitType())])
-    nonce = nonces.next_nonce(signer)
-    payload = {
-        "action": action,
-        "nonce": nonce,
-        "signature": session.l1_signer("local").sign_l1(action, nonce, is_mainnet=False),
-        "vaultAddress": None,
-        "expiresAfter": None,
-    }
+    payload = sender.sign_l1(action, session.l1_signer("local"))
     # What the venue will recover: the agent, not the main key.
-    assert signing.recover_l1_signer(action, nonce, payload["signature"], is_mainnet=False) == (
-        to_checksum_address(signer)
+    recovered = signing.recover_l1_signer(
+        action, payload["nonce"], payload["signature"], is_mainnet=False
     )
+    assert recovered == to_checksum_address(signer)
     outcome = single_outcome(await http.exchange(payload))
     assert isinstance(outcome, Resting), outcome
     # The order rests on the MAIN account: the venue mapped the agent to its master.
@@ -91,16 +86,7 @@ async def place_and_cancel(
     assert await http.open_orders(signer) == []
 
     cancel = cancel_action([(BTC, outcome.oid)])
-    nonce = nonces.next_nonce(signer)
-    answer = await http.exchange(
-        {
-            "action": cancel,
-            "nonce": nonce,
-            "signature": session.l1_signer("local").sign_l1(cancel, nonce, is_mainnet=False),
-            "vaultAddress": None,
-            "expiresAfter": None,
-        }
-    )
+    answer = await http.exchange(sender.sign_l1(cancel, session.l1_signer("local")))
     assert answer["response"]["data"]["statuses"] == ["success"]
     assert await http.open_orders(session.address) == []
     return payload

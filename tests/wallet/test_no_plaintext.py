@@ -106,29 +106,14 @@ async def scripted_session(venue_url: str) -> list[bytes]:
         approver = ActionSender(http, NonceManager(), is_mainnet=False)
         agent = await agents.ensure(session, "local", approver, list_agents=http.extra_agents)
         agent_key = bytes(session._agents["local"][1])
-        nonces = NonceManager()
+        trader = ActionSender(http, NonceManager(), is_mainnet=False)
+        signer = session.l1_signer("local")
+        assert signer.address == agent
         action = order_action([OrderSpec(0, True, Decimal(40000), Decimal("0.001"), LimitType())])
-        nonce = nonces.next_nonce(agent)
-        payload = {
-            "action": action,
-            "nonce": nonce,
-            "signature": session.l1_signer("local").sign_l1(action, nonce, is_mainnet=False),
-            "vaultAddress": None,
-            "expiresAfter": None,
-        }
-        outcome = single_outcome(await http.exchange(payload))
+        outcome = single_outcome(await http.exchange(trader.sign_l1(action, signer)))
         assert isinstance(outcome, Resting)
         cancel = cancel_action([(0, outcome.oid)])
-        nonce = nonces.next_nonce(agent)
-        await http.exchange(
-            {
-                "action": cancel,
-                "nonce": nonce,
-                "signature": session.l1_signer("local").sign_l1(cancel, nonce, is_mainnet=False),
-                "vaultAddress": None,
-                "expiresAfter": None,
-            }
-        )
+        await http.exchange(trader.sign_l1(cancel, signer))
     held = [session._main, *(buf for _, buf in session._agents.values())]
     keystore.lock()
     assert all(not any(buf) for buf in held)

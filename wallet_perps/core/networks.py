@@ -73,9 +73,6 @@ class Network:
     #: None for the embedded venue: the app starts it on a free port and learns the URL then.
     http_url: str | None
     is_mainnet: bool = False
-    #: The app runs this network's venue itself (and only then may an agent be approved
-    #: unasked at unlock: the approval costs nothing and moves nothing real).
-    embedded_venue: bool = False
     #: Balances are worth nothing (paper or test funds); False means real money is at stake,
     #: so weak passwords are refused and switching to it asks first.
     paper_money: bool
@@ -92,8 +89,6 @@ class Network:
 
     def __post_init__(self) -> None:
         """Refuse a network whose answers contradict each other: code trusts each of them."""
-        if self.embedded_venue != (self.http_url is None):
-            raise ValueError(f"{self.name}: an embedded venue, and only it, has no URL")
         if self.faucet is Faucet.VENUE and not self.embedded_venue:
             raise ValueError(f"{self.name}: only the embedded venue has a venue faucet")
         if (self.deposits is Deposits.FAUCET) != (self.faucet is Faucet.VENUE):
@@ -102,6 +97,13 @@ class Network:
             raise ValueError(f"{self.name}: a real-money network has no faucet")
         if not self.paper_money and not self.switch_warning:
             raise ValueError(f"{self.name}: switching to real money must be confirmed")
+
+    @property
+    def embedded_venue(self) -> bool:
+        """The app runs this network's venue itself, which is what having no URL means (and
+        only then may an agent be approved unasked at unlock: the approval costs nothing and
+        moves nothing real)."""
+        return self.http_url is None
 
     @property
     def real_money(self) -> bool:
@@ -123,7 +125,6 @@ NETWORKS: Final[dict[NetworkName, Network]] = {
         name="local",
         label="Local demo",
         http_url=None,
-        embedded_venue=True,
         paper_money=True,
         faucet=Faucet.VENUE,
         deposits=Deposits.FAUCET,

@@ -23,10 +23,11 @@ __all__ = [
     "FINAL_ORDER_STATUSES",
     "KnownOrderStatus",
     "KnownOrderType",
-    "OpenEnum",
     "OpenOrder",
     "OrderStatus",
     "TpSl",
+    "executes_at_market",
+    "order_type_words",
     "tpsl_prices",
 ]
 

@@ -74,10 +74,14 @@ class PulseSample:
 
 
 def sample_from_context(ctx: AssetContext, time_ms: int) -> PulseSample:
-    """The pulse-relevant part of an asset context, stamped with when it was seen (each field
-    is the context's field of the same name)."""
+    """The pulse-relevant part of an asset context, stamped with when it was seen."""
     return PulseSample(
-        time_ms, ctx.mark_px, ctx.oracle_px, ctx.open_interest, ctx.funding, ctx.day_ntl_vlm
+        time_ms=time_ms,
+        mark_px=ctx.mark_px,
+        oracle_px=ctx.oracle_px,
+        open_interest=ctx.open_interest,
+        funding=ctx.funding,
+        day_ntl_vlm=ctx.day_ntl_vlm,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from wallet_perps.core.models import MarginTier
 
@@ -38,6 +38,16 @@ TRANSFER_MARGIN_FLOOR = Decimal("0.1")
 def truncate_usd(value: Decimal) -> Decimal:
     """USD amounts in venue responses are truncated toward zero to 6 decimals, not rounded."""
     return value.quantize(USD_QUANTUM, rounding=ROUND_DOWN)
+
+
+def ledger_usd(amount: Decimal) -> Decimal:
+    """An amount of USDC as the ledgers hold it: whole micro-USD, rounded half-even.
+
+    Every amount that moves between ledgers (fee, cash, margin, funding) is rounded once, here,
+    and applied identically to both sides, so additions stay exact and USDC is conserved to the
+    last unit; the ticket's replay books its estimate the same way.
+    """
+    return amount.quantize(USD_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
 def side_sign(szi: Decimal) -> int:

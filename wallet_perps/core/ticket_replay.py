@@ -13,22 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Final
+from decimal import Decimal
 
 from wallet_perps.core.models import AccountState, BookLevel, Market, Meta, Position
 from wallet_perps.core.orders import OpenOrder
-from wallet_perps.core.risk import ZERO, PositionRisk, TierSchedule
+from wallet_perps.core.risk import ZERO, PositionRisk, TierSchedule, ledger_usd
 from wallet_perps.core.tickets import PlannedFill
 
 __all__ = ["LedgerReplay", "position_risk", "reserved_margin", "tier_schedule", "walk_book"]
-
-_MICRO: Final = Decimal("0.000001")
-
-
-def _ledger(amount: Decimal) -> Decimal:
-    """Amounts move between ledgers in whole micro-USD, as the venue books them."""
-    return amount.quantize(_MICRO, rounding=ROUND_HALF_EVEN)
 
 
 def tier_schedule(market: Market, meta: Meta | None = None) -> TierSchedule:
@@ -98,8 +90,8 @@ class LedgerReplay:
     def fill(self, is_buy: bool, px: Decimal, sz: Decimal, fee_rate: Decimal) -> None:
         start = self.szi
         delta = sz if is_buy else -sz
-        fee = _ledger(px * sz * fee_rate)
-        cash = _ledger(delta * px)
+        fee = ledger_usd(px * sz * fee_rate)
+        cash = ledger_usd(delta * px)
         self.fee += fee
         closing = min(abs(start), sz) if start != 0 and (start > 0) != is_buy else ZERO
         opening = sz - closing
@@ -109,10 +101,10 @@ class LedgerReplay:
         else:
             if closing:
                 equity = self.isolated_raw + start * px
-                released = _ledger(equity * closing / abs(start))
+                released = ledger_usd(equity * closing / abs(start))
                 self.isolated_raw -= released
                 self.cross_raw += released
-            margin_in = _ledger(opening * px / self.leverage)
+            margin_in = ledger_usd(opening * px / self.leverage)
             self.cross_raw -= margin_in
             self.isolated_raw += margin_in - cash - fee
         if opening:
@@ -151,6 +143,3 @@ def reserved_margin(
         opening = max(ZERO, abs(szi + delta) - abs(szi))
         total += opening * order.limit_px / lev
     return total
-
-
-# ------------------------------------------------------------------------------- validation

@@ -25,10 +25,10 @@ I/O, and nothing imports Qt or the wire layer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Final, Literal
 
-from wallet_perps.core.display import format_price
+from wallet_perps.core.display import format_plain, format_price, format_usd
 from wallet_perps.core.models import (
     AccountState,
     AssetContext,
@@ -60,24 +60,12 @@ from wallet_perps.core.tickets import (
     Ticket,
     TicketError,
     TpslLeg,
-    plain,
 )
 
 __all__ = ["FAR_TRIGGER_FACTOR", "far_from_mark", "validate_ticket"]
 
 _MAX_SLIPPAGE_PCT: Final = Decimal(50)
 _HUNDRED: Final = Decimal(100)
-
-
-def _usd(value: Decimal) -> str:
-    """Money for a sentence: $1,234.50 (negative as -$1.20)."""
-    sign = "-" if value < 0 else ""
-    return f"{sign}${abs(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}"
-
-
-def _px(value: Decimal) -> str:
-    """A price in a sentence, as it is quoted everywhere else: $97,123.5."""
-    return format_price(value)
 
 
 def validate_ticket(
@@ -159,13 +147,13 @@ def validate_ticket(
         except NumberError as exc:
             return TicketError(f"Limit price: {exc}.", "limit_px")
         if price != ticket.limit_px:
-            warnings.append(f"Limit price adjusted to the tick size: {_px(price)}.")
+            warnings.append(f"Limit price adjusted to the tick size: {format_price(price)}.")
         tif: Literal["Ioc", "Gtc"] = "Gtc"
     else:
         slip = ticket.slippage_pct
         if not slip.is_finite() or slip <= 0 or slip > _MAX_SLIPPAGE_PCT:
             return TicketError(
-                f"Slippage must be more than 0% and at most {plain(_MAX_SLIPPAGE_PCT)}%.",
+                f"Slippage must be more than 0% and at most {format_plain(_MAX_SLIPPAGE_PCT)}%.",
                 "slippage",
             )
         factor = 1 + slip / _HUNDRED if is_buy else 1 - slip / _HUNDRED
@@ -188,10 +176,11 @@ def validate_ticket(
     except NumberError:
         smallest = Decimal((0, (1,), -market.sz_decimals))
         return TicketError(
-            f"The amount is below {coin}'s smallest size of {plain(smallest)} {coin}.", "amount"
+            f"The amount is below {coin}'s smallest size of {format_plain(smallest)} {coin}.",
+            "amount",
         )
     if ticket.unit is AmountUnit.COIN and size != ticket.amount:
-        warnings.append(f"Size rounded down to {plain(size)} {coin} ({coin}'s lot size).")
+        warnings.append(f"Size rounded down to {format_plain(size)} {coin} ({coin}'s lot size).")
 
     # Reduce-only.
     if ticket.reduce_only:
@@ -212,7 +201,9 @@ def validate_ticket(
             )
         if size > abs(before):
             size = abs(before)
-            warnings.append(f"Reduce-only size capped at your position, {plain(size)} {coin}.")
+            warnings.append(
+                f"Reduce-only size capped at your position, {format_plain(size)} {coin}."
+            )
     elif ticket.unit is AmountUnit.USD and size * price < MIN_ORDER_VALUE <= ticket.amount:
         # "$10" typed: one more lot rather than a refusal caused only by rounding.
         size = round_size(ticket.amount / sizing_px, market.sz_decimals, "up")
@@ -221,14 +212,14 @@ def validate_ticket(
     if not ticket.reduce_only and size * price < MIN_ORDER_VALUE:
         if ticket.kind is OrderKind.MARKET and size * reference >= MIN_ORDER_VALUE:
             return TicketError(
-                f"Minimum order value is {_usd(MIN_ORDER_VALUE)} at the worst price your "
-                f"slippage allows (this order is {_usd(size * price)} at {_px(price)}); "
-                "raise the amount or lower the slippage.",
+                f"Minimum order value is {format_usd(MIN_ORDER_VALUE)} at the worst price "
+                f"your slippage allows (this order is {format_usd(size * price)} at "
+                f"{format_price(price)}); raise the amount or lower the slippage.",
                 "amount",
             )
         return TicketError(
-            f"Minimum order value is {_usd(MIN_ORDER_VALUE)} "
-            f"(this order is {_usd(size * sizing_px)}).",
+            f"Minimum order value is {format_usd(MIN_ORDER_VALUE)} "
+            f"(this order is {format_usd(size * sizing_px)}).",
             "amount",
         )
 
@@ -246,14 +237,14 @@ def validate_ticket(
             filled = sum((f.sz for f in fills), ZERO)
             if filled == 0:
                 return TicketError(
-                    f"No {coin} liquidity within {plain(ticket.slippage_pct)}% slippage; "
+                    f"No {coin} liquidity within {format_plain(ticket.slippage_pct)}% slippage; "
                     "raise the slippage or use a limit order.",
                     "slippage",
                 )
             if filled < size:
                 warnings.append(
-                    f"Only {plain(filled)} {coin} is available within "
-                    f"{plain(ticket.slippage_pct)}% slippage; the rest will not fill."
+                    f"Only {format_plain(filled)} {coin} is available within "
+                    f"{format_plain(ticket.slippage_pct)}% slippage; the rest will not fill."
                 )
     else:
         fills = walk_book(levels, size, price, is_buy)
@@ -315,7 +306,7 @@ def validate_ticket(
         tier_max = tiers.max_leverage_at(new_notional)
         if lev > tier_max:
             return TicketError(
-                f"A {coin} position of {_usd(new_notional)} allows at most {tier_max}x "
+                f"A {coin} position of {format_usd(new_notional)} allows at most {tier_max}x "
                 f"leverage; lower the leverage or the size.",
                 "leverage",
             )
@@ -325,8 +316,8 @@ def validate_ticket(
         available = cross.account_value - cross.total_margin_used - reserved
         if margin_check > available:
             return TicketError(
-                f"Not enough available margin: need {_usd(margin_check)}, "
-                f"have {_usd(max(available, ZERO))}.",
+                f"Not enough available margin: need {format_usd(margin_check)}, "
+                f"have {format_usd(max(available, ZERO))}.",
                 "amount",
             )
 
@@ -363,7 +354,7 @@ def validate_ticket(
             where = "above" if is_buy else "below"
             return TicketError(
                 f"Take-profit must be {where} the entry for {direction} "
-                f"(expected entry {_px(est_entry.quantize(leg.trigger_px))}).",
+                f"(expected entry {format_price(est_entry.quantize(leg.trigger_px))}).",
                 "take_profit",
             )
         take_profit = leg
@@ -375,7 +366,7 @@ def validate_ticket(
             where = "below" if is_buy else "above"
             return TicketError(
                 f"Stop-loss must be {where} the entry for {direction} "
-                f"(expected entry {_px(est_entry.quantize(leg.trigger_px))}).",
+                f"(expected entry {format_price(est_entry.quantize(leg.trigger_px))}).",
                 "stop_loss",
             )
         if liquidation is not None and (
@@ -384,7 +375,7 @@ def validate_ticket(
         ):
             warnings.append(
                 f"The stop-loss is beyond the estimated liquidation price "
-                f"{_px(liquidation.quantize(leg.trigger_px))}: the position would be "
+                f"{format_price(liquidation.quantize(leg.trigger_px))}: the position would be "
                 "liquidated first."
             )
         stop_loss = leg
@@ -434,8 +425,8 @@ def far_from_mark(name: str, trigger: Decimal | None, mark: Decimal | None) -> s
     pct = (trigger / mark - 1) * 100
     where = "above" if pct > 0 else "below"
     return (
-        f"{name} ${trigger.normalize():,f} is {abs(pct):,.0f}% {where} the mark price "
-        f"${mark.normalize():,f}: check it is the price you meant."
+        f"{name} {format_price(trigger)} is {abs(pct):,.0f}% {where} the mark price "
+        f"{format_price(mark)}: check it is the price you meant."
     )
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Literal
 
+from wallet_perps.core.display import format_plain
 from wallet_perps.core.models import LeverageType, Market, SizeAtPrice
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "TicketError",
     "TicketSide",
     "TpslLeg",
-    "plain",
 ]
 
 #: The venue's minimum order value for perps (PROTOCOL §3).
@@ -184,12 +184,4 @@ class OrderPlan:
             side = "Long" if before > 0 else "Short"
         else:
             verb = "Flip to"
-        return f"{verb} {side} {plain(self.size)} {self.market.name}"
-
-
-# ------------------------------------------------------------------------------- helpers
-
-
-def plain(value: Decimal) -> str:
-    """A Decimal without exponent or trailing zeros, for sentences."""
-    return format(value.normalize(), "f") if value else "0"
+        return f"{verb} {side} {format_plain(self.size)} {self.market.name}"

@@ -31,10 +31,10 @@ __all__ = [
     "plain_decimal",
 ]
 
-#: ``0x`` + 40 hex digits, either case (use ``fullmatch``).
 #: The header the local venue's ``/sim`` admin routes require (its value is the venue's admin
 #: token). Not Hyperliquid's: the venue checks it and the app's services send it.
 ADMIN_HEADER: Final = "X-Wallet-Perps-Admin"
+#: ``0x`` + 40 hex digits, either case (use ``fullmatch``).
 ADDRESS_RE: Final = re.compile(r"0x[0-9a-fA-F]{40}")
 #: ``0x`` + 32 hex digits, either case (use ``fullmatch``).
 CLOID_RE: Final = re.compile(r"0x[0-9a-fA-F]{32}")

@@ -14,7 +14,6 @@ posted dict differ, so it returns both.
 
 from __future__ import annotations
 
-import functools
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -34,7 +33,6 @@ __all__ = [
     "LimitType",
     "OrderSpec",
     "OrderType",
-    "SendKind",
     "Tif",
     "Tpsl",
     "TriggerType",
@@ -49,7 +47,6 @@ __all__ = [
     "order_action",
     "order_wire",
     "schedule_cancel_action",
-    "send_action",
     "update_isolated_margin_action",
     "update_leverage_action",
     "usd_class_transfer_action",
@@ -353,11 +350,20 @@ def _amount(amount: Decimal, what: str = "amount") -> str:
     return _positive_wire(amount, what)
 
 
-SendKind = Literal["usdSend", "withdraw3"]
+def _send_action(
+    kind: str, destination: str, amount: Decimal, time_ms: int, is_mainnet: bool, chain_id: str
+) -> WireDict:
+    """usdSend and withdraw3 share one shape; only the type (and so the EIP-712 struct) differs."""
+    return {
+        "type": kind,
+        "destination": _address(destination, "destination"),
+        "amount": _amount(amount),
+        "time": _int(time_ms, "time"),
+        **_chain_fields(is_mainnet, chain_id),
+    }
 
 
-def send_action(
-    kind: SendKind,
+def usd_send_action(
     destination: str,
     amount: Decimal,
     time_ms: int,
@@ -365,27 +371,20 @@ def send_action(
     is_mainnet: bool,
     signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
 ) -> WireDict:
-    """USDC out of the perp account; ``time_ms`` must equal the request nonce.
-
-    ``usdSend`` pays another Hyperliquid account, ``withdraw3`` goes to Arbitrum (the venue
-    charges a $1 fee). They share one shape; only the type (and so the EIP-712 struct)
-    differs, hence one builder and the two fixed-kind names below.
-    """
-    if kind not in ("usdSend", "withdraw3"):
-        raise ActionError(f"unknown send kind {kind!r}")
-    return {
-        "type": kind,
-        "destination": _address(destination, "destination"),
-        "amount": _amount(amount),
-        "time": _int(time_ms, "time"),
-        **_chain_fields(is_mainnet, signature_chain_id),
-    }
+    """Send USDC to another Hyperliquid account; ``time_ms`` must equal the request nonce."""
+    return _send_action("usdSend", destination, amount, time_ms, is_mainnet, signature_chain_id)
 
 
-#: ``usdSend``: USDC to another Hyperliquid account.
-usd_send_action: Final = functools.partial(send_action, "usdSend")
-#: ``withdraw3``: USDC to Arbitrum.
-withdraw3_action: Final = functools.partial(send_action, "withdraw3")
+def withdraw3_action(
+    destination: str,
+    amount: Decimal,
+    time_ms: int,
+    *,
+    is_mainnet: bool,
+    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
+) -> WireDict:
+    """Withdraw USDC to Arbitrum (the venue charges a $1 fee); ``time_ms`` equals the nonce."""
+    return _send_action("withdraw3", destination, amount, time_ms, is_mainnet, signature_chain_id)
 
 
 def usd_class_transfer_action(

@@ -185,10 +185,18 @@ class HyperliquidHttp:
         self._closing_handles = [s for s in self._closing_handles if not s.closed]
         self._closing_handles.append(old)
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        # Created lazily so the constructor can run outside a running event loop.
-        if self._session is None or (self._owns_session and self._session.closed):
-            self._session = client_session(self._base_url, timeout=self._timeout)
+    def _needs_session(self) -> bool:
+        return self._session is None or (self._owns_session and self._session.closed)
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        # Created lazily so the constructor can run outside a running event loop. The TLS
+        # context is made (off the loop) before the second check, so no await separates that
+        # check from the creation: concurrent first requests share one session.
+        if self._needs_session():
+            await prepare_tls(self._base_url)
+            if self._needs_session():
+                self._session = client_session(self._base_url, timeout=self._timeout)
+        assert self._session is not None
         return self._session
 
     # ------------------------------------------------------------------ transport
@@ -196,9 +204,8 @@ class HyperliquidHttp:
     async def _post(self, path: str, body: dict[str, Any], *, is_action: bool) -> Any:
         url = f"{self._base_url}{path}"
         attempts = 1 if is_action else 2
-        await prepare_tls(self._base_url)
         for attempt in range(1, attempts + 1):
-            session = self._get_session()
+            session = await self._get_session()
             try:
                 async with session.post(url, json=body, timeout=self._timeout) as resp:
                     raw = await resp.read()

@@ -15,11 +15,7 @@ from collections.abc import Callable
 
 from wallet_perps.core.clock import wall_ms
 
-__all__ = ["NonceManager", "system_clock_ms"]
-
-
-#: Wall-clock milliseconds since the epoch, the unit the venue's nonce window uses.
-system_clock_ms = wall_ms
+__all__ = ["NonceManager"]
 
 
 class NonceManager:
@@ -27,7 +23,7 @@ class NonceManager:
 
     __slots__ = ("_clock", "_last", "_lock")
 
-    def __init__(self, clock: Callable[[], int] = system_clock_ms) -> None:
+    def __init__(self, clock: Callable[[], int] = wall_ms) -> None:
         self._clock = clock
         self._last: dict[str, int] = {}
         self._lock = threading.Lock()

@@ -151,12 +151,16 @@ class WsConnection(abc.ABC):
 
     async def start(self) -> None:
         """Start connecting in the background; returns at once (see :meth:`wait_connected`)."""
+        # The one wait (the TLS context, made off the loop) comes before the checks, so no
+        # await separates them from making the session and task: a close() meanwhile is seen
+        # here, and concurrent first starts make one session, not one each.
+        if self._session is None:
+            await prepare_tls(self._url)
         if self._closing:
             raise RuntimeError("this websocket client was closed")
         if self._task is not None:
             return
         if self._session is None:
-            await prepare_tls(self._url)
             self._session = client_session(self._url)
         self._task = asyncio.create_task(self._run(), name=f"hyperliquid-ws {self._url}")
 

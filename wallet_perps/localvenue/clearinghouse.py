@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Literal
 
 from wallet_perps.core.risk import (
@@ -25,6 +25,7 @@ from wallet_perps.core.risk import (
     PositionRisk,
     TierSchedule,
     funding_payment,
+    ledger_usd,
     truncate_usd,
 )
 
@@ -36,16 +37,8 @@ LIQUIDATION_STEP_FRACTION = Decimal("0.2")
 #: Below this share of maintenance margin the backstop liquidator takes the position over.
 BACKSTOP_FRACTION = Decimal(2) / Decimal(3)
 DEFAULT_LEVERAGE = 20
-#: Every amount that moves between ledgers is a whole number of micro-USD, applied identically
-#: to both sides, so additions stay exact and USDC is conserved to the last unit.
-LEDGER_QUANTUM = Decimal("0.000001")
 #: Order reserves are rounded up to this, so their running total adds up exactly.
 RESERVE_QUANTUM = Decimal("0.000000000001")
-
-
-def usd(amount: Decimal) -> Decimal:
-    """An amount of USDC as the ledgers hold it: whole micro-USD."""
-    return amount.quantize(LEDGER_QUANTUM, rounding=ROUND_HALF_EVEN)
 
 
 class ClearinghouseError(Exception):
@@ -220,7 +213,7 @@ class Clearinghouse:
     # -- transfers -------------------------------------------------------------------------
 
     def deposit(self, user: str, amount: Decimal) -> None:
-        if amount <= 0 or usd(amount) != amount:
+        if amount <= 0 or ledger_usd(amount) != amount:
             raise ClearinghouseError("Deposit amount must be positive with at most 6 decimals.")
         self.account(user).cross_raw_usd += amount
 
@@ -230,7 +223,7 @@ class Clearinghouse:
 
     def debit(self, user: str, amount: Decimal) -> None:
         """Takes USDC out (withdrawal, transfer) if the transfer margin rule allows it."""
-        if amount <= 0 or usd(amount) != amount:
+        if amount <= 0 or ledger_usd(amount) != amount:
             raise ClearinghouseError("Amount must be positive with at most 6 decimals.")
         if amount > self.withdrawable(user):
             raise ClearinghouseError("Insufficient balance for withdrawal.")
@@ -272,7 +265,7 @@ class Clearinghouse:
         position = account.positions.get(coin)
         if position is None or position.szi == 0 or position.isolated_raw_usd is None:
             raise ClearinghouseError("Cannot update margin for a position that is not isolated.")
-        if usd(delta) != delta:
+        if ledger_usd(delta) != delta:
             raise ClearinghouseError("Margin change must be whole micro-USD.")
         if delta > 0:
             if delta > self.withdrawable(user):
@@ -391,8 +384,8 @@ class Clearinghouse:
         start = position.szi
         delta = size if is_buy else -size
         end = start + delta
-        fee = usd(px * size * fee_rate)
-        cash = usd(delta * px)
+        fee = ledger_usd(px * size * fee_rate)
+        cash = ledger_usd(delta * px)
         self.fees_collected += fee
 
         closing = min(abs(start), size) if start != 0 and (start > 0) != is_buy else ZERO
@@ -437,10 +430,10 @@ class Clearinghouse:
         if closing:
             # The position's equity at px is unchanged by trading at px; release it pro rata.
             equity = position.isolated_raw_usd + start * px
-            released = usd(equity * closing / abs(start))
+            released = ledger_usd(equity * closing / abs(start))
             position.isolated_raw_usd -= released
             account.cross_raw_usd += released
-        margin_in = usd((size - closing) * px / leverage)
+        margin_in = ledger_usd((size - closing) * px / leverage)
         account.cross_raw_usd -= margin_in
         position.isolated_raw_usd += margin_in - cash - fee
 
@@ -454,7 +447,7 @@ class Clearinghouse:
             position = account.positions.get(coin)
             if position is None or position.szi == 0:
                 continue
-            usdc = usd(funding_payment(position.szi, oracle, hourly_rate))
+            usdc = ledger_usd(funding_payment(position.szi, oracle, hourly_rate))
             self.funding_pool -= usdc
             if position.isolated_raw_usd is None:
                 account.cross_raw_usd += usdc

@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from wallet_perps.core.clock import wall_ms
+
 __all__ = ["HOUR_MS", "VenueClock"]
 
 HOUR_MS = 3_600_000
@@ -37,7 +39,7 @@ class VenueClock:
         self._speed = float(speed)
         self._wall = wall
         self._wall0 = wall()
-        self._start_ms = int(time.time() * 1000) if start_ms is None else int(start_ms)
+        self._start_ms = wall_ms() if start_ms is None else int(start_ms)
         self._last_ms = self._start_ms
 
     def now_ms(self) -> int:

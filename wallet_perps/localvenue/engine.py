@@ -118,8 +118,8 @@ class ActionMethod(Protocol[_RecordIn]):
 class _Bound:
     """What :class:`_Act` and :class:`_Query` share: the callable each builds for a venue is
     built once and kept in that venue's ``__dict__`` under the attribute's name (as
-    :func:`functools.cached_property` does), so later lookups, such as the server's choice of
-    a handler on every request, are a plain attribute read. Snapshots pickle only the state.
+    :func:`functools.cached_property` does), so later lookups, such as the market flow's orders
+    on every tick, are a plain attribute read. Snapshots pickle only the state.
     """
 
     _name = ""

@@ -12,14 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wallet_perps.core.risk import ZERO
+from wallet_perps.core.risk import ZERO, ledger_usd
 from wallet_perps.localvenue.book import RestingOrder
 from wallet_perps.localvenue.clearinghouse import (
     MAKER_FEE,
     TAKER_FEE,
     ClearinghouseError,
     FillEffect,
-    usd,
 )
 from wallet_perps.localvenue.engine_base import (
     CH_STATUS,
@@ -322,7 +321,7 @@ class Matching:
             "time": call.now,
             "startPosition": wire(effect.start_position),
             "dir": effect.direction,
-            "closedPnl": wire(usd(effect.closed_pnl)),
+            "closedPnl": wire(ledger_usd(effect.closed_pnl)),
             "hash": h,
             "oid": order.oid,
             "crossed": crossed,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from wallet_perps.core.risk import ZERO
+from wallet_perps.core.risk import ZERO, ledger_usd
 from wallet_perps.localvenue.actions import (
     UpdateIsolatedMarginAction,
     UpdateLeverageAction,
@@ -21,7 +21,6 @@ from wallet_perps.localvenue.actions import (
     UsdSendAction,
     WithdrawAction,
 )
-from wallet_perps.localvenue.clearinghouse import usd
 from wallet_perps.localvenue.engine_base import WITHDRAW_FEE, Call, rows_of
 from wallet_perps.localvenue.engine_pushes import Pushes
 from wallet_perps.localvenue.engine_records import OrderRegistry
@@ -33,7 +32,7 @@ __all__ = ["Transfers"]
 
 def _amount(amount: Decimal) -> Decimal:
     """A positive USDC amount with at most 6 decimals, else the venue's refusal."""
-    if amount <= 0 or usd(amount) != amount:
+    if amount <= 0 or ledger_usd(amount) != amount:
         raise VenueReject("Invalid amount.")
     return amount
 

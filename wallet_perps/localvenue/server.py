@@ -334,14 +334,21 @@ class VenueServer:
         if kind == "approveAgent":
             self.auth.approve_agent(result.account, req.action, now, has_funds=self.venue.has_funds)
             return {"type": "default"}
-        handler = self._handlers().get(kind)
+        handler = self._handlers.get(kind)
         if handler is None:
             raise VenueReject(f"Unsupported action type: {kind}")
         return handler(result.account, req.record, now)
 
-    def _handlers(self) -> dict[str, ActionHandler]:
-        v = self.venue
-        return {
+    @property
+    def venue(self) -> Venue:
+        return self._venue
+
+    @venue.setter
+    def venue(self, venue: Venue) -> None:
+        """The venue is set while restoring (created or unpickled) and whenever a snapshot is
+        loaded in its place; its action table is built then, not on every request."""
+        self._venue = v = venue
+        self._handlers: dict[str, ActionHandler] = {
             "order": v.order,
             "cancel": v.cancel,
             "cancelByCloid": v.cancel_by_cloid,

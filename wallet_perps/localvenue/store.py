@@ -68,12 +68,12 @@ import os
 import sqlite3
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.private_files import private_dir, private_file
 from wallet_perps.localvenue.store_checkpoint import Checkpointer
 
@@ -380,7 +380,7 @@ class VenueStore:
             db.execute(
                 "INSERT INTO snapshots(upto_seq, sha256, size, created_ms, meta, blob)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (upto_seq, digest, len(blob), int(time.time() * 1000), meta_text, blob),
+                (upto_seq, digest, len(blob), wall_ms(), meta_text, blob),
             )
             kept = db.execute(
                 "SELECT id, upto_seq FROM snapshots ORDER BY upto_seq DESC, id DESC LIMIT ?",

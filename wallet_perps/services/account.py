@@ -22,13 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import AccountState, Fill, FundingPayment, Position
 from wallet_perps.core.orders import KnownOrderStatus, OpenOrder, OrderStatus
@@ -272,7 +272,7 @@ class AccountStore:
 
     async def fetch_snapshot(self) -> AccountSnapshot:
         """Everything about the account from REST, fetched concurrently."""
-        since = int(time.time() * 1000) - self._history_ms
+        since = wall_ms() - self._history_ms
         state, orders, fills, fundings, ledger = await asyncio.gather(
             self._http.clearinghouse_state(self.user),
             self._http.frontend_open_orders(self.user),

@@ -12,29 +12,16 @@ it never blocks the UI's event loop, while :meth:`EmbeddedVenue.launch` needs no
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from wallet_perps.config import app_dirs
 from wallet_perps.core.private_files import private_dir
-from wallet_perps.services.venue_launcher import (
-    ADMIN_TOKEN_NAME,
-    VENUE_CHILD_FLAG,
-    VenueChild,
-    VenueStartError,
-    venue_command,
-)
+from wallet_perps.services.tasks import cancel_and_wait
+from wallet_perps.services.venue_launcher import ADMIN_TOKEN_NAME, VenueChild, VenueStartError
 
-__all__ = [
-    "ADMIN_TOKEN_NAME",
-    "VENUE_CHILD_FLAG",
-    "EmbeddedVenue",
-    "EmbeddedVenueError",
-    "default_data_dir",
-    "venue_command",
-]
+__all__ = ["EmbeddedVenue", "EmbeddedVenueError", "default_data_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +83,11 @@ class EmbeddedVenue:
         return self.data_dir / ADMIN_TOKEN_NAME
 
     def admin_token(self) -> str | None:
-        """The running venue's token for its /sim admin routes (the faucet), or None.
+        """The venue's token for its /sim admin routes (the faucet), or None before it is ready.
 
-        Read afresh each time: a restarted venue has a new token in the same file.
+        The one it printed when it started: a restart launches a new child, with a new token.
         """
-        try:
-            text = self.admin_token_path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            return None
-        return text or None
+        return self._child.admin_token if self._child is not None else None
 
     def launch(self, port: int | None = None) -> None:
         """Start the process now (returns at once); :meth:`ready` waits for its URL."""
@@ -180,7 +163,5 @@ class EmbeddedVenue:
         if self._child is not None:
             await self._child.stop_async(timeout_s)
         if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
+            await cancel_and_wait([self._watch])
             self._watch = None

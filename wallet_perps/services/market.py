@@ -25,14 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.models import (
     AssetContext,
     Candle,
@@ -279,24 +279,17 @@ class MarketData:
     async def watch(self, coin: str) -> None:
         """Stream ``coin``'s asset context, L2 book and trades (reference-counted)."""
         self.market(coin)  # unknown coin: fail here with a readable error
-        watch = self._acquire(self._watches, coin)
-        if watch is None:
-            return
         feeds = (
             ("activeAssetCtx", self._on_ctx),
             ("l2Book", self._on_book),
             ("trades", self._on_trades),
         )
-        try:
-            for channel, on_push in feeds:
-                handle = await self._ws.subscribe(
-                    {"type": channel, "coin": coin}, _for_coin(on_push, coin)
-                )
-                watch.handles.append(handle)
-        except BaseException:
-            self._watches.pop(coin, None)
-            await self._unsubscribe_all(watch.handles)
-            raise
+        subscriptions = [
+            ({"type": channel, "coin": coin}, _for_coin(on_push, coin))
+            for channel, on_push in feeds
+        ]
+        if not await self._open_watch(self._watches, coin, subscriptions):
+            return
         if coin not in self._books:
             # Don't wait for the first push: the ticket estimates need a book now.
             with contextlib.suppress(VenueError):
@@ -314,15 +307,15 @@ class MarketData:
         self.market(coin)
         key = (coin, interval)
         self._candle_lookback[key] = max(lookback_ms, self._candle_lookback.get(key, 0))
-        watch = self._acquire(self._candle_watches, key)
-        if watch is None:
-            return
-        await self._load_candles(coin, interval)
-        watch.handles.append(
-            await self._ws.subscribe(
-                {"type": "candle", "coin": coin, "interval": interval},
-                lambda data, resync: self._on_candle(coin, interval, data, resync),
-            )
+        subscription = (
+            {"type": "candle", "coin": coin, "interval": interval},
+            lambda data, resync: self._on_candle(coin, interval, data, resync),
+        )
+        await self._open_watch(
+            self._candle_watches,
+            key,
+            [subscription],
+            prepare=lambda: self._load_candles(coin, interval),
         )
 
     async def unwatch_candles(self, coin: str, interval: str) -> None:
@@ -330,16 +323,35 @@ class MarketData:
         if await self._release(self._candle_watches, key):
             self._candles.pop(key, None)
 
-    @staticmethod
-    def _acquire(watches: dict[K, _Watch], key: K) -> _Watch | None:
-        """Count one more reference to ``watches[key]``; the new, empty watch when it is the
-        first (the caller subscribes it), else None (already streaming)."""
+    async def _open_watch(
+        self,
+        watches: dict[K, _Watch],
+        key: K,
+        subscriptions: Sequence[tuple[dict[str, str], SubscriptionCallback]],
+        prepare: Callable[[], Awaitable[None]] | None = None,
+    ) -> bool:
+        """Count one more reference to ``watches[key]``; when it is the first, run ``prepare``
+        and make the subscriptions, and return True (False: already streaming).
+
+        A first watch that fails part-way (a subscribe refused, the caller cancelled) is
+        undone, count and subscriptions both: left behind, it would count as streaming and no
+        later call would ever subscribe it again.
+        """
         existing = watches.get(key)
         if existing is not None:
             existing.count += 1
-            return None
+            return False
         watches[key] = watch = _Watch(1, [])
-        return watch
+        try:
+            if prepare is not None:
+                await prepare()
+            for subscription, on_push in subscriptions:
+                watch.handles.append(await self._ws.subscribe(subscription, on_push))
+        except BaseException:
+            watches.pop(key, None)
+            await self._unsubscribe_all(watch.handles)
+            raise
+        return True
 
     async def _release(self, watches: dict[K, _Watch], key: K) -> bool:
         """Drop one reference to ``watches[key]``; True once the last one went (unsubscribed)."""
@@ -447,7 +459,7 @@ class MarketData:
 
     async def _load_candles(self, coin: str, interval: str) -> None:
         key = (coin, interval)
-        now = int(time.time() * 1000)
+        now = wall_ms()
         start = now - self._candle_lookback.get(key, 100 * INTERVAL_MS[interval])
         try:
             candles = await self._http.candle_snapshot(coin, interval, start, now)

@@ -16,6 +16,7 @@ import logging
 from types import TracebackType
 from typing import Self
 
+from wallet_perps.core.networks import ws_url_for
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs
@@ -24,23 +25,13 @@ from wallet_perps.services.events import EventSource
 from wallet_perps.services.market import MarketData
 from wallet_perps.services.trader import L1Signer, Trader
 
-__all__ = ["NoAccount", "TradingSession", "ws_url_for"]
+__all__ = ["NoAccount", "TradingSession"]
 
 log = logging.getLogger(__name__)
 
 
 class NoAccount(RuntimeError):
     """An account action was asked of a session with no unlocked wallet attached."""
-
-
-def ws_url_for(base_url: str) -> str:
-    """The WebSocket URL that goes with an API base URL (https://x -> wss://x/ws)."""
-    base = base_url.rstrip("/")
-    if base.startswith("https://"):
-        return "wss://" + base[len("https://") :] + "/ws"
-    if base.startswith("http://"):
-        return "ws://" + base[len("http://") :] + "/ws"
-    raise ValueError(f"not an http(s) URL: {base_url!r}")
 
 
 class TradingSession:

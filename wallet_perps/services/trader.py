@@ -40,6 +40,7 @@ from wallet_perps.core.answers import (
     Rejected,
     Success,
 )
+from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.models import LeverageType, Meta, Position
 from wallet_perps.core.numbers import NumberError, round_price, round_size
 from wallet_perps.core.orders import OrderStatus
@@ -345,7 +346,7 @@ class Trader:
                     self._undecided.pop(cloid, None)
                     return await self._from_status(status, cloid, info)
                 expires = info.expires_after if info is not None else None
-                if expires is not None and time.time() * 1000 > expires + 1000:
+                if expires is not None and wall_ms() > expires + 1000:
                     self._undecided.pop(cloid, None)
                     return OrderResult(
                         OrderState.NOT_PLACED,
@@ -494,7 +495,7 @@ class Trader:
     def _expiry(self) -> int | None:
         if self._expiry_s is None:
             return None
-        return int(time.time() * 1000 + self._expiry_s * 1000)
+        return wall_ms() + int(self._expiry_s * 1000)
 
     async def _send(self, action: dict[str, Any], expected: int | None = None) -> Answer:
         """Send a non-order action once (cancel, leverage, margin, TP/SL) through the sender."""
@@ -566,7 +567,7 @@ class Trader:
         size = sum((f.sz for f in fills), Decimal(0))
         if not size:
             return None
-        return sum((f.px * f.sz for f in fills), Decimal(0)) / size
+        return sum((f.notional for f in fills), Decimal(0)) / size
 
     # ------------------------------------------------------------------ lookups
 

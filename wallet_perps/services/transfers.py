@@ -32,6 +32,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final, Literal
 
 from wallet_perps.core.answers import Accepted, OutcomeUnknown, Rejected
+from wallet_perps.core.display import format_usd_exact, short_address
 from wallet_perps.core.ledger import InternalTransfer, LedgerUpdate, SendAsset, Withdraw
 from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.core.wire_values import ADDRESS_RE, ADMIN_HEADER
@@ -39,7 +40,7 @@ from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
 from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
-from wallet_perps.hyperliquid.net import aiohttp, client_session
+from wallet_perps.hyperliquid.net import aiohttp, open_session
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender, UserAction
 from wallet_perps.wallet.errors import WalletError
@@ -57,7 +58,6 @@ __all__ = [
     "max_amount",
     "parse_amount",
     "parse_destination",
-    "short",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,18 +116,6 @@ OnUnknown = Callable[[TransferResult], None]
 
 
 # ------------------------------------------------------------------------------ validation
-
-
-def short(address: str) -> str:
-    """``0x1234…abcd``: enough to recognise an address in a sentence."""
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
-
-
-def _usd(value: Decimal) -> str:
-    """Dollars for a sentence; whole cents unless the amount has finer digits."""
-    exponent = value.normalize().as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"${value:,.{places}f}"
 
 
 def parse_destination(text: str, *, own: str | None = None, allow_own: bool = True) -> str:
@@ -205,16 +193,19 @@ def check_fits(kind: TransferKind, amount: Decimal, withdrawable: Decimal) -> No
     """Refuse an amount the account cannot pay now (with the fee, for a withdrawal)."""
     if kind == "withdraw" and amount <= WITHDRAW_FEE_USD:
         raise TransferError(
-            f"A withdrawal must be more than the {_usd(WITHDRAW_FEE_USD)} fee.", "amount"
+            f"A withdrawal must be more than the {format_usd_exact(WITHDRAW_FEE_USD)} fee.",
+            "amount",
         )
     most = max_amount(kind, withdrawable)
     if amount > most:
-        fee_note = f" after the {_usd(WITHDRAW_FEE_USD)} fee" if kind == "withdraw" else ""
+        fee_note = (
+            f" after the {format_usd_exact(WITHDRAW_FEE_USD)} fee" if kind == "withdraw" else ""
+        )
         # Cents, rounded down: typing the figure shown must then pass.
         shown = most.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
         raise TransferError(
-            f"At most {_usd(shown)} can leave the account now{fee_note}: the rest is backing "
-            "open positions or is not there.",
+            f"At most {format_usd_exact(shown)} can leave the account now{fee_note}: the rest "
+            "is backing open positions or is not there.",
             "amount",
         )
 
@@ -359,7 +350,7 @@ class Transfers:
         on_unknown: OnUnknown | None,
     ) -> TransferResult:
         """No clear answer: say it may have gone through, then look for it in the ledger."""
-        what = f"{'transfer' if kind == 'send' else 'withdrawal'} of {_usd(amount)}"
+        what = f"{'transfer' if kind == 'send' else 'withdrawal'} of {format_usd_exact(amount)}"
         unknown = TransferResult(
             False,
             f"No clear answer came back from the exchange, so the {what} may have gone "
@@ -407,16 +398,16 @@ class Transfers:
 
     def _success(self, kind: TransferKind, target: str, amount: Decimal) -> str:
         if kind == "send":
-            return f"Sent {_usd(amount)} to {short(target)}."
-        fee = _usd(WITHDRAW_FEE_USD)
+            return f"Sent {format_usd_exact(amount)} to {short_address(target)}."
+        fee = format_usd_exact(WITHDRAW_FEE_USD)
         if NETWORKS[self._network].embedded_venue:
             return (
-                f"Withdrew {_usd(amount)} from the paper account (plus the {fee} fee). "
+                f"Withdrew {format_usd_exact(amount)} from the paper account (plus the {fee} fee). "
                 "On the local venue nothing arrives anywhere."
             )
         return (
-            f"Withdrawal of {_usd(amount)} to {short(target)} on Arbitrum requested "
-            f"(plus the {fee} fee); it usually arrives within 5 minutes."
+            f"Withdrawal of {format_usd_exact(amount)} to {short_address(target)} on Arbitrum "
+            f"requested (plus the {fee} fee); it usually arrives within 5 minutes."
         )
 
 
@@ -482,14 +473,15 @@ async def demo_deposit(
     amount = parse_amount(usd)
     if amount > MAX_DEMO_DEPOSIT_USD:
         raise TransferError(
-            f"A demo deposit is at most {_usd(MAX_DEMO_DEPOSIT_USD)} at a time.", "amount"
+            f"A demo deposit is at most {format_usd_exact(MAX_DEMO_DEPOSIT_USD)} at a time.",
+            "amount",
         )
     body = {"user": address, "usdc": format(amount.normalize(), "f")}
     url = f"{base_url.rstrip('/')}/sim/faucet"
     headers = {ADMIN_HEADER: admin_token} if admin_token else {}
     try:
         async with (
-            client_session(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
+            await open_session(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
             http.post(url, json=body, headers=headers) as resp,
         ):
             text = await resp.text()

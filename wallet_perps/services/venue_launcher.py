@@ -22,21 +22,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Self, TypedDict, Unpack
+from typing import IO, Self
 
-from wallet_perps.core.wire_values import ADMIN_HEADER
+from wallet_perps.core.networks import ws_url_for
 
 __all__ = [
-    "ADMIN_HEADER",
     "ADMIN_TOKEN_NAME",
     "VENUE_CHILD_FLAG",
-    "ChildOptions",
     "ServerChild",
     "VenueChild",
     "VenueReady",
     "VenueStartError",
+    "process_cpu_seconds",
     "venue_command",
 ]
 
@@ -111,16 +110,7 @@ class VenueReady:
 
     @property
     def ws_url(self) -> str:
-        return "ws" + self.url[len("http") :] + "/ws"
-
-
-class ChildOptions(TypedDict, total=False):
-    """How :class:`ServerChild` runs its process: where its stderr goes, its folder and its
-    environment (each as the constructor's parameter of the same name)."""
-
-    log_path: Path | None
-    cwd: Path | None
-    env: Mapping[str, str] | None
+        return ws_url_for(self.url)
 
 
 class ServerChild:
@@ -132,12 +122,7 @@ class ServerChild:
     """
 
     def __init__(
-        self,
-        cmd: Sequence[str],
-        *,
-        log_path: Path | None = None,
-        cwd: Path | None = None,
-        env: Mapping[str, str] | None = None,
+        self, cmd: Sequence[str], *, log_path: Path | None = None, cwd: Path | None = None
     ) -> None:
         self.cmd = list(cmd)
         self.log_path = log_path
@@ -151,7 +136,6 @@ class ServerChild:
                 stdout=subprocess.PIPE,
                 stderr=self._log,
                 cwd=cwd,
-                env=None if env is None else dict(env),
             )
         except BaseException:
             self._log.close()
@@ -182,12 +166,7 @@ class ServerChild:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the process so far (Linux; 0 elsewhere), for benchmarks."""
-        try:
-            stat = Path(f"/proc/{self.proc.pid}/stat").read_text()
-        except OSError:
-            return 0.0
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.proc.pid)
 
     def stderr_tail(self, limit: int = 4000) -> str:
         """The end of what it logged (for messages about why it failed)."""
@@ -314,13 +293,13 @@ class VenueChild(ServerChild):
         self,
         venue_args: Sequence[str],
         *,
-        frozen: bool | None = None,
         interpreter_args: Sequence[str] = (),
-        **child: Unpack[ChildOptions],
+        log_path: Path | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.venue_args = list(venue_args)
-        cmd = venue_command(self.venue_args, frozen=frozen, interpreter_args=interpreter_args)
-        super().__init__(cmd, **child)
+        cmd = venue_command(self.venue_args, interpreter_args=interpreter_args)
+        super().__init__(cmd, log_path=log_path, cwd=cwd)
 
     @property
     def is_mainnet(self) -> bool:
@@ -339,7 +318,10 @@ class VenueChild(ServerChild):
 
     @property
     def admin_headers(self) -> dict[str, str]:
-        """The header the /sim admin routes require."""
+        """The header the /sim admin routes require (for tests and benchmarks: imported here,
+        the app's first import of this module stays small)."""
+        from wallet_perps.core.wire_values import ADMIN_HEADER
+
         assert self.admin_token is not None, "a mainnet venue has no admin routes"
         return {ADMIN_HEADER: self.admin_token}
 
@@ -365,6 +347,17 @@ class VenueChild(ServerChild):
             import shutil  # not on the app's start-up path: the app's venue has --data
 
             shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux; 0 elsewhere), for benchmarks
+    (also of their processes this module does not start)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _open_log(log_path: Path | None) -> IO[bytes]:

@@ -43,7 +43,6 @@ from wallet_perps.wallet.mnemonic import RecoveryPhrase
 from wallet_perps.wallet.unlocked import (
     RevealedSecret,
     UnlockedWallet,
-    WalletSigner,
     parse_private_key,
 )
 
@@ -56,7 +55,6 @@ __all__ = [
     "WalletEvent",
     "WalletLocation",
     "WalletService",
-    "WalletSigner",
 ]
 
 log = logging.getLogger(__name__)

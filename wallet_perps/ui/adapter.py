@@ -28,7 +28,6 @@ from wallet_perps.core.models import (
     FundingPayment,
     FundingRate,
     L2Book,
-    LeverageType,
     Market,
     PredictedFunding,
     Trade,
@@ -340,11 +339,6 @@ class SessionAdapter(QObject):
     def update_isolated_margin(self, coin: str, usd: Decimal, on_done: OnOutcome) -> None:
         """Add (positive) or remove (negative) ``usd`` of an isolated position's margin."""
         self._act(f"margin {coin}", lambda t: t.update_isolated_margin(coin, usd), on_done)
-
-    def set_leverage(
-        self, coin: str, leverage: int, mode: LeverageType, on_done: OnOutcome
-    ) -> None:
-        self._act(f"leverage {coin}", lambda t: t.set_leverage(coin, leverage, mode), on_done)
 
     def _act(
         self,

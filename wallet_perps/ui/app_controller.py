@@ -190,7 +190,10 @@ class AppController(QObject):
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        tasks = [t for t in self._tasks if not t.done()]
+        # Not the task running this stop (a network switch from Settings is one of _tasks):
+        # cancelling it would end the switch half-way, with nothing started again.
+        me = asyncio.current_task()
+        tasks = [t for t in self._tasks if not t.done() and t is not me]
         if self._idle_task is not None:
             tasks.append(self._idle_task)
             self._idle_task = None
@@ -500,12 +503,6 @@ class AppController(QObject):
         self.venue_bar.hide()
 
     # ------------------------------------------------------------------ internals
-
-    async def _quiet(self, coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            await coro
-        except Exception as exc:  # shown by the wallet page's agent status
-            log.warning("background step failed: %s", exc)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` on the loop; :meth:`stop` cancels it if it is still running."""

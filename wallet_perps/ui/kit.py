@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, overload
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -34,11 +34,13 @@ from wallet_perps.ui.theme import DARK, LIGHT
 
 __all__ = [
     "CARD_MARGINS",
+    "HEADER_PADDING",
     "MONO_CSS",
     "MONO_FAMILY",
     "NO_MARGINS",
     "WIDE_CARD_MARGINS",
     "CoalescedRedraw",
+    "Stat",
     "TaskScope",
     "alive",
     "caption",
@@ -54,7 +56,6 @@ __all__ = [
     "number_row",
     "repolish",
     "set_flag",
-    "set_text",
     "theme_colour",
     "theme_colours",
     "title",
@@ -68,6 +69,9 @@ Margins = tuple[int, int, int, int]
 
 #: A card's inner padding (left, top, right, bottom) on the data pages.
 CARD_MARGINS: Final[Margins] = (16, 12, 16, 12)
+#: Room a table's header section needs beyond its title: the sheet's ``QHeaderView::section``
+#: padding (6 px) on both sides. Tables size their columns by it; the layout audit checks it.
+HEADER_PADDING: Final = 12
 #: No padding: the widget sits flush in whatever holds it.
 NO_MARGINS: Final[Margins] = (0, 0, 0, 0)
 #: The roomier padding of the Wallet and Settings cards (fewer, calmer blocks of text).
@@ -173,27 +177,46 @@ def vertical_scroll(widget: QWidget, name: str = "") -> QScrollArea:
     return scroll
 
 
+#: A footer button: its text and what a click does.
+Action = tuple[str, Callable[[], object]]
+
+
+@overload
+def footer_buttons(
+    layout: QBoxLayout, back: Action, primary: Action, *, default: bool = ..., apart: bool = ...
+) -> tuple[QPushButton, QPushButton]: ...
+@overload
+def footer_buttons(
+    layout: QBoxLayout, back: None, primary: Action, *, default: bool = ..., apart: bool = ...
+) -> tuple[None, QPushButton]: ...
 def footer_buttons(
     layout: QBoxLayout,
-    back: tuple[str, Callable[[], object]],
-    primary: tuple[str, Callable[[], object]],
+    back: Action | None,
+    primary: Action,
     *,
     default: bool = True,
-) -> QPushButton:
-    """A dialog's footer, right-aligned: the way back (Cancel, Back), then the primary action.
+    apart: bool = False,
+) -> tuple[QPushButton | None, QPushButton]:
+    """A dialog's footer: the way back (Cancel, Back; None for none), then the primary action.
 
-    Enter presses the primary button (the dialog's default, unless ``default`` is False: a
-    dialog has one default, so a later step's button takes Enter by focus instead); the way
-    back never takes Enter, so a user confirming with the keyboard cannot cancel by accident.
-    Returns the primary button.
+    Both sit at the right, unless ``apart`` puts the way back at the far left (a wizard's
+    Back, away from the step forward). Enter presses the primary button (the dialog's default,
+    unless ``default`` is False: a dialog has one default, so a later step's button takes
+    Enter by focus instead); the way back never takes Enter, so a user confirming with the
+    keyboard cannot cancel by accident. Returns (the way back, the primary button).
     """
     row = QHBoxLayout()
-    row.addStretch(1)
-    back_text, on_back = back
-    back_button = QPushButton(back_text)
-    back_button.setAutoDefault(False)
-    back_button.clicked.connect(on_back)
-    row.addWidget(back_button)
+    if not apart:
+        row.addStretch(1)
+    back_button = None
+    if back is not None:
+        back_text, on_back = back
+        back_button = QPushButton(back_text)
+        back_button.setAutoDefault(False)
+        back_button.clicked.connect(on_back)
+        row.addWidget(back_button)
+    if apart:
+        row.addStretch(1)
     primary_text, on_primary = primary
     primary_button = QPushButton(primary_text)
     primary_button.setProperty("kind", "primary")
@@ -201,7 +224,7 @@ def footer_buttons(
     primary_button.clicked.connect(on_primary)
     row.addWidget(primary_button)
     layout.addLayout(row)
-    return primary_button
+    return back_button, primary_button
 
 
 def column(spacing: int | None = None) -> tuple[QWidget, QVBoxLayout]:
@@ -235,6 +258,22 @@ def error_text(*, selectable: bool = False) -> QLabel:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label
+
+
+class Stat(QWidget):
+    """A muted caption over a value ("—" until set), with a muted ``note`` under it if asked,
+    all three explained on hover: a figure of the Trade page's header or the Wallet card."""
+
+    def __init__(self, text: str, tip: str, *, note: bool = False) -> None:
+        super().__init__()
+        layout = vbox(self, spacing=2)
+        self.value = QLabel("—")
+        self.note = caption()
+        for label in (caption(text), self.value, self.note):
+            label.setToolTip(tip)
+            layout.addWidget(label)
+        if not note:
+            self.note.hide()
 
 
 def number_grid(
@@ -319,13 +358,6 @@ def set_flag(widget: QWidget, name: str, value: object) -> None:
         return
     widget.setProperty(name, value)
     repolish(widget)
-
-
-def set_text(label: QLabel, text: str) -> None:
-    """Change a label's text only if it differs: a live table redrawn several times a second
-    mostly repeats itself, and an unchanged label then costs no relayout or repaint."""
-    if label.text() != text:
-        label.setText(text)
 
 
 def mono_font() -> QFont:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QAbstractScrollArea, QHeaderView, QTableWidget, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QAbstractScrollArea, QHeaderView, QTableView, QWidget
+
+from wallet_perps.ui.kit import HEADER_PADDING
 
 __all__ = ["Misfit", "misfits"]
 
 #: Pixels of slack for borders and anti-aliasing at the edges.
 _SLACK = 1
-#: Room a header section needs beyond its text (padding and the sort indicator's margin).
-_HEADER_PADDING = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,27 +86,28 @@ def misfits(window: QWidget) -> list[Misfit]:
             continue
         if isinstance(widget, QAbstractScrollArea) and widget.horizontalScrollBar().isVisible():
             found.append(Misfit(_name(widget), "scrolls sideways"))
-        if isinstance(widget, QTableWidget):
+        if isinstance(widget, QTableView):  # item tables and model views (RecordTable) alike
             found += _clipped_headers(widget)
     return found
 
 
-def _clipped_headers(table: QTableWidget) -> list[Misfit]:
+def _clipped_headers(table: QTableView) -> list[Misfit]:
     header: QHeaderView = table.horizontalHeader()
-    if not header.isVisible():
+    model = table.model()
+    if not header.isVisible() or model is None:
         return []
     metrics = header.fontMetrics()
     found: list[Misfit] = []
-    for column in range(table.columnCount()):
-        item = table.horizontalHeaderItem(column)
-        if item is None or header.isSectionHidden(column) or not item.text():
+    for column in range(model.columnCount()):
+        text = model.headerData(column, Qt.Orientation.Horizontal)
+        if header.isSectionHidden(column) or not isinstance(text, str) or not text:
             continue
-        needed = metrics.horizontalAdvance(item.text()) + _HEADER_PADDING
+        needed = metrics.horizontalAdvance(text) + HEADER_PADDING
         if header.sectionSize(column) < needed:
             found.append(
                 Misfit(
                     _name(table),
-                    f"column {item.text()!r} is {header.sectionSize(column)} px, "
+                    f"column {text!r} is {header.sectionSize(column)} px, "
                     f"its header needs {needed} px",
                 )
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -20,7 +20,7 @@ from wallet_perps.core.networks import NETWORKS, NetworkName
 from wallet_perps.services.key_access import KeyAccess
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.ui.pages.settings import SettingsPage
-from wallet_perps.ui.theme import style_sheet
+from wallet_perps.ui.theme import ThemeName, style_sheet
 from wallet_perps.ui.widgets.key_care_dialogs import ACTIONS, KeyCareDialog, open_key_care
 
 __all__ = ["SettingsActions"]
@@ -135,9 +135,10 @@ class SettingsActions:
             self._host.spawn(self._host.switch_network(network))
 
     def _apply_theme(self, theme: str) -> None:
+        """The page emits only the names of its theme list (and saved the choice)."""
         app = QApplication.instance()
-        if isinstance(app, QApplication) and theme in ("dark", "light", "system"):
-            app.setStyleSheet(style_sheet(theme))  # type: ignore[arg-type]
+        if isinstance(app, QApplication):
+            app.setStyleSheet(style_sheet(cast(ThemeName, theme)))
 
     def _set_idle_lock(self, minutes: int) -> None:
         try:

@@ -354,10 +354,7 @@ class Keystore(KeyLocations, AgentKeys):
         agents = {r.address for r in (*info.agents.values(), *info.pending_agents.values())}
         agents |= set(info.retired_agents) - {info.address.lower()}
         for agent in agents:
-            try:
-                store.delete(f"agent:{agent}")
-            except WalletError as exc:
-                log.warning("could not delete agent entry %s: %s", agent, exc)
+            self._delete_quietly(store, agent)
         log.info("deleted wallet %s", info.address)
 
     def confirm_backup(self, address: str) -> WalletInfo:

@@ -57,9 +57,6 @@ class AgentRecord:
     valid_until_ms: int
     approved_at_ms: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_json(cls, raw: Any) -> AgentRecord | None:
         if not isinstance(raw, dict):
@@ -106,8 +103,9 @@ class WalletInfo:
         return None if record is None else record.address
 
     def to_json(self) -> dict[str, Any]:
-        """Every field under its own name (agents as nested objects): ``wallets.json``'s shape."""
-        return {**asdict(self), "retired_agents": list(self.retired_agents)}
+        """Every field under its own name (agents as nested objects): ``wallets.json``'s shape.
+        Only :func:`json.dump` reads it, which writes the ``retired_agents`` tuple as a list."""
+        return asdict(self)
 
     @classmethod
     def from_json(cls, raw: Any) -> WalletInfo | None:

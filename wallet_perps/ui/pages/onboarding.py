@@ -38,7 +38,16 @@ from wallet_perps.services.wallet_service import (
     KeyStorage,
     WalletService,
 )
-from wallet_perps.ui.kit import TaskScope, caption, card, title, vbox
+from wallet_perps.ui.kit import (
+    Action,
+    TaskScope,
+    caption,
+    card,
+    error_text,
+    footer_buttons,
+    title,
+    vbox,
+)
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -75,32 +84,12 @@ def in_file(directory: str) -> str:
     )
 
 
-def _error_label() -> QLabel:
-    label = QLabel("")
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
-    label.hide()
-    return label
-
-
-def _button_row(
-    layout: QVBoxLayout,
-    back: tuple[str, Callable[[], None]],
-    forward: tuple[str, Callable[[], None]],
+def _step_footer(
+    layout: QVBoxLayout, back: Action, forward: Action
 ) -> tuple[QPushButton, QPushButton]:
-    """Each step's footer: a way back on the left, the primary action on the right."""
-    row = QHBoxLayout()
-    buttons = []
-    for (text, slot), primary in ((back, False), (forward, True)):
-        button = QPushButton(text)
-        if primary:
-            button.setProperty("kind", "primary")
-            row.addStretch(1)
-        button.clicked.connect(slot)
-        row.addWidget(button)
-        buttons.append(button)
-    layout.addLayout(row)
-    return buttons[0], buttons[1]
+    """Each step's footer: the way back on the left, the step forward on the right (a page,
+    not a dialog: no button is the default)."""
+    return footer_buttons(layout, back, forward, default=False, apart=True)
 
 
 class _Step(QWidget):
@@ -230,7 +219,7 @@ class OnboardingPage(QWidget):
         self.file_choice_button.clicked.connect(self._choose_file_store)
         self.file_choice_note = caption("", wrap=True)
         self.file_choice_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.storage_error = _error_label()
+        self.storage_error = error_text()
         for widget in (self.file_choice_button, self.file_choice_note):
             widget.hide()
         layout.addWidget(self.file_choice_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -268,7 +257,7 @@ class OnboardingPage(QWidget):
         self.phrase_grid = PhraseGrid(12)
         self.phrase_labels = self.phrase_grid.labels
         layout.addWidget(self.phrase_grid)
-        _, self.phrase_next = _button_row(
+        _, self.phrase_next = _step_footer(
             layout, ("Back", self._back_to_choose), ("I have written them down", self._to_quiz)
         )
 
@@ -280,7 +269,7 @@ class OnboardingPage(QWidget):
         self.quiz.submitted.connect(self._check_quiz)
         self.quiz_fields, self.quiz_error = self.quiz.fields, self.quiz.error
         layout.addWidget(self.quiz)
-        _, self.quiz_next = _button_row(
+        _, self.quiz_next = _step_footer(
             layout,
             ("Show the words again", lambda: self.steps.setCurrentWidget(self.phrase_step)),
             ("Continue", self._check_quiz),
@@ -293,9 +282,9 @@ class OnboardingPage(QWidget):
         self.import_edit.setPlaceholderText("word1 word2 … or 0x…")
         self.import_edit.setFixedHeight(90)
         layout.addWidget(self.import_edit)
-        self.import_error = _error_label()
+        self.import_error = error_text()
         layout.addWidget(self.import_error)
-        _, self.import_next = _button_row(
+        _, self.import_next = _step_footer(
             layout, ("Back", self._back_to_choose), ("Continue", self._check_import)
         )
 
@@ -315,12 +304,12 @@ class OnboardingPage(QWidget):
         layout.addWidget(self.password_edit)
         layout.addWidget(self.password_strength)
         layout.addWidget(self.confirm_edit)
-        self.password_error = _error_label()
+        self.password_error = error_text()
         layout.addWidget(self.password_error)
         self.progress_label = caption("", wrap=True)
         self.progress_label.hide()
         layout.addWidget(self.progress_label)
-        self.password_back, self.submit_button = _button_row(
+        self.password_back, self.submit_button = _step_footer(
             layout, ("Back", self._password_back), ("Create", self._submit)
         )
 

@@ -31,11 +31,9 @@ from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QTimer
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QFrame,
     QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -55,6 +53,7 @@ from wallet_perps.ui.kit import (
     set_flag,
     title,
     vbox,
+    vertical_scroll,
 )
 from wallet_perps.ui.view_models import PositionView, position_view
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
@@ -130,9 +129,6 @@ class PositionsPage(QWidget):
         self.stack.addWidget(locked)
 
         # The account: summary, toast, positions, what-if, orders, in one scrolling column.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
         content = QWidget()
         layout = vbox(content, margins=(20, 16, 20, 20), spacing=12)
 
@@ -185,8 +181,7 @@ class PositionsPage(QWidget):
         self.orders_table.cancel_all_requested.connect(self._cancel_all)
         layout.addWidget(self.orders_table)
         layout.addStretch(1)
-        scroll.setWidget(content)
-        self.stack.addWidget(scroll)
+        self.stack.addWidget(vertical_scroll(content))
         self.sheet = ConfirmSheet(self)
         self.sheet.confirmed.connect(self._close_reviewed)
         self.sheet.cancelled.connect(self._review_cancelled)

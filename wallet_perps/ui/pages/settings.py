@@ -24,7 +24,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Final, Literal, cast
+from typing import Final, Literal, TypeVar, cast
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, Signal
@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -57,7 +56,9 @@ from wallet_perps.ui.kit import (
     set_flag,
     title,
     vbox,
+    vertical_scroll,
 )
+from wallet_perps.ui.theme import ThemeName
 
 __all__ = [
     "MAX_SLIPPAGE_PCT",
@@ -71,7 +72,7 @@ __all__ = [
 
 #: Asks the user a yes/no question: (title, text) -> accepted.
 Confirm = Callable[[str, str], bool]
-ThemeName = Literal["dark", "light", "system"]
+T = TypeVar("T")
 #: The preferences the page changes itself (the network and the agent are the app's).
 SettingName = Literal["confirm_orders", "default_slippage_pct", "theme"]
 
@@ -203,13 +204,8 @@ class SettingsPage(QWidget):
         self._confirm = confirm
         self._network: NetworkName = settings.network
 
-        outer = vbox(self)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        outer.addWidget(scroll)
         body = QWidget()
-        scroll.setWidget(body)
+        vbox(self).addWidget(vertical_scroll(body))
         root = vbox(body, margins=(24, 20, 24, 20), spacing=14)
         root.addWidget(title("Settings"))
 
@@ -439,11 +435,9 @@ class SettingsPage(QWidget):
             "\n\nMove it?",
         ):
             return
+        self.show_key_message("Moving…")
         for _, button in self.key_rows.values():
             button.setEnabled(False)
-        self.keys_message.setText("Moving…")
-        self.keys_message.setProperty("role", "")
-        self.keys_message.show()
         self.key_move_requested.emit(row.address, to)
 
     def set_idle_lock_minutes(self, minutes: int) -> None:
@@ -495,11 +489,12 @@ class SettingsPage(QWidget):
         self.settings_changed.emit()
 
     def _on_confirm_toggled(self, checked: bool) -> None:
-        self._change("confirm_orders", checked)
-        if self.settings.confirm_orders != checked:  # not saved: show what is in force
-            self.confirm_check.blockSignals(True)
-            self.confirm_check.setChecked(self.settings.confirm_orders)
-            self.confirm_check.blockSignals(False)
+        self._change("confirm_orders", checked, self._show_confirm_orders)
+
+    def _show_confirm_orders(self, checked: bool) -> None:
+        self.confirm_check.blockSignals(True)
+        self.confirm_check.setChecked(checked)
+        self.confirm_check.blockSignals(False)
 
     def _show_slippage_error(self, message: str | None) -> None:
         self.slippage_error.setText(message or "")
@@ -515,18 +510,23 @@ class SettingsPage(QWidget):
         self._show_slippage_error(None)
         text = format_plain(value)
         self.slippage_edit.setText(text)
-        self._change("default_slippage_pct", text)
+        self._change("default_slippage_pct", text, self.slippage_edit.setText)
 
     def _on_theme_chosen(self, index: int) -> None:
         theme = cast(ThemeName, self.theme_box.itemData(index))
-        if self._change("theme", theme):
+        if self._change("theme", theme, self._show_theme):
             self.theme_changed.emit(theme)
 
-    def _change(self, name: SettingName, value: object) -> bool:
-        """Set one preference and save at once; a failed save puts the old value back.
+    def _show_theme(self, theme: ThemeName) -> None:
+        self.theme_box.setCurrentIndex(self.theme_box.findData(theme))
+
+    def _change(self, name: SettingName, value: T, show: Callable[[T], object]) -> bool:
+        """Set one preference and save at once; a failed save puts the old value back, in the
+        settings and on screen (``show`` sets the control without a signal).
 
         One rule for every preference, so none stays changed in memory while the file keeps
-        the old one. True when ``value`` is new and was saved.
+        the old one, and no control shows a value that is not in force. True when ``value``
+        is new and was saved.
         """
         previous = getattr(self.settings, name)
         if value == previous:
@@ -535,6 +535,7 @@ class SettingsPage(QWidget):
         if self._save():
             return True
         setattr(self.settings, name, previous)
+        show(previous)
         return False
 
     def _save(self) -> bool:

@@ -43,7 +43,7 @@ from wallet_perps.core.ticket_replay import reserved_margin
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.kit import CoalescedRedraw, caption, set_flag, vertical_scroll
+from wallet_perps.ui.kit import CoalescedRedraw, Stat, set_flag, vertical_scroll
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet
 from wallet_perps.ui.widgets.lazy_chart import LazyCandleChart, lookback_ms
 from wallet_perps.ui.widgets.market_picker import MarketPicker, MarketRow
@@ -85,23 +85,6 @@ def available_to_trade(
     cross = state.cross_margin_summary
     reserved = reserved_margin(open_orders, state, coin, leverage)
     return cross.account_value - cross.total_margin_used - reserved
-
-
-class _Stat(QWidget):
-    """A muted caption over a value (and an optional muted note), explained on hover."""
-
-    def __init__(self, text: str, tip: str, *, note: bool = False) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        name = caption(text)
-        self.value = QLabel("—")
-        self.note = caption()
-        labels = [name, self.value, *([self.note] if note else [])]
-        for label in labels:
-            label.setToolTip(tip)
-            layout.addWidget(label)
 
 
 class TradePage(QWidget):
@@ -158,22 +141,22 @@ class TradePage(QWidget):
         room = self.price_label.fontMetrics().horizontalAdvance("$000,000.0")
         self.price_label.setMinimumWidth(room)
         head.addWidget(self.price_label)
-        self.change_stat = _Stat("24h change", "Change of the mark price over the last 24 hours.")
-        self.funding_stat = _Stat(
+        self.change_stat = Stat("24h change", "Change of the mark price over the last 24 hours.")
+        self.funding_stat = Stat(
             "Funding / h",
             "Paid every hour between longs and shorts. Positive: longs pay shorts; "
             "negative: shorts pay longs. APR is the hourly rate over a year. The next payment "
             "is at the top of the hour (UTC), at the rate then.",
             note=True,
         )
-        self.oi_stat = _Stat(
+        self.oi_stat = Stat(
             "Open interest",
             "Value of all open positions in this market: the coins held long (which equal "
             "those held short) times the mark price.",
             note=True,
         )
-        self.volume_stat = _Stat("24h volume", "Dollar value traded in the last 24 hours.")
-        self.mark_stat = _Stat(
+        self.volume_stat = Stat("24h volume", "Dollar value traded in the last 24 hours.")
+        self.mark_stat = Stat(
             "Mark / oracle",
             "Mark: the price used for PnL and liquidations. Oracle: the external index "
             "price funding is measured against.",

@@ -57,6 +57,7 @@ from wallet_perps.ui.kit import (
     MONO_CSS,
     WIDE_CARD_MARGINS,
     CoalescedRedraw,
+    Stat,
     TaskScope,
     caption,
     card,
@@ -65,7 +66,7 @@ from wallet_perps.ui.kit import (
     vbox,
 )
 from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
-from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, BackupReminder, Stat
+from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, BackupReminder
 from wallet_perps.ui.widgets.qr_code import QrCode
 
 __all__ = ["DepositDialog", "TransferDialog", "WalletPage"]
@@ -170,6 +171,7 @@ class WalletPage(QWidget):
         self.withdrawable_stat = Stat("Withdrawable", TIPS["withdrawable"])
         self.pnl_stat = Stat("Unrealized PnL", TIPS["pnl"])
         for stat in (self.available_stat, self.withdrawable_stat, self.pnl_stat):
+            stat.value.setStyleSheet("font-size: 17px; font-weight: 600;")
             top.addWidget(stat, 0, Qt.AlignmentFlag.AlignBottom)
         top.addStretch(1)
         layout.addLayout(top)

@@ -150,7 +150,7 @@ class TransferDialog(QDialog):
         self.available_label = caption(available, TIPS["withdrawable"])
         f.addWidget(self.available_label)
         f.addStretch(1)
-        self.review_button = footer_buttons(f, ("Cancel", self.reject), ("Review", self.review))
+        _, self.review_button = footer_buttons(f, ("Cancel", self.reject), ("Review", self.review))
         self.stack.addWidget(form)
 
         # -- step 2: review
@@ -167,7 +167,7 @@ class TransferDialog(QDialog):
         )
         r.addWidget(warning)
         r.addStretch(1)
-        self.confirm_button = footer_buttons(
+        _, self.confirm_button = footer_buttons(
             r,
             ("Back", lambda: self.stack.setCurrentIndex(0)),
             ("Confirm and send" if is_send else "Confirm withdrawal", self._confirm),
@@ -302,7 +302,7 @@ class DepositDialog(QDialog):
             root.addWidget(self.amount_edit)
             root.addWidget(self.amount_error)
             root.addStretch(1)
-            self.deposit_button = footer_buttons(
+            _, self.deposit_button = footer_buttons(
                 root, ("Cancel", self.reject), ("Add paper USDC", self._submit)
             )
             self.deposit_button.setEnabled(can_deposit)

@@ -1,4 +1,4 @@
-"""Pieces of the Wallet page and its dialogs: hover texts and two small widgets.
+"""Pieces of the Wallet page and its dialogs: hover texts and the backup reminder.
 
 Split from :mod:`wallet_perps.ui.pages.wallet` so the page module holds the page itself; the
 dialogs (:mod:`wallet_perps.ui.pages.wallet_dialogs`) use the same tips. Cards, captions and
@@ -7,15 +7,14 @@ style flags come from :mod:`wallet_perps.ui.kit`, as on every page.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton
 
-from wallet_perps.ui.kit import caption, hbox, vbox
+from wallet_perps.ui.kit import hbox
 
 __all__ = [
     "AGENT_EXPLANATION",
     "TIPS",
     "BackupReminder",
-    "Stat",
 ]
 
 TIPS = {
@@ -45,19 +44,6 @@ AGENT_EXPLANATION = (
     "The agent can place and cancel orders for this account but can never move funds; "
     "rotate or revoke it in Settings."
 )
-
-
-class Stat(QWidget):
-    """A muted caption over a number, both explaining themselves on hover."""
-
-    def __init__(self, text: str, tip: str) -> None:
-        super().__init__()
-        layout = vbox(self, spacing=2)
-        layout.addWidget(caption(text, tip))
-        self.value = QLabel("—")
-        self.value.setToolTip(tip)
-        self.value.setStyleSheet("font-size: 17px; font-weight: 600;")
-        layout.addWidget(self.value)
 
 
 class BackupReminder(QFrame):

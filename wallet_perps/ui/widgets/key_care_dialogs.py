@@ -23,7 +23,6 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QHBoxLayout,
     QLabel,
     QLayout,
     QLineEdit,
@@ -39,7 +38,15 @@ from wallet_perps.services.wallet_service import (
     WalletLocation,
     WalletService,
 )
-from wallet_perps.ui.kit import TaskScope, column
+from wallet_perps.ui.kit import (
+    Action,
+    TaskScope,
+    caption,
+    column,
+    error_text,
+    footer_buttons,
+    title,
+)
 from wallet_perps.ui.widgets.backup_quiz import BackupQuiz, PhraseGrid
 from wallet_perps.ui.widgets.password_strength import PasswordStrength
 
@@ -65,13 +72,9 @@ PHRASE_WARNING: Final = (
 )
 
 
-def _label(text: str = "", *, muted: bool = False, role: str = "") -> QLabel:
+def _label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    if muted:
-        label.setProperty("muted", True)
-    if role:
-        label.setProperty("role", role)
     return label
 
 
@@ -80,6 +83,13 @@ def _password_edit(placeholder: str) -> QLineEdit:
     edit.setEchoMode(QLineEdit.EchoMode.Password)
     edit.setPlaceholderText(placeholder)
     return edit
+
+
+def _footer(
+    layout: QVBoxLayout, back: Action | None, forward: Action
+) -> tuple[QPushButton | None, QPushButton]:
+    """A step's footer: the way back on the left (if any), the step forward on the right."""
+    return footer_buttons(layout, back, forward, apart=True)
 
 
 class KeyCareDialog(QDialog):
@@ -91,12 +101,12 @@ class KeyCareDialog(QDialog):
     message = Signal(str)
 
     def __init__(
-        self, service: WalletService, row: WalletLocation, title: str, parent: QWidget | None
+        self, service: WalletService, row: WalletLocation, heading: str, parent: QWidget | None
     ) -> None:
         super().__init__(parent)
         self.service = service
         self.row = row
-        self.setWindowTitle(f"{title}: {row.label}")
+        self.setWindowTitle(f"{heading}: {row.label}")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setFixedWidth(520)  # wrapped text then has one width to be measured at
         # Key material being moved or re-encrypted is finished even if the dialog goes.
@@ -107,16 +117,11 @@ class KeyCareDialog(QDialog):
         self.body.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.body.setContentsMargins(24, 20, 24, 20)
         self.body.setSpacing(10)
-        heading = _label(title, role="title")
-        who = _label(f"{row.label} · {short_address(row.address)}", muted=True)
-        who.setToolTip(row.address)
-        for line in (heading, who):  # one line each: wrapping labels here leave gaps
-            line.setWordWrap(False)
+        who = caption(f"{row.label} · {short_address(row.address)}", row.address)
+        for line in (title(heading), who):  # one line each: wrapping labels here leave gaps
             self.body.addWidget(line)
-        self.body.addWidget(who)
-        self.error = _label(role="error")
-        self.error.hide()
-        self.progress = _label(muted=True)
+        self.error = error_text()
+        self.progress = caption(wrap=True)
         self.progress.hide()
 
     def _finish_layout(self, *steps: QWidget) -> None:
@@ -124,27 +129,6 @@ class KeyCareDialog(QDialog):
             self.body.addWidget(step)
         self.body.addWidget(self.error)
         self.body.addWidget(self.progress)
-
-    @staticmethod
-    def _buttons(
-        layout: QVBoxLayout,
-        back: tuple[str, Callable[[], None]] | None,
-        forward: tuple[str, Callable[[], None]],
-    ) -> tuple[QPushButton | None, QPushButton]:
-        row = QHBoxLayout()
-        back_button = None
-        if back is not None:
-            back_button = QPushButton(back[0])
-            back_button.clicked.connect(back[1])
-            row.addWidget(back_button)
-        row.addStretch(1)
-        button = QPushButton(forward[0])
-        button.setProperty("kind", "primary")
-        button.setDefault(True)
-        button.clicked.connect(forward[1])
-        row.addWidget(button)
-        layout.addLayout(row)
-        return back_button, button
 
     def fit(self) -> None:
         """As tall as the visible steps need at the dialog's width (after each change)."""
@@ -217,11 +201,11 @@ class ChangePasswordDialog(KeyCareDialog):
         self._real_money = service.real_money(row.address)
         form, layout = column(8)
         layout.addWidget(
-            _label(
+            caption(
                 "The key is encrypted again under the new password; only the new one unlocks "
                 "it afterwards. If this wallet is unlocked now, it is locked: unlock it with "
                 "the new password.",
-                muted=True,
+                wrap=True,
             )
         )
         self.old_edit = _password_edit("Current password")
@@ -234,7 +218,7 @@ class ChangePasswordDialog(KeyCareDialog):
         self.repeat_edit.returnPressed.connect(self._submit)
         for widget in (self.old_edit, self.new_edit, self.strength, self.repeat_edit):
             layout.addWidget(widget)
-        self.cancel_button, self.submit_button = self._buttons(
+        self.cancel_button, self.submit_button = _footer(
             layout, ("Cancel", self.reject), ("Change password", self._submit)
         )
         self.form = form
@@ -242,7 +226,7 @@ class ChangePasswordDialog(KeyCareDialog):
         self.done_label = _label()
         self.done_label.setStyleSheet("font-weight: 600;")
         done_layout.addWidget(self.done_label)
-        _, self.close_button = self._buttons(done_layout, None, ("Close", self.accept))
+        _, self.close_button = _footer(done_layout, None, ("Close", self.accept))
         self.done_step.hide()
         self._finish_layout(form, self.done_step)
         self.strength.update_for("", real_money=self._real_money)
@@ -307,38 +291,38 @@ class PhraseDialog(KeyCareDialog):
         layout.addWidget(warning)
         if check:
             layout.addWidget(
-                _label(
+                caption(
                     "You will see the words, then type three of them back, so we know the "
                     "backup is right.",
-                    muted=True,
+                    wrap=True,
                 )
             )
         self.password_edit = _password_edit("Wallet password")
         self.password_edit.returnPressed.connect(self._reveal)
         layout.addWidget(self.password_edit)
-        _, self.reveal_button = self._buttons(
+        _, self.reveal_button = _footer(
             layout, ("Cancel", self.reject), ("Show the words", self._reveal)
         )
 
         self.words_step, layout = column(8)
         layout.addWidget(
-            _label(
+            caption(
                 "Write these words down on paper, in order. They are not copied anywhere and "
                 "disappear when this window closes.",
-                muted=True,
+                wrap=True,
             )
         )
         self.grid = PhraseGrid(12)
         layout.addWidget(self.grid)
         forward = ("I have written them down", self._to_quiz) if check else ("Done", self.accept)
-        _, self.words_next = self._buttons(layout, None, forward)
+        _, self.words_next = _footer(layout, None, forward)
 
         self.quiz_step, layout = column(8)
-        layout.addWidget(_label("Type these words from your recovery phrase.", muted=True))
+        layout.addWidget(caption("Type these words from your recovery phrase.", wrap=True))
         self.quiz = BackupQuiz(3)
         self.quiz.submitted.connect(self._check)
         layout.addWidget(self.quiz)
-        _, self.quiz_next = self._buttons(
+        _, self.quiz_next = _footer(
             layout,
             ("Show the words again", lambda: self._switch(self.quiz_step, self.words_step)),
             ("Confirm backup", self._check),
@@ -348,7 +332,7 @@ class PhraseDialog(KeyCareDialog):
         self.done_label = _label("Backed up: this wallet can be restored from those words.")
         self.done_label.setStyleSheet("font-weight: 600;")
         layout.addWidget(self.done_label)
-        _, self.close_button = self._buttons(layout, None, ("Close", self.accept))
+        _, self.close_button = _footer(layout, None, ("Close", self.accept))
         for step in (self.words_step, self.quiz_step, self.done_step):
             step.hide()
         self._finish_layout(self.password_step, self.words_step, self.quiz_step, self.done_step)
@@ -360,7 +344,7 @@ class PhraseDialog(KeyCareDialog):
         )
         self.body.addWidget(self.no_phrase)
         step, layout = column()
-        _, self.close_button = self._buttons(layout, None, ("Close", self.accept))
+        _, self.close_button = _footer(layout, None, ("Close", self.accept))
         self._finish_layout(step)
 
     @property
@@ -452,9 +436,7 @@ class RenameDialog(KeyCareDialog):
         self.name_edit.selectAll()
         self.name_edit.returnPressed.connect(self._submit)
         layout.addWidget(self.name_edit)
-        _, self.save_button = self._buttons(
-            layout, ("Cancel", self.reject), ("Rename", self._submit)
-        )
+        _, self.save_button = _footer(layout, ("Cancel", self.reject), ("Rename", self._submit))
         self._finish_layout(step)
 
     def _submit(self) -> None:
@@ -503,7 +485,7 @@ class RemoveDialog(KeyCareDialog):
             self.confirm_edit.textChanged.connect(self._typed)
             self.confirm_edit.returnPressed.connect(self._submit)
             layout.addWidget(self.confirm_edit)
-        _, self.remove_button = self._buttons(
+        _, self.remove_button = _footer(
             layout, ("Keep it", self.reject), ("Remove wallet", self._submit)
         )
         self._typed("")

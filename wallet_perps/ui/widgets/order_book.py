@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
 from wallet_perps.core.display import format_number, format_percent
 from wallet_perps.core.models import BookLevel, L2Book
-from wallet_perps.ui.kit import caption, number_grid, number_row, set_text, vbox
+from wallet_perps.ui.kit import caption, number_grid, number_row, vbox
 
 __all__ = ["OrderBook"]
 
@@ -65,9 +65,9 @@ class OrderBook(QFrame):
             if i < len(levels):
                 level = levels[i]
                 total += level.sz
-                set_text(px, format_number(level.px))
-                set_text(sz, format_number(level.sz))
-                set_text(cum, format_number(total))
+                px.setText(format_number(level.px))
+                sz.setText(format_number(level.sz))
+                cum.setText(format_number(total))
             else:
                 for label in (px, sz, cum):
-                    set_text(label, "")
+                    label.setText("")

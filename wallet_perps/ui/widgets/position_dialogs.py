@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -37,7 +38,7 @@ from wallet_perps.core.display import (
 from wallet_perps.core.risk import TierSchedule
 from wallet_perps.core.ticket_validation import far_from_mark
 from wallet_perps.core.typed_numbers import parse_typed_number
-from wallet_perps.ui.kit import caption, error_text, set_flag, vbox
+from wallet_perps.ui.kit import caption, error_text, footer_buttons, set_flag, title, vbox
 from wallet_perps.ui.view_models import PositionView
 
 __all__ = ["ClosePartDialog", "MarginDialog", "TpslDialog", "parse_decimal"]
@@ -55,34 +56,23 @@ def parse_decimal(text: str) -> Decimal | None:
 class _Dialog(QDialog):
     """Shared frame: title, body, a red error line, Cancel and a primary button."""
 
-    def __init__(self, title: str, parent: QWidget | None) -> None:
+    def __init__(self, heading: str, parent: QWidget | None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(title)
+        self.setWindowTitle(heading)
         self.setModal(True)
         self.setMinimumWidth(380)
         self.body = vbox(self, margins=(20, 18, 20, 18), spacing=10)
-        heading = QLabel(title)
-        heading.setProperty("role", "title")
-        self.body.addWidget(heading)
+        self.body.addWidget(title(heading))
         self.error_label = error_text()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button = QPushButton("OK")
-        self.ok_button.setProperty("kind", "primary")
-        self.ok_button.setDefault(True)
-        self.ok_button.clicked.connect(self._confirm)
+        # Built now (each dialog names its button), laid out last by _finish_layout.
+        self._footer = QVBoxLayout()
+        self.cancel_button, self.ok_button = footer_buttons(
+            self._footer, ("Cancel", self.reject), ("OK", self._confirm)
+        )
 
     def _finish_layout(self) -> None:
         self.body.addWidget(self.error_label)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.ok_button)
-        self.body.addLayout(buttons)
-
-    @staticmethod
-    def _muted(text: str = "") -> QLabel:
-        return caption(text, wrap=True)
+        self.body.addLayout(self._footer)
 
     def _show_error(self, text: str | None, edit: QLineEdit | None = None) -> None:
         self.error_label.setText(text or "")
@@ -114,9 +104,10 @@ class ClosePartDialog(_Dialog):
         self._sz_decimals = sz_decimals
         side = "long" if view.is_long else "short"
         self.body.addWidget(
-            self._muted(
+            caption(
                 f"Your {side} is {format_size(view.size)} {view.coin} "
-                f"({format_usd(view.value)}). The part closes now at the market price."
+                f"({format_usd(view.value)}). The part closes now at the market price.",
+                wrap=True,
             )
         )
         row = QHBoxLayout()
@@ -222,9 +213,10 @@ class TpslDialog(_Dialog):
         long = view.is_long
         side = "long" if long else "short"
         self.body.addWidget(
-            self._muted(
+            caption(
                 f"When the mark price reaches a level, your {side} closes at market. "
-                "Leave a box empty to skip it; setting one replaces the previous one."
+                "Leave a box empty to skip it; setting one replaces the previous one.",
+                wrap=True,
             )
         )
         grid = QGridLayout()
@@ -238,7 +230,7 @@ class TpslDialog(_Dialog):
             ),
         )
         for row, (name, value) in enumerate(facts):
-            grid.addWidget(self._muted(name), row, 0)
+            grid.addWidget(caption(name, wrap=True), row, 0)
             label = QLabel(value)
             label.setProperty("num", True)
             grid.addWidget(label, row, 1)
@@ -255,13 +247,13 @@ class TpslDialog(_Dialog):
             f"({'below' if long else 'above'} the current mark for a {side}, and before "
             "the liquidation price)."
         )
-        grid.addWidget(self._muted("Take-profit price"), 3, 0)
+        grid.addWidget(caption("Take-profit price", wrap=True), 3, 0)
         grid.addWidget(self.tp_edit, 3, 1)
-        self.tp_result = self._muted()
+        self.tp_result = caption(wrap=True)
         grid.addWidget(self.tp_result, 4, 1)
-        grid.addWidget(self._muted("Stop-loss price"), 5, 0)
+        grid.addWidget(caption("Stop-loss price", wrap=True), 5, 0)
         grid.addWidget(self.sl_edit, 5, 1)
-        self.sl_result = self._muted()
+        self.sl_result = caption(wrap=True)
         grid.addWidget(self.sl_result, 6, 1)
         self.body.addLayout(grid)
         for edit in (self.tp_edit, self.sl_edit):
@@ -346,9 +338,10 @@ class MarginDialog(_Dialog):
         super().__init__(f"Margin of {view.coin} (isolated)", parent)
         self._view = view
         self.body.addWidget(
-            self._muted(
+            caption(
                 "Only this margin can be lost on an isolated position. Adding margin moves the "
-                "liquidation price away; removing it moves it closer."
+                "liquidation price away; removing it moves it closer.",
+                wrap=True,
             )
         )
         row = QHBoxLayout()
@@ -368,16 +361,16 @@ class MarginDialog(_Dialog):
         row.addWidget(self.amount_edit, 1)
         self.body.addLayout(row)
         grid = QGridLayout()
-        grid.addWidget(self._muted("Margin now"), 0, 0)
+        grid.addWidget(caption("Margin now", wrap=True), 0, 0)
         self.margin_label = QLabel(format_usd(view.margin))
         grid.addWidget(self.margin_label, 0, 1)
-        grid.addWidget(self._muted("Liquidation now"), 1, 0)
+        grid.addWidget(caption("Liquidation now", wrap=True), 1, 0)
         # 6 significant figures as on the position card (the venue's value has up to 8 decimals).
         self.liq_label = QLabel(
             format_price(significant(view.liquidation)) if view.liquidation else "none"
         )
         grid.addWidget(self.liq_label, 1, 1)
-        liq_caption = self._muted("Liquidation after")
+        liq_caption = caption("Liquidation after", wrap=True)
         liq_caption.setToolTip(
             "Estimated with the position's first margin tier; the venue's figure appears on "
             "the position once the change is made."

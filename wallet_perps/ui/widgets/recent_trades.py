@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QWidget
 
 from wallet_perps.core.display import format_clock, format_number
 from wallet_perps.core.models import Trade
-from wallet_perps.ui.kit import caption, number_grid, number_row, set_flag, set_text, vbox
+from wallet_perps.ui.kit import caption, number_grid, number_row, set_flag, vbox
 
 __all__ = ["RecentTrades"]
 
@@ -44,13 +44,13 @@ class RecentTrades(QFrame):
         for i, (when, px, sz) in enumerate(self.rows):
             if i < len(trades):
                 trade = trades[i]
-                set_text(when, format_clock(trade.time))
-                set_text(px, format_number(trade.px))
-                set_text(sz, format_number(trade.sz))
+                when.setText(format_clock(trade.time))
+                px.setText(format_number(trade.px))
+                sz.setText(format_number(trade.sz))
                 set_flag(px, "role", "long" if trade.side.is_buy else "short")
                 side = "Buy" if trade.side.is_buy else "Sell"
                 tip = f"{side} {format_number(trade.sz)} at {format_number(trade.px)}"
                 px.setToolTip(tip)
             else:
                 for label in (when, px, sz):
-                    set_text(label, "")
+                    label.setText("")

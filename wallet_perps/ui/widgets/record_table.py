@@ -23,7 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
-from wallet_perps.ui.kit import fit_widths, theme_colours
+from wallet_perps.ui.kit import HEADER_PADDING, fit_widths, theme_colours
 from wallet_perps.ui.theme import palette
 
 __all__ = [
@@ -33,16 +33,14 @@ __all__ = [
 ]
 
 R = TypeVar("R")
-#: How narrow an id or hash column may get when the table must fit (its text is elided).
+#: How narrow an id or hash column gets first when the table must fit (its text is elided).
 SQUEEZED_WIDTH = 96
-#: No column gets narrower than this, whatever its header.
+#: How narrow it may get then, if the table still does not fit (never below its header).
 _MIN_WIDTH = 56
 #: Rows measured for a column's width (enough to be representative, cheap on long tables).
 _MEASURED_ROWS = 200
 #: Room a cell needs beyond its text (the style's padding on both sides).
 _CELL_PADDING = 20
-#: Room a header needs beyond its title (padding, the sort arrow's margin).
-_HEADER_PADDING = 12
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -68,8 +66,7 @@ class RecordModel(QAbstractTableModel, Generic[R]):
 
     def __init__(self, columns: Sequence[RecordColumn[R]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._columns = tuple(columns)
-        self.columns: tuple[RecordColumn[R], ...] = self._columns
+        self.columns: tuple[RecordColumn[R], ...] = tuple(columns)
         self._rows: tuple[R, ...] = ()
         self._tones: dict[str, QColor] = {}
         self.set_tones(palette("system"))
@@ -84,7 +81,7 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         if tones != self._tones:
             self._tones = tones
             if self._rows:
-                last = self.index(len(self._rows) - 1, len(self._columns) - 1)
+                last = self.index(len(self._rows) - 1, len(self.columns) - 1)
                 self.dataChanged.emit(self.index(0, 0), last, [Qt.ItemDataRole.ForegroundRole])
 
     def set_rows(self, rows: Sequence[R]) -> None:
@@ -92,7 +89,7 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         new = tuple(rows)
         if len(new) == len(self._rows) and new:
             self._rows = new
-            last = self.index(len(new) - 1, len(self._columns) - 1)
+            last = self.index(len(new) - 1, len(self.columns) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
             return
         if not new and not self._rows:
@@ -103,10 +100,10 @@ class RecordModel(QAbstractTableModel, Generic[R]):
 
     def text(self, row: int, column: int) -> str:
         """The text a cell shows (what a user reads; used by tests too)."""
-        return self._columns[column].text(self._rows[row])
+        return self.columns[column].text(self._rows[row])
 
     def column_index(self, title: str) -> int:
-        for i, column in enumerate(self._columns):
+        for i, column in enumerate(self.columns):
             if column.title == title:
                 return i
         raise KeyError(title)
@@ -117,12 +114,12 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._columns)
+        return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
-        column = self._columns[index.column()]
+        column = self.columns[index.column()]
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
@@ -146,9 +143,9 @@ class RecordModel(QAbstractTableModel, Generic[R]):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
             return None
-        column = self._columns[section]
+        column = self.columns[section]
         if role == Qt.ItemDataRole.DisplayRole:
             return column.title
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -191,9 +188,10 @@ class RecordTable(QTableView, Generic[R]):
         """Size columns to their contents, then fit the table's width without sideways scrolling.
 
         When the contents are wider than the view, the ``squeeze`` columns (ids, hashes) give
-        way first, down to :data:`SQUEEZED_WIDTH` (their full text stays in the tooltip and the
-        CSV); then every column shrinks in proportion, none below its header's width, so the
-        columns that matter keep their words ("Side", "Open Short") instead of "Se…".
+        way first, down to :data:`SQUEEZED_WIDTH`, then to ``_MIN_WIDTH`` (their full text stays
+        in the tooltip and the CSV); then every column shrinks in proportion, none ever below its
+        header's width, so the columns that matter keep their words ("Side", "Open Short")
+        instead of "Se…".
         """
         self._natural = self._measure()
         self._apply_fit()
@@ -245,8 +243,9 @@ class RecordTable(QTableView, Generic[R]):
         if count == 0 or available <= 0 or len(self._natural) != count:
             return
         metrics = self.horizontalHeader().fontMetrics()
-        floors = [metrics.horizontalAdvance(column.title) + _HEADER_PADDING for column in columns]
-        # Ids and hashes give way first: to SQUEEZED_WIDTH, then down to their header.
+        floors = [metrics.horizontalAdvance(column.title) + HEADER_PADDING for column in columns]
+        # Ids and hashes give way first: to SQUEEZED_WIDTH, then to _MIN_WIDTH (never below
+        # their header).
         squeeze = [(c, SQUEEZED_WIDTH, _MIN_WIDTH) for c, col in enumerate(columns) if col.squeeze]
         for c, width in enumerate(fit_widths(self._natural, floors, available, squeeze)):
             self.setColumnWidth(c, width)
