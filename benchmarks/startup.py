@@ -46,7 +46,7 @@ label.resize(1280, 800)
 class Watch(QObject):
     def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint and not report.exists():
-            report.write_text(f"{time.time() - t0:.4f}\n")
+            report.write_text(f"{time.time() - t0:.4f} {time.process_time():.4f}\n")
             QTimer.singleShot(0, app.quit)
         return False
 
@@ -70,8 +70,9 @@ def make_home(home: Path, base_env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
 
 
-def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> float:
-    """Launch ``cmd``; the seconds it reports from its launch to its first paint."""
+def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> tuple[float, float]:
+    """Launch ``cmd``; the seconds it reports from its launch to its first paint, and the CPU
+    seconds its process had used by then."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "first-paint"
         run_env = {
@@ -90,7 +91,8 @@ def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> float:
             raise SystemExit(f"{cmd} did not paint within {timeout_s} s") from None
         if not report.exists():
             raise SystemExit(f"{cmd} exited ({proc.returncode}) without painting:\n{err.decode()}")
-        return float(report.read_text())
+        wall, cpu = report.read_text().split()
+        return float(wall), float(cpu)
 
 
 def main() -> int:
@@ -111,8 +113,8 @@ def main() -> int:
         warm_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
         timed([sys.executable, "-m", "wallet_perps", "--network", "local"], warm_env)
 
-    bare: list[float] = []
-    app: list[float] = []
+    bare: list[tuple[float, float]] = []
+    app: list[tuple[float, float]] = []
     for _ in range(args.runs):
         bare.append(timed([sys.executable, "-c", BARE_WINDOW], env))
         with tempfile.TemporaryDirectory() as home:
@@ -120,11 +122,19 @@ def main() -> int:
             app_env = {**env, "WALLET_PERPS_HOME": home}
             app_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
             app.append(timed([sys.executable, "-m", "wallet_perps", "--network", "local"], app_env))
-    bare_s = statistics.median(bare)
-    app_s = statistics.median(app)
+    bare_s = statistics.median(wall for wall, _ in bare)
+    app_s = statistics.median(wall for wall, _ in app)
     ratio = app_s / bare_s
     print(f"bare PySide6 window, first paint: median {bare_s:.3f} s  (runs: {_fmt(bare)})")
     print(f"wallet-perps, first live BTC price painted: median {app_s:.3f} s  (runs: {_fmt(app)})")
+    # The process's own CPU up to the paint: what the code costs, whatever else the machine
+    # runs meanwhile (the wall clock above is what a person waits, and the goal).
+    bare_cpu = statistics.median(cpu for _, cpu in bare)
+    app_cpu = statistics.median(cpu for _, cpu in app)
+    print(
+        f"CPU of the process up to that paint: bare {bare_cpu:.3f} s, wallet-perps "
+        f"{app_cpu:.3f} s ({app_cpu / bare_cpu:.2f}x)"
+    )
     verdict = "PASS" if app_s <= GOAL_S and ratio <= GOAL_RATIO else "MISS"
     print(
         f"startup: {app_s:.3f} s, {ratio:.2f}x the bare window "
@@ -133,8 +143,8 @@ def main() -> int:
     return 0
 
 
-def _fmt(values: list[float]) -> str:
-    return ", ".join(f"{v:.3f}" for v in values)
+def _fmt(runs: list[tuple[float, float]]) -> str:
+    return ", ".join(f"{wall:.3f}" for wall, _ in runs)
 
 
 if __name__ == "__main__":

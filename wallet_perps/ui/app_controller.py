@@ -113,8 +113,8 @@ class AppController(QObject):
         window.closing.connect(self._remember_window)
         self._activity = ActivityFilter(self.keys.touch)
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self._activity)
+        if isinstance(app, QApplication):
+            self._activity.watch(app)
 
     # ------------------------------------------------------------------ lifecycle
 
