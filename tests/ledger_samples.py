@@ -37,7 +37,19 @@ VAULT = "0x" + "c3" * 20
 
 def send_asset(user: str, destination: str, source: str = "", target: str = "") -> SendAsset:
     """A 40 USDC ``send`` between two accounts or dexes (source/target "" is the perp dex)."""
-    return SendAsset(user, destination, source, target, "USDC", D(40), D(40), D(0), D(0), 7, "")
+    return SendAsset(
+        user,
+        destination,
+        "USDC",
+        D(40),
+        D(40),
+        source_dex=source,
+        destination_dex=target,
+        fee=D(0),
+        native_token_fee=D(0),
+        nonce=7,
+        fee_token="",
+    )
 
 
 def spot_transfer(
@@ -46,7 +58,16 @@ def spot_transfer(
     """A spot transfer with a 1.0 fee: 10.5 USDC, or 2.5 of another token worth 100.25."""
     value = D("10.5") if token == "USDC" else D("100.25")
     amount = D("10.5") if token == "USDC" else D("2.5")
-    return SpotTransfer(token, amount, value, user, destination, D("1.0"), D(0), None, fee_token)
+    return SpotTransfer(
+        user,
+        destination,
+        token,
+        amount,
+        value,
+        fee=D("1.0"),
+        native_token_fee=D(0),
+        fee_token=fee_token,
+    )
 
 
 WITHDRAW_WITH_FEE = Withdraw(D(25), 1, D("1.0"))

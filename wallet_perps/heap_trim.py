@@ -19,14 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import logging
 from collections.abc import Callable
 from functools import cache
 from typing import Final
 
 __all__ = ["TRIM_EVERY_S", "HeapTrimmer", "trim_heap"]
-
-log = logging.getLogger(__name__)
 
 #: How often the running app trims (seconds).
 TRIM_EVERY_S: Final = 60.0

@@ -74,7 +74,9 @@ SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
             "nonce": None,
             "feeToken": "",
         },
-        SpotTransfer("HYPE", D("2.5"), D("100.25"), OTHER, ME, D(0), D(0), None, ""),
+        SpotTransfer(
+            OTHER, ME, "HYPE", D("2.5"), D("100.25"), fee=D(0), native_token_fee=D(0), fee_token=""
+        ),
     ),
     (
         {
@@ -91,7 +93,19 @@ SHAPES: list[tuple[dict[str, Any], LedgerDelta]] = [
             "nonce": 7,
             "feeToken": "USDC",
         },
-        SendAsset(ME, ME, "spot", "", "USDC", D(40), D(40), D(0), D(0), 7, "USDC"),
+        SendAsset(
+            ME,
+            ME,
+            "USDC",
+            D(40),
+            D(40),
+            source_dex="spot",
+            destination_dex="",
+            fee=D(0),
+            native_token_fee=D(0),
+            nonce=7,
+            fee_token="USDC",
+        ),
     ),
     (
         {

@@ -15,14 +15,15 @@ Field names are the snake_case of the wire keys (``usdcValue`` -> ``usdc_value``
 parser reads each class from its own field list: the declarations below are the wire schema.
 A field with a default is optional on the wire (the venue added it over time); any other is
 required. Deltas that carry the same facts (a USDC transfer between two accounts, a USDC
-movement with a vault) declare them once on a private base, whose fields come first, in wire
-order, so positional construction and the parser read them as before.
+movement with a vault, a token sent between accounts) declare them once on a private base,
+whose fields come first; the parser reads fields by name, so their order is only that of
+positional construction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from decimal import Decimal
 from typing import ClassVar, TypeAlias
 
@@ -108,15 +109,17 @@ class AccountClassTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class SpotTransfer:
-    """A spot token sent from ``user`` to ``destination``; ``usdc_value`` is its USD worth."""
+class _TokenSend:
+    """The fields every token sent between accounts carries: ``amount`` of ``token``, worth
+    ``usdc_value`` in USD, from ``user`` to ``destination``; then the fee fields the venue
+    added over time, keyword-only so that no call can swap two of them by position."""
 
-    type: ClassVar[str] = "spotTransfer"
+    user: str
+    destination: str
     token: str
     amount: Decimal
     usdc_value: Decimal
-    user: str
-    destination: str
+    _: KW_ONLY
     fee: Decimal | None = None
     native_token_fee: Decimal | None = None
     nonce: int | None = None
@@ -124,7 +127,14 @@ class SpotTransfer:
 
 
 @dataclass(frozen=True, slots=True)
-class SendAsset:
+class SpotTransfer(_TokenSend):
+    """A spot token sent from ``user`` to ``destination``."""
+
+    type: ClassVar[str] = "spotTransfer"
+
+
+@dataclass(frozen=True, slots=True)
+class SendAsset(_TokenSend):
     """A ``sendAsset`` (wire type ``send``): a token from one account and dex to another.
 
     ``source_dex``/``destination_dex`` are ``""`` for the main perp dex and ``"spot"`` for
@@ -132,17 +142,8 @@ class SendAsset:
     """
 
     type: ClassVar[str] = "send"
-    user: str
-    destination: str
     source_dex: str
     destination_dex: str
-    token: str
-    amount: Decimal
-    usdc_value: Decimal
-    fee: Decimal | None = None
-    native_token_fee: Decimal | None = None
-    nonce: int | None = None
-    fee_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

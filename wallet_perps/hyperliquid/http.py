@@ -369,6 +369,12 @@ class HyperliquidHttp:
         """``/info`` about one account (see :func:`_user_body`)."""
         return await self.info(_user_body(kind, user, **fields))
 
+    async def _user_ranged(
+        self, kind: str, user: str, start_ms: int, end_ms: int | None, cap: int = PAGE_CAP
+    ) -> list[Any]:
+        """Every row of one account's time-range query (see :meth:`_ranged`)."""
+        return await self._ranged(_user_body(kind, user), start_ms, end_ms, cap)
+
     async def meta(self) -> Meta:
         return parse.parse_meta(await self.info({"type": "meta"}))
 
@@ -402,14 +408,14 @@ class HyperliquidHttp:
     async def user_fills_by_time(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[Fill]:
-        body = _user_body("userFillsByTime", user)
-        return parse.parse_fills(await self._ranged(body, start_ms, end_ms, FILLS_PAGE_CAP))
+        rows = await self._user_ranged("userFillsByTime", user, start_ms, end_ms, FILLS_PAGE_CAP)
+        return parse.parse_fills(rows)
 
     async def user_funding(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[FundingPayment]:
-        body = _user_body("userFunding", user)
-        return parse.parse_user_funding(await self._ranged(body, start_ms, end_ms))
+        rows = await self._user_ranged("userFunding", user, start_ms, end_ms)
+        return parse.parse_user_funding(rows)
 
     async def funding_history(
         self, coin: str, start_ms: int, end_ms: int | None = None
@@ -458,8 +464,8 @@ class HyperliquidHttp:
     async def user_non_funding_ledger_updates(
         self, user: str, start_ms: int, end_ms: int | None = None
     ) -> list[LedgerUpdate]:
-        body = _user_body("userNonFundingLedgerUpdates", user)
-        return parse.parse_ledger_updates(await self._ranged(body, start_ms, end_ms))
+        rows = await self._user_ranged("userNonFundingLedgerUpdates", user, start_ms, end_ms)
+        return parse.parse_ledger_updates(rows)
 
     async def historical_orders(self, user: str) -> list[OrderStatus]:
         return parse.parse_historical_orders(await self._user_info("historicalOrders", user))

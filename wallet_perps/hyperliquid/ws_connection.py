@@ -29,9 +29,9 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.hyperliquid.errors import Disconnected, VenueError
 from wallet_perps.hyperliquid.net import aiohttp, client_session, prepare_tls
 
@@ -51,7 +51,7 @@ class ConnectionState(enum.StrEnum):
     CLOSED = "closed"  # close() was called
 
 
-class WsConnection(abc.ABC):
+class WsConnection(AsyncService):
     """One self-healing WebSocket connection. Start with :meth:`start`, end with :meth:`close`.
 
     ``backoff`` is (first delay, cap) in seconds; the n-th consecutive failure waits
@@ -185,16 +185,8 @@ class WsConnection(abc.ABC):
             await session.close()
         self._set_state(ConnectionState.CLOSED)
 
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
+        """:meth:`close`, by the name :class:`AsyncService` (and so ``async with``) uses."""
         await self.close()
 
     def _backoff_delay(self, attempt: int) -> float:

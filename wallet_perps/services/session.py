@@ -13,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from types import TracebackType
-from typing import Self
 
+from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.core.networks import ws_url_for
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
@@ -34,7 +33,7 @@ class NoAccount(RuntimeError):
     """An account action was asked of a session with no unlocked wallet attached."""
 
 
-class TradingSession:
+class TradingSession(AsyncService):
     """http + ws + MarketData, plus AccountStore + Trader for ``user`` signed by ``signer``.
 
     Market data is public, so a session may start without an account (``signer`` and
@@ -180,15 +179,3 @@ class TradingSession:
                 log.exception("stopping %s failed", part)
         with contextlib.suppress(Exception):
             await asyncio.sleep(0)  # let aiohttp finish closing its transports
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
