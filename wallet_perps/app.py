@@ -84,8 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         venue.launch()
 
     # Qt is imported here, not at module level, so `--help` works without a display.
-    import qasync
     from PySide6.QtWidgets import QApplication
+
+    from wallet_perps.ui.pyside_source_cache import stop_pyside_source_cache
+
+    stop_pyside_source_cache()  # before the ~250 modules up to the first price are imported
+    import qasync
 
     from wallet_perps.ui.app_controller import AppController
     from wallet_perps.ui.main_window import MainWindow

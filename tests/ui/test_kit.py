@@ -4,6 +4,7 @@ redraws coalesce, tasks end with their widget, and one rule tells the theme's co
 from __future__ import annotations
 
 import asyncio
+from importlib import resources
 
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QPalette
@@ -92,6 +93,7 @@ def test_set_flag_repolishes_only_when_the_value_changes(qtbot: QtBot) -> None:
     qtbot.addWidget(label)
     style = _CountingStyle()
     label.setStyle(style)
+    label.ensurePolished()
     before = style.polished
     set_flag(label, "stale", True)
     assert label.property("stale") is True
@@ -102,6 +104,43 @@ def test_set_flag_repolishes_only_when_the_value_changes(qtbot: QtBot) -> None:
     set_flag(label, "stale", None)
     assert label.property("stale") is None
     assert style.polished == before + 2
+
+
+def test_a_flag_set_while_building_is_styled_by_the_first_polish(qtbot: QtBot) -> None:
+    """No style pass before the widget's first polish, which then reads the flag."""
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    label.setStyleSheet('QLabel[stale="true"] { color: #ff0000; }')
+    style = _CountingStyle()
+    label.setStyle(style)
+    set_flag(label, "stale", True)
+    assert style.polished == 0  # still being built: nothing thrown away
+    label.ensurePolished()
+    colour = label.palette().color(QPalette.ColorRole.WindowText)
+    assert colour == QColor("#ff0000")
+
+
+def test_a_flag_going_between_unset_and_false_costs_no_style_pass(qtbot: QtBot) -> None:
+    label = QLabel("x")
+    qtbot.addWidget(label)
+    style = _CountingStyle()
+    label.setStyle(style)
+    label.ensurePolished()
+    before = style.polished
+    set_flag(label, "stale", False)
+    assert label.property("stale") is False
+    set_flag(label, "stale", None)
+    assert style.polished == before
+    set_flag(label, "stale", True)
+    assert style.polished == before + 1
+
+
+def test_no_sheet_styles_a_flag_that_is_false() -> None:
+    """What lets set_flag skip the style pass between unset and False."""
+    for sheet in resources.files("wallet_perps.resources").iterdir():
+        if sheet.name.endswith(".qss"):
+            text = sheet.read_text(encoding="utf-8").replace(" ", "")
+            assert '="false"' not in text and "=false" not in text, sheet.name
 
 
 def test_redraw_requests_coalesce_into_one_call(qtbot: QtBot) -> None:

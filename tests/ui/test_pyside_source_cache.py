@@ -1,8 +1,9 @@
-"""PySide6 no longer keeps the source text of every module imported after it (ui/adapter.py).
+"""PySide6 no longer keeps the source text of every module imported after it
+(ui/pyside_source_cache.py).
 
 PySide6 reads each newly imported module's source to see whether it mentions PySide6 (its
 ``__feature__`` bookkeeping) and, through ``inspect.getsource``, leaves every line in
-``linecache``: about 19 MB of the app's resident memory. The adapter swaps in a check that
+``linecache``: about 19 MB of the app's resident memory. The app swaps in a check that
 gives the same answer and keeps nothing.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import wallet_perps.ui.adapter as adapter
+import wallet_perps.ui.pyside_source_cache as source_cache
 
 
 def _feature_table() -> dict[str, int]:
@@ -36,8 +37,8 @@ def test_modules_imported_later_leave_no_source_behind(
     plain = tmp_path / "wp_plain_probe.py"
     plain.write_text("VALUE = 42\n" * 200)
     monkeypatch.syspath_prepend(str(tmp_path))
-    adapter.stop_pyside_source_cache()
-    adapter.stop_pyside_source_cache()  # idempotent
+    source_cache.stop_pyside_source_cache()
+    source_cache.stop_pyside_source_cache()  # idempotent
     try:
         # the plain import statement: PySide6 hooks ``__import__``, not importlib
         __import__("wp_uses_qt_probe")
@@ -54,7 +55,7 @@ def test_modules_imported_later_leave_no_source_behind(
 
 
 def test_a_module_without_a_source_file_counts_as_not_using_pyside() -> None:
-    check = adapter._file_mentions_pyside
+    check = source_cache._file_mentions_pyside
     assert check(sys) is False  # built in
     assert check(type("Module", (), {"__file__": "/nowhere/gone.py"})()) is False
     assert check(type("Module", (), {"__file__": "/nowhere/ext.so"})()) is False

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -39,12 +38,17 @@ from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import ActionResult, OrderResult, OrderState, Trader
+from wallet_perps.ui.pyside_source_cache import stop_pyside_source_cache
 
-__all__ = ["ActionOutcome", "OnOutcome", "SessionAdapter", "stop_pyside_source_cache"]
+__all__ = ["ActionOutcome", "OnOutcome", "SessionAdapter"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _NO_WALLET = "Unlock your wallet to trade."
+
+# The app's entry point has done this already; any other way in (tests, the self-test) gets it
+# here, before the pages, widgets, pyqtgraph and numpy are imported.
+stop_pyside_source_cache()
 
 #: What an action call ends in: an ``OrderResult`` for closes, an ``ActionResult`` otherwise.
 ActionOutcome = ActionResult | OrderResult
@@ -52,41 +56,6 @@ ActionOutcome = ActionResult | OrderResult
 OnOutcome = Callable[[ActionOutcome], None]
 #: Called with a readable message when a query fails.
 OnError = Callable[[str], None]
-
-
-def _file_mentions_pyside(module: object) -> bool:
-    """PySide6's own test, "does the module's source say PySide6", without keeping the source."""
-    path = getattr(module, "__file__", None)
-    if not isinstance(path, str) or not path.endswith(".py"):
-        return False  # what PySide6 answers for a module without source
-    try:
-        with open(path, "rb") as source:
-            return b"PySide6" in source.read()
-    except OSError:
-        return False
-
-
-def stop_pyside_source_cache() -> None:
-    """Stop PySide6 from keeping the source text of every module imported after it.
-
-    Why: to learn whether a module might use ``from __feature__ import ...``, PySide6 (its
-    ``feature_imported`` hook, PYSIDE-2029) reads each newly imported module's source with
-    ``inspect.getsource``, which stores every line in ``linecache`` for good: about 19 MB of
-    this app's resident memory (numpy and pyqtgraph alone are most of it), and clearing
-    ``linecache`` later does not give the memory back (the lines are interleaved with live
-    objects). The replacement gives the same answer and keeps nothing. Idempotent; a PySide6
-    without that hook is left alone.
-    """
-    feature = sys.modules.get("shibokensupport.feature") or sys.modules.get(
-        "PySide6.support.feature"
-    )
-    if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
-        vars(feature)["_mod_uses_pyside"] = _file_mentions_pyside
-
-
-# Everything the UI imports from here on (pages, widgets, pyqtgraph and numpy with the chart)
-# would otherwise be kept as text; the app's entry point should call it right after PySide6.
-stop_pyside_source_cache()
 
 
 class _NotReady(Exception):
