@@ -103,11 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     apply_identity(app)
     app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)
-    raise_server = single_instance.RaiseServer(lambda: single_instance.raise_window(window))
     controller = AppController(window, settings, network, venue=venue)
     install_startup_probe(controller)
     window.show()
     diag.announce_previous_crashes()
+
+    raise_servers: list[single_instance.RaiseServer] = []
 
     async def run_until_closed() -> None:
         # Quitting Qt directly would stop the loop before the venue child is stopped, so the
@@ -118,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.aboutToQuit.connect(closed.set)
         diag.watch_loop()
         await controller.start()
+        # Later launches are answered from here on, off the first screen's path; one made
+        # meanwhile holds no lock and retries for ten seconds (single_instance.hand_over).
+        raise_servers.append(
+            single_instance.RaiseServer(lambda: single_instance.raise_window(window))
+        )
         # After the first screen (not on its path): a day of streaming must not creep.
         from wallet_perps.heap_trim import HeapTrimmer
 
@@ -127,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         await controller.stop()
 
     qasync.run(run_until_closed())
-    raise_server.close()
+    for server in raise_servers:
+        server.close()
     instance_lock.release()
     return 0
 
