@@ -281,3 +281,30 @@ def test_an_outgoing_transfer_is_a_debit_in_history_wallet_and_csv(
     [row] = ledger_sheet(received, receiver).records
     assert row.cells[1:3] == ("Received", D(25))
     assert describe_ledger(received[0], receiver)[:2] == ("Received", "+$25.00")
+
+
+def test_an_answer_for_a_wallet_no_longer_unlocked_is_not_drawn(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    """Past orders asked for one account and answered after a lock or a switch of wallet
+    would be drawn as the next account's: the adapter drops them."""
+
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "100")
+        adapter = SessionAdapter(session)
+        try:
+            answers: list[object] = []
+            adapter.load_historical_orders(answers.append, answers.append)
+            # The switch comes before the answer (the query has not even started yet).
+            other = Account.create()
+            await session.open_account(KeySigner(bytes(other.key)), other.address.lower())
+            await adapter.wait_idle()
+            assert answers == []
+            adapter.load_historical_orders(answers.append, answers.append)
+            await until(lambda: answers, "the new account's orders")
+            assert answers == [[]]  # a fresh account has none
+        finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)

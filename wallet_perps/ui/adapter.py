@@ -234,10 +234,30 @@ class SessionAdapter(QObject):
     def load_historical_orders(
         self, on_done: Callable[[list[OrderStatus]], None], on_error: OnError | None = None
     ) -> None:
-        """The account's past orders (not kept live); nothing happens without a wallet."""
-        if self.session.has_account:
-            account = self.session.account
-            self._query(account.historical_orders, on_done, on_error)
+        """The account's past orders (not kept live); nothing happens without a wallet.
+
+        An answer is handed over only while the account it was asked for is still the one
+        attached: after a lock or a switch of wallet, the old account's orders (or its error)
+        must not be drawn as the new one's.
+        """
+        if not self.session.has_account:
+            return
+        account = self.session.account
+
+        def still(callback: Callable[[T], None]) -> Callable[[T], None]:
+            def deliver(value: T) -> None:
+                if self.session.has_account and self.session.account is account:
+                    callback(value)
+                else:
+                    log.debug("dropped an answer for an account no longer attached")
+
+            return deliver
+
+        self._query(
+            account.historical_orders,
+            still(on_done),
+            still(on_error) if on_error is not None else None,
+        )
 
     def load_predicted_fundings(
         self, on_done: Callable[[list[PredictedFunding]], None], on_error: OnError | None = None
@@ -379,6 +399,11 @@ class SessionAdapter(QObject):
         self.close()
         if tasks:
             await asyncio.wait(tasks)
+
+    async def wait_idle(self) -> None:
+        """Wait until every task started so far, and any they started, has finished."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     # ------------------------------------------------------------------ internals
 
