@@ -17,9 +17,12 @@ from wallet_perps.core.models import (
     MarginSummary,
     Market,
     Position,
+    Side,
 )
 from wallet_perps.core.numbers import is_valid_price, is_valid_size
+from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
+from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import (
     MAKER_FEE,
@@ -360,3 +363,45 @@ def test_a_take_profit_far_from_the_mark_is_asked_about() -> None:
         plan_of(validate_ticket(near, BTC, ctx(), book(sz="1"), account("5000"))).confirm_reasons
         == ()
     )
+
+
+def test_available_to_trade_is_one_number_for_the_ticket_and_the_wallet() -> None:
+    """Equity minus margin in use minus what resting orders hold, by one rule: the ticket's
+    "Available", its validator and the Wallet page's "Available to trade" agree."""
+    acct = AccountState(
+        (_btc_long(10),),
+        summary("5000", "5000", "100"),
+        summary("5000", "5000", "100"),
+        D(4000),
+    )
+    # An opening buy of 0.02 BTC at $90,000 holds $180 at the position's 10x; a reduce-only
+    # sell holds nothing; an order in a coin with no position is the ticket's own at its
+    # leverage, and is left out by the Wallet page, which has no leverage for it.
+    orders = (
+        OpenOrder("BTC", Side.BUY, D(90000), D("0.02"), 1, 0),
+        OpenOrder("BTC", Side.SELL, D(110000), D("0.01"), 2, 0, reduce_only=True),
+        OpenOrder("ETH", Side.SELL, D(4000), D(1), 3, 0),
+    )
+    assert available_to_trade(acct, orders) == D(5000 - 100 - 180)
+    assert available_to_trade(acct, orders, "BTC", 10) == D(5000 - 100 - 180)
+    assert available_to_trade(acct, orders, "ETH", 5) == D(5000 - 100 - 180 - 800)
+    # What the ticket offers is exactly what the validator lets through. A resting short at
+    # $4,100 holds size x 4,100 / 5: 4.79 ETH needs $3,927.80, more than the $3,920 offered.
+    eth_book = book("ETH", 4000, 1, "10")
+
+    def short(size: str) -> OrderPlan | TicketError:
+        ticket = Ticket(
+            "ETH",
+            TicketSide.SHORT,
+            D(size),
+            unit=AmountUnit.COIN,
+            leverage=5,
+            kind=OrderKind.LIMIT,
+            limit_px=D(4100),
+        )
+        return validate_ticket(ticket, ETH, ctx("ETH", "4000"), eth_book, acct, open_orders=orders)
+
+    error = short("4.79")
+    assert isinstance(error, TicketError), error
+    assert error.message == "Not enough available margin: need $3,927.80, have $3,920.00."
+    assert isinstance(short("4.77"), OrderPlan)

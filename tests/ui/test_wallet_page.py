@@ -12,7 +12,7 @@ a red failure inviting a retry), then what the ledger showed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 import pytest
@@ -31,7 +31,9 @@ from tests.wallet.conftest import PASSWORD
 from wallet_perps.core.display import format_usd
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.networks import ws_url_for
-from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
+from wallet_perps.core.orders import OpenOrder
+from wallet_perps.core.ticket_replay import available_to_trade
+from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import KeySigner, OrderState
 from wallet_perps.services.transfers import Transfers, demo_deposit
@@ -55,12 +57,12 @@ def wallet() -> Iterator[UnlockedWallet]:
     keystore.lock()
 
 
-def expected_numbers(state: AccountState) -> dict[str, str]:
+def expected_numbers(state: AccountState, orders: Sequence[OpenOrder]) -> dict[str, str]:
     """What the page must show for ``state``, formatted the way people read it."""
-    cross = state.cross_margin_summary
     return {
         "value": format_usd(state.margin_summary.account_value),
-        "available": format_usd(max(D(0), cross.account_value - cross.total_margin_used)),
+        # What resting orders hold comes off too, as on the Trade ticket (one rule, in core).
+        "available": format_usd(max(D(0), available_to_trade(state, orders))),
         "withdrawable": format_usd(state.withdrawable),
         "pnl": format_usd(sum((p.unrealized_pnl for p in state.positions), D(0))),
         "margin": format_usd(state.margin_summary.total_margin_used),
@@ -82,7 +84,8 @@ async def matches_venue(page: WalletPage, session: TradingSession, timeout_s: fl
     deadline = asyncio.get_running_loop().time() + timeout_s
     last: tuple[dict[str, str], dict[str, str]] | None = None
     while asyncio.get_running_loop().time() < deadline:
-        want = expected_numbers(await session.http.clearinghouse_state(session.user))
+        state = await session.http.clearinghouse_state(session.user)
+        want = expected_numbers(state, await session.http.frontend_open_orders(session.user))
         for _ in range(8):  # the stream may be a push behind the snapshot
             page.redraw()
             got = shown_numbers(page)
@@ -137,6 +140,26 @@ def test_numbers_are_the_venues_margin_summary_and_appear_on_unlock(
             assert page.margin_label.text().endswith("%)")
             assert page.margin_bar.property("level") == "ok"
             assert page.withdrawable_stat.value.text() != "$1,000.00"
+
+            # A resting $200 buy, far under the market, holds $20 more at 10x: "Available to
+            # trade" says so, the same number the Trade ticket offers.
+            before = page.available_stat.value.text()
+            btc = adapter.context("BTC")
+            assert btc is not None
+            bid = Ticket(
+                "BTC",
+                TicketSide.LONG,
+                D(200),
+                leverage=10,
+                kind=OrderKind.LIMIT,
+                limit_px=(btc.mark_px * D("0.8")).quantize(D(1)),
+            )
+            resting = adapter.plan(bid)
+            assert isinstance(resting, OrderPlan), resting
+            result = await session.trader.place(resting)
+            assert result.state is OrderState.RESTING, result
+            await until(lambda: page.available_stat.value.text() != before, "the held margin")
+            await matches_venue(page, session)
         finally:
             await adapter.aclose()
             await session.stop()

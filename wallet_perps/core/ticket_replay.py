@@ -20,7 +20,14 @@ from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.risk import ZERO, PositionRisk, TierSchedule, ledger_usd
 from wallet_perps.core.tickets import PlannedFill
 
-__all__ = ["LedgerReplay", "position_risk", "reserved_margin", "tier_schedule", "walk_book"]
+__all__ = [
+    "LedgerReplay",
+    "available_to_trade",
+    "position_risk",
+    "reserved_margin",
+    "tier_schedule",
+    "walk_book",
+]
 
 
 def tier_schedule(market: Market, meta: Meta | None = None) -> TierSchedule:
@@ -120,7 +127,7 @@ class LedgerReplay:
 
 
 def reserved_margin(
-    open_orders: Sequence[OpenOrder], account: AccountState, coin: str, leverage: int
+    open_orders: Sequence[OpenOrder], account: AccountState, coin: str | None, leverage: int
 ) -> Decimal:
     """Margin the venue holds for resting orders: their opening size at their price / leverage.
 
@@ -143,3 +150,22 @@ def reserved_margin(
         opening = max(ZERO, abs(szi + delta) - abs(szi))
         total += opening * order.limit_px / lev
     return total
+
+
+def available_to_trade(
+    account: AccountState,
+    open_orders: Sequence[OpenOrder],
+    coin: str | None = None,
+    leverage: int = 1,
+) -> Decimal:
+    """What the venue's margin check still accepts for a new position: cross equity minus
+    the margin in use and minus what resting orders reserve.
+
+    One rule for the ticket's validator, its "Available" and the Wallet page, so no two
+    screens show two numbers under one name. ``coin`` and ``leverage`` are the ticket's
+    (its own coin's flat orders reserve at that leverage); without them, resting orders in
+    coins with no position are left out, as :func:`reserved_margin` says.
+    """
+    cross = account.cross_margin_summary
+    reserved = reserved_margin(open_orders, account, coin, leverage)
+    return cross.account_value - cross.total_margin_used - reserved

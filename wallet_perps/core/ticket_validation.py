@@ -43,8 +43,8 @@ from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.risk import ZERO, AccountRisk, PositionRisk, funding_payment
 from wallet_perps.core.ticket_replay import (
     LedgerReplay,
+    available_to_trade,
     position_risk,
-    reserved_margin,
     tier_schedule,
     walk_book,
 )
@@ -311,9 +311,7 @@ def validate_ticket(
                 "leverage",
             )
     if account is not None and opening > 0:
-        cross = account.cross_margin_summary
-        reserved = reserved_margin(open_orders, account, coin, lev)
-        available = cross.account_value - cross.total_margin_used - reserved
+        available = available_to_trade(account, open_orders, coin, lev)
         if margin_check > available:
             return TicketError(
                 f"Not enough available margin: need {format_usd(margin_check)}, "

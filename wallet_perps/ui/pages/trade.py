@@ -15,7 +15,7 @@ repeats it and only its Confirm sends; with them off the plan is sent at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 
 from PySide6.QtCore import Qt, QTimer
@@ -37,9 +37,7 @@ from wallet_perps.core.display import (
     format_usd,
     significant,
 )
-from wallet_perps.core.models import AccountState
-from wallet_perps.core.orders import OpenOrder
-from wallet_perps.core.ticket_replay import reserved_margin
+from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan
 from wallet_perps.services.trader import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
@@ -70,21 +68,6 @@ def seconds_to_next_funding(now_s: float) -> int:
 def _countdown(seconds: int) -> str:
     minutes, secs = divmod(seconds, 60)
     return f"next in {minutes:02d}:{secs:02d}"
-
-
-def available_to_trade(
-    state: AccountState, open_orders: Sequence[OpenOrder], coin: str, leverage: int
-) -> Decimal:
-    """What the venue's margin check still accepts: cross equity minus the margin in use and
-    minus what resting orders reserve.
-
-    It reuses the ticket validator's own reservation rule
-    (``core.ticket_replay.reserved_margin``) so the % slider's 100% is exactly the most the
-    validator lets through.
-    """
-    cross = state.cross_margin_summary
-    reserved = reserved_margin(open_orders, state, coin, leverage)
-    return cross.account_value - cross.total_margin_used - reserved
 
 
 class TradePage(QWidget):

@@ -51,6 +51,7 @@ from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.ledger_lines import ledger_line
 from wallet_perps.core.models import AccountState
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Deposits, NetworkName
+from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.services.transfers import TransferKind, TransferResult, Transfers
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.kit import (
@@ -354,8 +355,7 @@ class WalletPage(QWidget):
             self.margin_bar.setValue(0)
             return
         summary = state.margin_summary
-        cross = state.cross_margin_summary
-        available = max(_ZERO, cross.account_value - cross.total_margin_used)
+        available = max(_ZERO, available_to_trade(state, self.adapter.open_orders()))
         pnl = sum((p.unrealized_pnl for p in state.positions), _ZERO)
         self.account_value_label.setText(format_usd(summary.account_value))
         self.available_stat.value.setText(format_usd(available))

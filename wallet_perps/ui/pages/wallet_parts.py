@@ -23,8 +23,9 @@ TIPS = {
         "unrealized profit or loss of open positions."
     ),
     "available": (
-        "Account value not yet committed as margin (cross): what new positions can use. "
-        "Margin reserved by resting orders is not subtracted here."
+        "Account value not yet committed as margin (cross): what new positions can use, "
+        "after the margin your positions and resting orders hold. The Trade ticket's "
+        "Available is the same number."
     ),
     "withdrawable": (
         "What can leave the account right now. The exchange keeps back the margin of open "
