@@ -160,6 +160,30 @@ def test_redraw_requests_coalesce_into_one_call(qtbot: QtBot) -> None:
     assert calls == [1]
 
 
+def test_a_hidden_page_redraws_once_as_it_is_shown_not_while_hidden(qtbot: QtBot) -> None:
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    calls: list[bool] = []
+    redraw = CoalescedRedraw(
+        owner, lambda: calls.append(owner.isVisible()), 20, only_when_shown=True
+    )
+    for _ in range(10):
+        redraw.request()
+    qtbot.wait(80)
+    assert calls == []  # nobody is looking
+    assert redraw.pending
+    owner.show()
+    assert calls == [True]  # at once, before the first paint: no old numbers on screen
+    qtbot.wait(60)
+    assert calls == [True]
+    redraw.request()  # shown: the usual coalesced call
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=5000)
+    owner.hide()
+    owner.show()
+    qtbot.wait(60)
+    assert len(calls) == 2  # nothing changed while hidden: nothing to redraw
+
+
 def test_tasks_are_cancelled_with_their_widget(qtbot: QtBot) -> None:
     async def scenario() -> None:
         owner = QWidget()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, Final, TypeVar, overload
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -405,33 +405,63 @@ def theme_colour(widget: QWidget, key: str) -> str:
 # ------------------------------------------------------------------------- redraws, tasks
 
 
-class CoalescedRedraw:
+class CoalescedRedraw(QObject):
     """Many "something changed" events, one call: a single-shot timer started only if idle.
 
     Market and account events arrive many times a second; a page redrawing on each would
     block the loop. :meth:`request` marks the page dirty, and ``callback`` runs once
     ``interval_ms`` after the first request. The timer belongs to ``owner``, so it stops with
     the widget.
+
+    With ``only_when_shown`` (``owner`` a widget), nothing runs while the widget is hidden
+    (a page behind another, a window's chart while the Trade page is not shown): a request
+    only remembers that something changed, and the callback runs once as the widget is
+    shown, before it is painted, so it never shows old numbers. A page nobody looks at costs
+    nothing however busy the market is.
     """
 
-    def __init__(self, owner: QObject, callback: Callable[[], object], interval_ms: int) -> None:
+    def __init__(
+        self,
+        owner: QObject,
+        callback: Callable[[], object],
+        interval_ms: int,
+        *,
+        only_when_shown: bool = False,
+    ) -> None:
+        super().__init__(owner)
+        self._callback = callback
         self.timer = QTimer(owner)
         self.timer.setSingleShot(True)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(callback)
+        self._widget = owner if only_when_shown and isinstance(owner, QWidget) else None
+        self._dirty = False
+        if self._widget is not None:
+            self._widget.installEventFilter(self)
 
     def request(self) -> None:
         """Run the callback soon, once, however many requests come before it runs."""
+        if self._widget is not None and not self._widget.isVisible():
+            self._dirty = True  # nobody is looking: once, when the widget is shown
+            return
         if not self.timer.isActive():
             self.timer.start()
 
     def cancel(self) -> None:
         """Drop a pending call (the callback ran by other means, or must not run)."""
         self.timer.stop()
+        self._dirty = False
 
     @property
     def pending(self) -> bool:
-        return self.timer.isActive()
+        return self.timer.isActive() or self._dirty
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._dirty and event.type() == QEvent.Type.Show and watched is self._widget:
+            self._dirty = False
+            self.timer.stop()
+            self._callback()
+        return False
 
 
 class TaskScope:

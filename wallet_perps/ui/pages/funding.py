@@ -239,7 +239,7 @@ class FundingPage(QWidget):
         account.setMinimumHeight(290)
         root.addWidget(account, 2)
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
         self._tick_timer = QTimer(self)
         self._tick_timer.setInterval(1000)
         self._tick_timer.timeout.connect(self._tick)

@@ -226,8 +226,10 @@ class HistoryPage(QWidget):
         self.stack.addWidget(self.tabs)
         root.addWidget(self.stack, 1)
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
-        self._refetch_orders_soon = CoalescedRedraw(self, self.fetch_orders, _ORDERS_REFETCH_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
+        self._refetch_orders_soon = CoalescedRedraw(
+            self, self.fetch_orders, _ORDERS_REFETCH_MS, only_when_shown=True
+        )
 
         adapter.account_changed.connect(self._on_account_changed)
         adapter.account_opened.connect(self._on_account_opened)

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Final
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QTimer
-from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsOpacityEffect,
@@ -109,7 +109,6 @@ class PositionsPage(QWidget):
         #: Counts account switches; an outcome started under an older account is ignored.
         self._account_epoch = 0
         self.dialog: QDialog | None = None
-        self._dirty = True
 
         root = vbox(self)
         self.stack = QStackedWidget()
@@ -187,7 +186,7 @@ class PositionsPage(QWidget):
         self.sheet.cancelled.connect(self._review_cancelled)
         self._reviewing: tuple[str, Decimal] | None = None
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
         adapter.market_changed.connect(self._on_market_changed)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(self._on_account_opened)
@@ -210,15 +209,7 @@ class PositionsPage(QWidget):
         self.redraw()
 
     def _schedule(self) -> None:
-        if not self.isVisible():
-            self._dirty = True  # nobody is looking: redraw once when the page is shown
-            return
         self._redraw_soon.request()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.redraw()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -236,7 +227,6 @@ class PositionsPage(QWidget):
 
     def redraw(self) -> None:
         """Positions, summary, what-if and orders from the adapter's latest data."""
-        self._dirty = False
         if not self.adapter.has_account:
             self.stack.setCurrentIndex(0)
             self._set_watched(set())

@@ -133,7 +133,7 @@ class PulsePage(QWidget):
             grid.setRowStretch(row, stretch)
         root.addLayout(grid, 1)
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
         # Quiet markets send few events: sample and redraw on a timer as well.
         self._sample_timer = QTimer(self)
         self._sample_timer.setInterval(max(200, int(sample_every_s * 1000)))

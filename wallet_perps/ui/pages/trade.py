@@ -208,7 +208,7 @@ class TradePage(QWidget):
         search.activated.connect(self.open_market_search)
         self._search_shortcut = search
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)

@@ -147,7 +147,7 @@ class WalletPage(QWidget):
         root.addLayout(lower)
         root.addWidget(self._build_history_card(), 1)
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, _REDRAW_MS, only_when_shown=True)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(lambda _user: self.redraw())
         adapter.connection_changed.connect(lambda *_args: self._schedule())

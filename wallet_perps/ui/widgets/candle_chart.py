@@ -328,7 +328,7 @@ class CandleChart(QFrame):
         outer.addWidget(self.plot_widget, 1)
         self._apply_colours()
 
-        self._redraw_soon = CoalescedRedraw(self, self.redraw, REDRAW_MS)
+        self._redraw_soon = CoalescedRedraw(self, self.redraw, REDRAW_MS, only_when_shown=True)
         self.redraws = 0  # how often the chart actually redrew (tests check the budget)
 
     # ------------------------------------------------------------------ feeding it
