@@ -56,3 +56,20 @@ def test_keys_and_clicks_in_any_focused_window_count(qtbot: QtBot, qapp: QApplic
     qtbot.wait(50)
     assert len(touches) == 3
     activity.deleteLater()
+
+
+def test_a_window_watched_before_it_takes_focus_counts_clicks(qtbot: QtBot) -> None:
+    """The app's own window is watched once shown, whether or not a window manager focused it."""
+    touches: list[None] = []
+    activity = ActivityFilter(lambda: touches.append(None))
+    main = QWidget()
+    qtbot.addWidget(main)
+    main.resize(200, 100)
+    main.show()
+    qtbot.waitExposed(main)
+    activity.watch_window(main.windowHandle())
+    QTest.mouseClick(
+        main.windowHandle(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(5, 5)
+    )
+    assert len(touches) == 1
+    activity.deleteLater()

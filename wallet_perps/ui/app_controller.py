@@ -136,6 +136,7 @@ class AppController(QObject):
         A failure is shown in the venue strip with a Retry button; nothing raises.
         """
         self.venue_bar.hide()
+        self._activity.watch_window(self.window.windowHandle())  # shown by now
         if NETWORKS[self.network].embedded_venue and (self.venue is None or self.venue.url is None):
             self.venue = self.venue or EmbeddedVenue(
                 default_data_dir(), on_exit=self._venue_exited, extra_args=self._venue_args

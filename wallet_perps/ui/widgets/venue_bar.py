@@ -66,9 +66,11 @@ class ActivityFilter(QObject):
         """Watch the windows open now and every window that takes focus from now on."""
         for window in app.topLevelWindows():
             window.installEventFilter(self)
-        app.focusWindowChanged.connect(self._window_focused)
+        app.focusWindowChanged.connect(self.watch_window)
 
-    def _window_focused(self, window: QWindow | None) -> None:
+    def watch_window(self, window: QWindow | None) -> None:
+        """Watch ``window`` too: one shown before it ever took focus (a click there still
+        counts on a desktop whose window manager has not focused it yet)."""
         if window is not None:
             # Installing again is harmless: Qt keeps one entry per filter and object.
             window.installEventFilter(self)
