@@ -8,6 +8,7 @@ seconds of the venue's life, while wall-clock nonces are still inside the venue'
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -171,5 +172,33 @@ def test_a_long_pays_or_receives_funding_and_the_total_adds_up(
                 assert estimate.usdc < 0 and words.startswith("You pay $")
             elif estimate.rate < 0:
                 assert estimate.usdc > 0 and words.startswith("You receive $")
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_a_hidden_page_asks_the_venue_nothing_until_it_is_shown(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    """Each ask counts against the venue's rate limit: a page behind another waits."""
+
+    async def scenario() -> None:
+        session = await locked_session(venue.url)
+        adapter = SessionAdapter(session)
+        page = FundingPage(adapter, refresh_s=0.05)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        try:
+            table = page.markets_table.records
+            await until(lambda: table.rows, "the markets, from the live contexts")
+            predicted_col = table.column_index("Predicted / h")
+            await asyncio.sleep(0.5)  # ten refresh periods, hidden
+            await adapter.wait_idle()
+            page.redraw()
+            assert table.text(0, predicted_col) == "—"  # nothing was asked
+            page.show()
+            await until(lambda: table.text(0, predicted_col) != "—", "the predicted rates")
+        finally:
+            await adapter.aclose()
+            await session.stop()
 
     run_on_qasync(qtbot, scenario)

@@ -7,9 +7,11 @@ left until it is settled and the direction in words, then shows the user's own p
 running total and what each open position will pay or receive next.
 
 Data: contexts and the account come from the :class:`~wallet_perps.ui.adapter.SessionAdapter`
-stores; the predicted rates and a market's funding history are fetched on demand through
-``adapter.fetch`` (refreshed every ``refresh_s`` and when an hour turns). Redraws are coalesced
-with a short single-shot timer, as on the Trade page; the countdown ticks once a second.
+stores; the predicted rates and a market's funding history are fetched on demand through the
+adapter's named queries (again every ``refresh_s`` and when an hour turns, while the page is
+shown). Redraws are coalesced with a short single-shot timer, as on the Trade page; the
+countdown ticks once a second. A hidden page neither asks the venue nor redraws: it catches
+up as it is shown.
 """
 
 from __future__ import annotations
@@ -244,15 +246,19 @@ class FundingPage(QWidget):
         self._tick_timer.setInterval(1000)
         self._tick_timer.timeout.connect(self._tick)
         self._tick_timer.start()
+        # The venue is asked only for a page someone looks at: on a hidden page the periodic
+        # refresh waits for the page to be shown (each ask counts against the venue's rate
+        # limit, and a stale table is re-asked before it is seen).
+        self._refresh_when_shown = CoalescedRedraw(self, self.refresh, 0, only_when_shown=True)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setInterval(int(refresh_s * 1000))
-        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.timeout.connect(self._refresh_when_shown.request)
         self._refresh_timer.start()
 
         adapter.market_changed.connect(self._on_market_changed)
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(self._on_account_opened)
-        self.refresh()
+        self._refresh_when_shown.request()
         self.redraw()
 
     # ------------------------------------------------------------------ layout
@@ -413,10 +419,14 @@ class FundingPage(QWidget):
         """Once a second: the countdown, and a fresh fetch when an hour has turned."""
         now = self._clock()
         next_ms = next_funding_ms(now)
-        self.countdown_label.setText(countdown_text(next_ms - now))
         if next_ms != self._next_ms:
             self._next_ms = next_ms
-            self.refresh()
+            self._refresh_when_shown.request()
+        if not self.isVisible():
+            # Every market's row each second is work for nobody: drawn once when shown.
+            self._redraw_soon.request()
+            return
+        self.countdown_label.setText(countdown_text(next_ms - now))
         self._redraw_markets(now)
 
     def redraw(self) -> None:
