@@ -39,7 +39,10 @@ from wallet_perps.services.venue_launcher import VenueChild  # noqa: E402
 GOAL_S = 1.5
 GOAL_RATIO = 3.0
 
-BARE_WINDOW = r"""
+#: What both reference processes share: a 1280x800 window with one price label, whose first
+#: paint showing a dollar price is reported (seconds since launch and the process's CPU) the
+#: way the app's startup probe reports its own; ``FIRST_TEXT`` is the label's first text.
+_PAINT_PROBE = r"""
 import os, sys, time
 from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -48,12 +51,16 @@ from PySide6.QtWidgets import QApplication, QLabel
 t0 = float(os.environ["WALLET_PERPS_STARTUP_T0"])
 report = Path(os.environ["WALLET_PERPS_STARTUP_REPORT"])
 app = QApplication(sys.argv[:1])
-label = QLabel("$97,123.5")
+label = QLabel(FIRST_TEXT)
 label.resize(1280, 800)
 
 class Watch(QObject):
     def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and not report.exists():
+        if (
+            event.type() == QEvent.Type.Paint
+            and label.text().startswith("$")
+            and not report.exists()
+        ):
             report.write_text(f"{time.time() - t0:.4f} {time.process_time():.4f}\n")
             QTimer.singleShot(0, app.quit)
         return False
@@ -61,35 +68,18 @@ class Watch(QObject):
 watch = Watch()
 label.installEventFilter(watch)
 label.show()
-app.exec()
 """
 
+#: The baseline: a bare PySide6 window painting a price it already has.
+BARE_WINDOW = _PAINT_PROBE.replace("FIRST_TEXT", '"$97,123.5"') + "app.exec()\n"
 
-STACK_FLOOR = r"""
-import os, sys, time
-from pathlib import Path
-t0 = float(os.environ["WALLET_PERPS_STARTUP_T0"])
-report = Path(os.environ["WALLET_PERPS_STARTUP_REPORT"])
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QLabel
-import qasync, asyncio
+#: The stack's floor: the same window painting the first ``allMids`` push of a running venue.
+STACK_FLOOR = (
+    _PAINT_PROBE.replace("FIRST_TEXT", '"..."')
+    + r"""
+import asyncio
+import qasync
 from wallet_perps.hyperliquid.net import aiohttp
-
-app = QApplication(sys.argv[:1])
-label = QLabel("...")
-label.resize(1280, 800)
-
-class Watch(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Paint and label.text().startswith("$"):
-            if not report.exists():
-                report.write_text(f"{time.time() - t0:.4f} {time.process_time():.4f}\n")
-                QTimer.singleShot(0, app.quit)
-        return False
-
-watch = Watch()
-label.installEventFilter(watch)
-label.show()
 
 async def main():
     async with aiohttp.ClientSession() as http, http.ws_connect(sys.argv[1]) as ws:
@@ -108,6 +98,7 @@ try:
 except RuntimeError:
     pass  # app.quit() ends the loop before main() does
 """
+)
 
 
 def make_home(home: Path, base_env: dict[str, str]) -> None:

@@ -49,14 +49,16 @@ def click_row(table: object, row: int) -> None:
 
 @asynccontextmanager
 async def funding_page(
-    session: TradingSession, qtbot: QtBot
+    session: TradingSession, qtbot: QtBot, *, shown: bool = True, refresh_s: float = 30.0
 ) -> AsyncIterator[tuple[SessionAdapter, FundingPage]]:
-    """The page on ``session``; its adapter and the session are closed afterwards, pass or fail."""
+    """The page on ``session`` (hidden, as behind another page, unless ``shown``); its adapter
+    and the session are closed afterwards, pass or fail."""
     adapter = SessionAdapter(session)
-    page = FundingPage(adapter)
+    page = FundingPage(adapter, refresh_s=refresh_s)
     qtbot.addWidget(page)
     page.resize(1100, 760)
-    page.show()
+    if shown:
+        page.show()
     try:
         yield adapter, page
     finally:
@@ -183,11 +185,7 @@ def test_a_hidden_page_asks_the_venue_nothing_until_it_is_shown(
 
     async def scenario() -> None:
         session = await locked_session(venue.url)
-        adapter = SessionAdapter(session)
-        page = FundingPage(adapter, refresh_s=0.05)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        try:
+        async with funding_page(session, qtbot, shown=False, refresh_s=0.05) as (adapter, page):
             table = page.markets_table.records
             await until(lambda: table.rows, "the markets, from the live contexts")
             predicted_col = table.column_index("Predicted / h")
@@ -197,8 +195,5 @@ def test_a_hidden_page_asks_the_venue_nothing_until_it_is_shown(
             assert table.text(0, predicted_col) == "—"  # nothing was asked
             page.show()
             await until(lambda: table.text(0, predicted_col) != "—", "the predicted rates")
-        finally:
-            await adapter.aclose()
-            await session.stop()
 
     run_on_qasync(qtbot, scenario)

@@ -88,12 +88,19 @@ class _CountingStyle(QProxyStyle):
             super().polish(arg)
 
 
-def test_set_flag_repolishes_only_when_the_value_changes(qtbot: QtBot) -> None:
+def _styled_label(qtbot: QtBot, *, polished: bool = True) -> tuple[QLabel, _CountingStyle]:
+    """A label whose style passes are counted; polished as if shown once, unless asked not."""
     label = QLabel("x")
     qtbot.addWidget(label)
     style = _CountingStyle()
     label.setStyle(style)
-    label.ensurePolished()
+    if polished:
+        label.ensurePolished()
+    return label, style
+
+
+def test_set_flag_repolishes_only_when_the_value_changes(qtbot: QtBot) -> None:
+    label, style = _styled_label(qtbot)
     before = style.polished
     set_flag(label, "stale", True)
     assert label.property("stale") is True
@@ -108,11 +115,8 @@ def test_set_flag_repolishes_only_when_the_value_changes(qtbot: QtBot) -> None:
 
 def test_a_flag_set_while_building_is_styled_by_the_first_polish(qtbot: QtBot) -> None:
     """No style pass before the widget's first polish, which then reads the flag."""
-    label = QLabel("x")
-    qtbot.addWidget(label)
+    label, style = _styled_label(qtbot, polished=False)
     label.setStyleSheet('QLabel[stale="true"] { color: #ff0000; }')
-    style = _CountingStyle()
-    label.setStyle(style)
     set_flag(label, "stale", True)
     assert style.polished == 0  # still being built: nothing thrown away
     label.ensurePolished()
@@ -121,11 +125,7 @@ def test_a_flag_set_while_building_is_styled_by_the_first_polish(qtbot: QtBot) -
 
 
 def test_a_flag_going_between_unset_and_false_costs_no_style_pass(qtbot: QtBot) -> None:
-    label = QLabel("x")
-    qtbot.addWidget(label)
-    style = _CountingStyle()
-    label.setStyle(style)
-    label.ensurePolished()
+    label, style = _styled_label(qtbot)
     before = style.polished
     set_flag(label, "stale", False)
     assert label.property("stale") is False
