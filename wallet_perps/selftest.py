@@ -265,7 +265,7 @@ async def _services(run: _Run) -> None:
     from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
     from wallet_perps.services.embedded_venue import EmbeddedVenue
     from wallet_perps.services.session import TradingSession
-    from wallet_perps.services.trader import OrderState
+    from wallet_perps.services.trader_results import OrderState
     from wallet_perps.services.wallet_service import DEMO_DEPOSIT_USD, WalletService
     from wallet_perps.wallet.keystore import Keystore
     from wallet_perps.wallet.metadata import MetadataFile

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from tests.conftest import FIXTURES_DIR
 from wallet_perps.core.answers import Filled, OrderError, Resting, Success, UnknownStatus, Waiting
+from wallet_perps.core.wire_values import normalize_address
 from wallet_perps.hyperliquid import net
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
@@ -33,13 +34,12 @@ from wallet_perps.hyperliquid.errors import (
     VenueTimeout,
     VenueUnavailable,
 )
-from wallet_perps.hyperliquid.http import (
-    HyperliquidHttp,
+from wallet_perps.hyperliquid.exchange_answers import (
     check_statuses,
-    normalize_address,
     raise_for_statuses,
     single_outcome,
 )
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 
 FIXTURES = FIXTURES_DIR
 USER = "0xB7B6F3CEA3F66BF525F5D8F965F6DBF6D9B017B2"

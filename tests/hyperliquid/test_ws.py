@@ -27,7 +27,7 @@ from wallet_perps.hyperliquid.errors import (
     VenueError,
     VenueTimeout,
 )
-from wallet_perps.hyperliquid.http import check_statuses
+from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs, subscription_route
 
 USER_A = "0x" + "a" * 40

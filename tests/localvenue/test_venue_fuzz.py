@@ -41,7 +41,8 @@ from wallet_perps.hyperliquid.actions import (
     order_action,
     usd_send_action,
 )
-from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
+from wallet_perps.hyperliquid.exchange_answers import check_statuses
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 

@@ -30,7 +30,8 @@ from tests.localvenue.test_venue_fuzz import (
 from tests.venue_process import ADMIN_HEADER, VenueProcess
 from wallet_perps.core.answers import Resting
 from wallet_perps.hyperliquid.actions import order_action
-from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
+from wallet_perps.hyperliquid.exchange_answers import check_statuses
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.localvenue.guard import ConnectionLimit, client_key
 
 EVIL_ORIGIN = "https://evil.example"

@@ -37,11 +37,14 @@ from wallet_perps.core.tickets import (
     TicketSide,
 )
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, order_action
-from wallet_perps.hyperliquid.http import HyperliquidHttp, check_statuses
+from wallet_perps.hyperliquid.exchange_answers import check_statuses
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderState, Trader
+from wallet_perps.services.trader import Trader
+from wallet_perps.services.trader_results import OrderState
 
 D = Decimal
 T = TypeVar("T")

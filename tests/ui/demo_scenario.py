@@ -16,7 +16,7 @@ from PySide6.QtTest import QTest
 
 from tests.ui.qasync_helpers import until
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
-from wallet_perps.services.trader import OrderState
+from wallet_perps.services.trader_results import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.pages.onboarding import OnboardingPage

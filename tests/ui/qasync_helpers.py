@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.venue_process import admin_headers
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner
 
 T = TypeVar("T")
 #: Quick reconnects for tests (the app's defaults are gentler on a real venue).

@@ -30,7 +30,7 @@ from wallet_perps.core.display import format_price, significant
 from wallet_perps.core.networks import NETWORKS
 from wallet_perps.core.tickets import OrderPlan
 from wallet_perps.services.key_access import KeyAccess
-from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.app_controller import AppController
 from wallet_perps.ui.main_window import MainWindow
 from wallet_perps.ui.pages.onboarding import OnboardingPage

@@ -25,7 +25,7 @@ from wallet_perps.core.display import format_funding_rate, format_small_usd
 from wallet_perps.core.funding_board import totals, who_pays
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import OrderState
+from wallet_perps.services.trader_results import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.funding import FundingPage
 from wallet_perps.ui.widgets.record_table import RecordTable

@@ -24,9 +24,10 @@ from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import Fill
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketSide
 from wallet_perps.hyperliquid.actions import usd_send_action
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.hyperliquid.signing import sign_user_action
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.history import HistoryPage, visible_texts
 from wallet_perps.ui.pages.wallet import describe_ledger

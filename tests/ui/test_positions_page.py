@@ -23,8 +23,9 @@ from tests.venue_process import VenueProcess
 from wallet_perps.core.display import format_price, format_size, significant
 from wallet_perps.core.models import LeverageType, Position
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderState
+from wallet_perps.services.trader_results import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.positions import PositionsPage
 from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, liq_level

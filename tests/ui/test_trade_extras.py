@@ -23,8 +23,9 @@ from pytestqt.qtbot import QtBot
 from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, TicketError
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage, seconds_to_next_funding
 from wallet_perps.ui.theme import RESOURCES, palette, style_sheet

@@ -19,7 +19,7 @@ from tests.ui.qasync_helpers import funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import OrderPlan, TicketError, TicketSide
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage
 

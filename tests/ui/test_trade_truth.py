@@ -18,7 +18,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.qasync_helpers import funded_session, run_on_qasync, until
 from tests.venue_process import VenueProcess
 from wallet_perps.core.tickets import OrderPlan, TicketError
-from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.trade import TradePage
 

@@ -34,11 +34,13 @@ from wallet_perps.core.networks import ws_url_for
 from wallet_perps.core.orders import OpenOrder
 from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.core.tickets import OrderKind, OrderPlan, Ticket, TicketSide
+from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import KeySigner, OrderState
+from wallet_perps.services.trader_results import OrderState
 from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.ui.adapter import SessionAdapter
-from wallet_perps.ui.pages.wallet import DepositDialog, TransferDialog, WalletPage
+from wallet_perps.ui.pages.wallet import WalletPage
+from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
 from wallet_perps.wallet.keystore import Keystore
 from wallet_perps.wallet.secret_storage import TEST_ONLY_FAST_SCRYPT
 from wallet_perps.wallet.unlocked import UnlockedWallet

@@ -25,7 +25,8 @@ from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid import signing
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
 from wallet_perps.hyperliquid.errors import RejectedAction
-from wallet_perps.hyperliquid.http import HyperliquidHttp, single_outcome
+from wallet_perps.hyperliquid.exchange_answers import single_outcome
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.wallet.agents import AGENT_NAME, AgentWallets

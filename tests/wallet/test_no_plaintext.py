@@ -25,7 +25,8 @@ from tests.wallet.conftest import PASSWORD
 from wallet_perps.config import app_dirs
 from wallet_perps.core.answers import Resting
 from wallet_perps.hyperliquid.actions import LimitType, OrderSpec, cancel_action, order_action
-from wallet_perps.hyperliquid.http import HyperliquidHttp, single_outcome
+from wallet_perps.hyperliquid.exchange_answers import single_outcome
+from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.wallet.agents import AgentWallets

@@ -58,25 +58,10 @@ from wallet_perps.hyperliquid.errors import (
     VenueTimeout,
     VenueUnavailable,
 )
-from wallet_perps.hyperliquid.exchange_answers import (
-    check_response,
-    check_statuses,
-    raise_for_statuses,
-    single_outcome,
-)
+from wallet_perps.hyperliquid.exchange_answers import check_response
 from wallet_perps.hyperliquid.net import aiohttp, client_session, prepare_tls
 
-__all__ = [
-    "FILLS_PAGE_CAP",
-    "PAGE_CAP",
-    "HyperliquidHttp",
-    "check_response",
-    "check_statuses",
-    "normalize_address",
-    "normalize_cloid",
-    "raise_for_statuses",
-    "single_outcome",
-]
+__all__ = ["FILLS_PAGE_CAP", "PAGE_CAP", "HyperliquidHttp"]
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,12 @@ from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.core.networks import ws_url_for
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
+from wallet_perps.hyperliquid.sender import L1Signer
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs
 from wallet_perps.services.account import AccountStore
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.market import MarketData
-from wallet_perps.services.trader import L1Signer, Trader
+from wallet_perps.services.trader import Trader
 
 __all__ = ["NoAccount", "TradingSession"]
 

@@ -61,7 +61,7 @@ from wallet_perps.hyperliquid.actions import (
 from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.sender import ActionSender, KeySigner, L1Signer
+from wallet_perps.hyperliquid.sender import ActionSender, L1Signer
 from wallet_perps.services.trader_results import (
     ActionResult,
     InFlightOrder,
@@ -75,16 +75,7 @@ from wallet_perps.services.trader_results import (
     result_from_status,
 )
 
-__all__ = [
-    "CLOSE_SLIPPAGE_PCT",
-    "ActionResult",
-    "InFlightOrder",
-    "KeySigner",
-    "L1Signer",
-    "OrderResult",
-    "OrderState",
-    "Trader",
-]
+__all__ = ["CLOSE_SLIPPAGE_PCT", "Trader"]
 
 log = logging.getLogger(__name__)
 

@@ -37,7 +37,8 @@ from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import ActionResult, OrderResult, OrderState, Trader
+from wallet_perps.services.trader import Trader
+from wallet_perps.services.trader_results import ActionResult, OrderResult, OrderState
 from wallet_perps.ui.pyside_source_cache import stop_pyside_source_cache
 
 __all__ = ["ActionOutcome", "OnOutcome", "SessionAdapter"]

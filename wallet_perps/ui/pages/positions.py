@@ -42,7 +42,8 @@ from wallet_perps.core.display import format_price, format_size, format_usd
 from wallet_perps.core.models import Position
 from wallet_perps.core.orders import tpsl_prices
 from wallet_perps.core.tickets import AmountUnit, OrderKind, Ticket, TicketError, TicketSide
-from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT, ActionResult, OrderResult
+from wallet_perps.services.trader import CLOSE_SLIPPAGE_PCT
+from wallet_perps.services.trader_results import ActionResult, OrderResult
 from wallet_perps.ui.adapter import ActionOutcome, OnOutcome, SessionAdapter
 from wallet_perps.ui.kit import (
     CoalescedRedraw,

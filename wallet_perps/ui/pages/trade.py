@@ -39,7 +39,7 @@ from wallet_perps.core.display import (
 )
 from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan
-from wallet_perps.services.trader import OrderResult
+from wallet_perps.services.trader_results import OrderResult
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.kit import CoalescedRedraw, Stat, set_flag, vertical_scroll
 from wallet_perps.ui.widgets.confirm_sheet import ConfirmSheet

@@ -70,7 +70,7 @@ from wallet_perps.ui.pages.wallet_dialogs import DepositDialog, TransferDialog
 from wallet_perps.ui.pages.wallet_parts import AGENT_EXPLANATION, TIPS, BackupReminder
 from wallet_perps.ui.widgets.qr_code import QrCode
 
-__all__ = ["DepositDialog", "TransferDialog", "WalletPage"]
+__all__ = ["WalletPage"]
 
 log = logging.getLogger(__name__)
 

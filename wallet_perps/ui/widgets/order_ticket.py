@@ -47,7 +47,7 @@ from wallet_perps.core.tickets import (
     TicketSide,
 )
 from wallet_perps.core.typed_numbers import parse_typed_number
-from wallet_perps.services.trader import OrderResult, OrderState
+from wallet_perps.services.trader_results import OrderResult, OrderState
 from wallet_perps.ui.kit import caption, caption_rows, error_text, set_flag, vbox
 from wallet_perps.ui.ticket_view import (
     ESTIMATES,
