@@ -15,6 +15,9 @@ on: a process that imports only what a live price needs (Qt, qasync, aiohttp the
 imports it), subscribes to ``allMids`` on an already running local venue and paints the BTC
 mid. No app can paint a live price sooner on this stack; the distance from the floor to the
 app is what the app's own code costs.
+Last, where the app's own time goes: the median length of each stretch between the
+milestones its probe reports (entry module loaded, imports done, window built, market session
+live and Trade page built, price painted).
 Qt runs offscreen (``QT_QPA_PLATFORM=offscreen``) unless a display is set, so it works on a
 machine without a screen; the wallet is stored in the encrypted-file fallback of a throwaway
 home, so no keyring is needed or touched.
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -114,9 +118,17 @@ def make_home(home: Path, base_env: dict[str, str]) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
 
 
-def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> tuple[float, float]:
-    """Launch ``cmd``; the seconds it reports from its launch to its first paint, and the CPU
-    seconds its process had used by then."""
+class Run(NamedTuple):
+    """One launch: seconds to its first paint, its CPU seconds by then, and (the app only) its
+    milestones on the way: (seconds since launch, what was done by then)."""
+
+    wall: float
+    cpu: float
+    milestones: list[tuple[float, str]]
+
+
+def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> Run:
+    """Launch ``cmd`` and read what it reports of its first paint."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "first-paint"
         run_env = {
@@ -135,8 +147,10 @@ def timed(cmd: list[str], env: dict[str, str], timeout_s: float = 60) -> tuple[f
             raise SystemExit(f"{cmd} did not paint within {timeout_s} s") from None
         if not report.exists():
             raise SystemExit(f"{cmd} exited ({proc.returncode}) without painting:\n{err.decode()}")
-        wall, cpu = report.read_text().split()
-        return float(wall), float(cpu)
+        first, *rest = report.read_text().splitlines()
+        wall, cpu = first.split()
+        milestones = [(float(at), what) for at, what in (line.split("\t", 1) for line in rest)]
+        return Run(float(wall), float(cpu), milestones)
 
 
 def main() -> int:
@@ -157,9 +171,9 @@ def main() -> int:
         warm_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
         timed([sys.executable, "-m", "wallet_perps", "--network", "local"], warm_env)
 
-    bare: list[tuple[float, float]] = []
-    app: list[tuple[float, float]] = []
-    floor: list[tuple[float, float]] = []
+    bare: list[Run] = []
+    app: list[Run] = []
+    floor: list[Run] = []
     with tempfile.TemporaryDirectory() as data:
         venue = VenueChild(["--port", "0", "--data", data], cwd=ROOT)
         try:
@@ -175,24 +189,25 @@ def main() -> int:
             app_env = {**env, "WALLET_PERPS_HOME": home}
             app_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
             app.append(timed([sys.executable, "-m", "wallet_perps", "--network", "local"], app_env))
-    bare_s = statistics.median(wall for wall, _ in bare)
-    app_s = statistics.median(wall for wall, _ in app)
+    bare_s = statistics.median(run.wall for run in bare)
+    app_s = statistics.median(run.wall for run in app)
     ratio = app_s / bare_s
     print(f"bare PySide6 window, first paint: median {bare_s:.3f} s  (runs: {_fmt(bare)})")
     print(f"wallet-perps, first live BTC price painted: median {app_s:.3f} s  (runs: {_fmt(app)})")
-    floor_s = statistics.median(wall for wall, _ in floor)
+    floor_s = statistics.median(run.wall for run in floor)
     print(
         f"stack floor (Qt + qasync + aiohttp, one allMids push, venue already up): median "
         f"{floor_s:.3f} s, {floor_s / bare_s:.2f}x the bare window  (runs: {_fmt(floor)})"
     )
     # The process's own CPU up to the paint: what the code costs, whatever else the machine
     # runs meanwhile (the wall clock above is what a person waits, and the goal).
-    bare_cpu = statistics.median(cpu for _, cpu in bare)
-    app_cpu = statistics.median(cpu for _, cpu in app)
+    bare_cpu = statistics.median(run.cpu for run in bare)
+    app_cpu = statistics.median(run.cpu for run in app)
     print(
         f"CPU of the process up to that paint: bare {bare_cpu:.3f} s, wallet-perps "
         f"{app_cpu:.3f} s ({app_cpu / bare_cpu:.2f}x)"
     )
+    _print_stretches(app)
     verdict = "PASS" if app_s <= GOAL_S and ratio <= GOAL_RATIO else "MISS"
     print(
         f"startup: {app_s:.3f} s, {ratio:.2f}x the bare window "
@@ -201,8 +216,19 @@ def main() -> int:
     return 0
 
 
-def _fmt(runs: list[tuple[float, float]]) -> str:
-    return ", ".join(f"{wall:.3f}" for wall, _ in runs)
+def _fmt(runs: list[Run]) -> str:
+    return ", ".join(f"{run.wall:.3f}" for run in runs)
+
+
+def _print_stretches(app: list[Run]) -> None:
+    """Where the app's time goes: the median length of each stretch between its milestones."""
+    labels = [what for _, what in app[0].milestones]
+    if not labels or any([what for _, what in run.milestones] != labels for run in app):
+        return
+    print("where the app's time goes (median seconds of each stretch, from the launch):")
+    for i, label in enumerate(labels):
+        lengths = [run.milestones[i][0] - (run.milestones[i - 1][0] if i else 0.0) for run in app]
+        print(f"  {statistics.median(lengths):.3f}  ... {label}")
 
 
 if __name__ == "__main__":

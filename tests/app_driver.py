@@ -143,7 +143,7 @@ async def _open_position(controller: AppController) -> None:
     print(f"driver: order {getattr(results[0], 'state', results[0])}", flush=True)
 
 
-def _install_driver(controller: AppController) -> None:
+def _install_driver(controller: AppController, milestones: object = ()) -> None:
     tasks: list[asyncio.Future[None]] = []
 
     async def drive_or_exit() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 from collections.abc import Sequence
 
 import wallet_perps
@@ -50,6 +51,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    entered = time.time()  # for the startup benchmark's breakdown (ui/startup_probe.py)
     args = parse_args(argv)
     if args.self_test:
         from wallet_perps.selftest import run_self_test
@@ -97,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from wallet_perps.ui.theme import style_sheet
     from wallet_perps.ui.window_state import WM_CLASS, apply_identity
 
+    imported = time.time()
+
     existing = QApplication.instance()
     # argv[0] is X11's WM_CLASS instance name: the same however the app was started.
     app = existing if isinstance(existing, QApplication) else QApplication([WM_CLASS])
@@ -104,7 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setStyleSheet(style_sheet(settings.theme))
     window = MainWindow(network)
     controller = AppController(window, settings, network, venue=venue)
-    install_startup_probe(controller)
+    install_startup_probe(
+        controller,
+        (
+            ("Python started, entry module loaded", entered),
+            ("logs, settings, venue launched; Qt, network and UI code imported", imported),
+        ),
+    )
     window.show()
     diag.announce_previous_crashes()
 
