@@ -66,6 +66,16 @@ def quiet_venue() -> Iterator[VenueProcess]:
     process.kill()
 
 
+@pytest.fixture
+def venues() -> Iterator[list[VenueProcess]]:
+    """Processes a test starts (append each one); whatever is still running at the end is
+    killed. For the tests that need venues of their own (restarts, kills, their own data)."""
+    started: list[VenueProcess] = []
+    yield started
+    for venue in started:
+        venue.kill()
+
+
 # ------------------------------------------------------------------------------ keyring
 
 

@@ -7,17 +7,20 @@ tests/conftest.py); a test builds its own :class:`VenueProcess` only when it nee
 (its own data directory, a restart, a kill, a signal, a moved oracle price).
 
 A paper venue's /sim admin routes need the per-run token it prints after its URL; tests send
-it with :func:`admin_headers` (by URL, for helpers that only know the URL).
+it with :func:`admin_headers` (by URL, for helpers that only know the URL); :func:`faucet`
+funds an account that way.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
+
 from wallet_perps.core.wire_values import ADMIN_HEADER
 from wallet_perps.services.venue_launcher import VenueChild
 
-__all__ = ["ADMIN_HEADER", "REPO", "VenueProcess", "admin_headers"]
+__all__ = ["ADMIN_HEADER", "REPO", "VenueProcess", "admin_headers", "faucet"]
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,6 +31,18 @@ _TOKENS: dict[str, str] = {}
 def admin_headers(url: str) -> dict[str, str]:
     """Headers for a /sim/* request to the venue at ``url`` (started by :class:`VenueProcess`)."""
     return {ADMIN_HEADER: _TOKENS[url.rstrip("/")]}
+
+
+async def faucet(url: str, user: str, usdc: str) -> None:
+    """Give ``user`` paper USDC on the venue at ``url``; one copy for every test that funds
+    an account over HTTP, failing unless the venue answers ``{"status": "ok"}``."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
+        ) as resp,
+    ):
+        assert (await resp.json()) == {"status": "ok"}
 
 
 class VenueProcess(VenueChild):

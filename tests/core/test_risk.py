@@ -90,12 +90,11 @@ def test_cross_liquidation_prices_follow_the_current_docs_formula(fixtures_dir: 
             assert liq is not None and _close(liq, expected), (row["coin"], liq, expected)
 
 
-def test_isolated_liquidation_matches_the_docs_example(fixtures_dir: Path) -> None:
-    case = _cases(fixtures_dir)[1]
-    i = case["inputs"]
+def _isolated_position(coin: str, i: dict[str, Any]) -> PositionRisk:
+    """The 20x isolated position of a docs case's inputs (both isolated examples build it)."""
     szi = D(i["szi"])
-    position = PositionRisk(
-        coin="ETH",
+    return PositionRisk(
+        coin=coin,
         szi=szi,
         entry_px=D(i["entryPx"]),
         mark_px=D(i["positionValue"]) / szi,
@@ -103,6 +102,12 @@ def test_isolated_liquidation_matches_the_docs_example(fixtures_dir: Path) -> No
         tiers=TierSchedule.single(i["maxLeverage"]),
         isolated_raw_usd=D(i["leverage"]["rawUsd"]),
     )
+
+
+def test_isolated_liquidation_matches_the_docs_example(fixtures_dir: Path) -> None:
+    case = _cases(fixtures_dir)[1]
+    i = case["inputs"]
+    position = _isolated_position("ETH", i)
     assert position.margin_used == D(i["marginUsed"])
     assert position.unrealized_pnl == D(i["unrealizedPnl"])
     assert _close(position.return_on_equity, D(i["returnOnEquity"]), D("1e-4"))
@@ -114,16 +119,7 @@ def test_isolated_liquidation_matches_the_docs_example(fixtures_dir: Path) -> No
 
 def test_isolated_liquidation_matches_the_hip3_example(fixtures_dir: Path) -> None:
     i = _cases(fixtures_dir)[2]["inputs"]
-    szi = D(i["szi"])
-    position = PositionRisk(
-        coin="XYZ100",
-        szi=szi,
-        entry_px=D(i["entryPx"]),
-        mark_px=D(i["positionValue"]) / szi,
-        leverage=20,
-        tiers=TierSchedule.single(i["maxLeverage"]),
-        isolated_raw_usd=D(i["leverage"]["rawUsd"]),
-    )
+    position = _isolated_position("XYZ100", i)
     assert position.margin_used == D(i["marginUsed"])
     liq = AccountRisk(D(0), (position,)).liquidation_price("XYZ100")
     assert liq is not None and _close(liq, D(i["liquidationPx"]))

@@ -230,7 +230,11 @@ def test_unnamed_agent_posted_action_recovers_like_the_signed_one() -> None:
         recover_user_signer({k: v for k, v in posted.items() if k != "nonce"}, sig)
 
 
-def _eth_account_typed_data(vector: dict[str, Any]) -> dict[str, Any]:
+def _typed_data(
+    primary_type: str, fields: list[dict[str, str]], domain: dict[str, Any], message: dict[str, Any]
+) -> dict[str, Any]:
+    """eth_account's ``full_message`` for one struct under the standard EIP712Domain: the
+    independent side of every cross-check below, built one way for all of them."""
     return {
         "types": {
             "EIP712Domain": [
@@ -239,18 +243,31 @@ def _eth_account_typed_data(vector: dict[str, Any]) -> dict[str, Any]:
                 {"name": "chainId", "type": "uint256"},
                 {"name": "verifyingContract", "type": "address"},
             ],
-            vector["primary_type"]: vector["eip712_types"],
+            primary_type: fields,
         },
-        "primaryType": vector["primary_type"],
-        "domain": vector.get("domain")
-        or {
-            "name": "HyperliquidSignTransaction",
-            "version": "1",
-            "chainId": 421614,
-            "verifyingContract": "0x0000000000000000000000000000000000000000",
-        },
-        "message": vector.get("eip712_message") or vector["message"],
+        "primaryType": primary_type,
+        "domain": domain,
+        "message": message,
     }
+
+
+def _domain(name: str, chain_id: int) -> dict[str, Any]:
+    """An EIP-712 domain as Hyperliquid signs under: version 1, the zero contract."""
+    return {
+        "name": name,
+        "version": "1",
+        "chainId": chain_id,
+        "verifyingContract": "0x0000000000000000000000000000000000000000",
+    }
+
+
+def _eth_account_typed_data(vector: dict[str, Any]) -> dict[str, Any]:
+    return _typed_data(
+        vector["primary_type"],
+        vector["eip712_types"],
+        vector.get("domain") or _domain("HyperliquidSignTransaction", 421614),
+        vector.get("eip712_message") or vector["message"],
+    )
 
 
 @pytest.mark.parametrize("vector", USER_VECTORS + USER_EXTRAS, ids=_ids(USER_VECTORS + USER_EXTRAS))
@@ -269,28 +286,12 @@ def test_user_digest_matches_eth_account(vector: dict[str, Any]) -> None:
 def test_l1_digest_matches_eth_account(is_mainnet: bool) -> None:
     action = {"type": "noop"}
     cid = action_hash(action, 1, None, None)
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Agent": [
-                {"name": "source", "type": "string"},
-                {"name": "connectionId", "type": "bytes32"},
-            ],
-        },
-        "primaryType": "Agent",
-        "domain": {
-            "name": "Exchange",
-            "version": "1",
-            "chainId": 1337,
-            "verifyingContract": "0x0000000000000000000000000000000000000000",
-        },
-        "message": {"source": "a" if is_mainnet else "b", "connectionId": cid},
-    }
+    typed = _typed_data(
+        "Agent",
+        [{"name": "source", "type": "string"}, {"name": "connectionId", "type": "bytes32"}],
+        _domain("Exchange", 1337),
+        {"source": "a" if is_mainnet else "b", "connectionId": cid},
+    )
     signed = Account.sign_message(encode_typed_data(full_message=typed), PY_KEY)
     ours = sign_l1_action(PY_KEY, action, 1, is_mainnet=is_mainnet)
     assert (int(ours["r"], 16), int(ours["s"], 16), ours["v"]) == (signed.r, signed.s, signed.v)
@@ -356,25 +357,12 @@ def test_every_user_struct_matches_eth_account(action_type: str, chain_id: str) 
         "hyperliquidChain": "Testnet",
         **_SYNTHETIC[action_type],
     }
-    typed = {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            spec.primary_type: [{"name": n, "type": t} for n, t in spec.fields],
-        },
-        "primaryType": spec.primary_type,
-        "domain": {
-            "name": "HyperliquidSignTransaction",
-            "version": "1",
-            "chainId": int(chain_id, 16),
-            "verifyingContract": "0x0000000000000000000000000000000000000000",
-        },
-        "message": message,
-    }
+    typed = _typed_data(
+        spec.primary_type,
+        [{"name": n, "type": t} for n, t in spec.fields],
+        _domain("HyperliquidSignTransaction", int(chain_id, 16)),
+        message,
+    )
     signed = Account.sign_message(encode_typed_data(full_message=typed), PY_KEY)
     ours = sign_user_action(PY_KEY, message)
     assert (int(ours["r"], 16), int(ours["s"], 16), ours["v"]) == (signed.r, signed.s, signed.v)

@@ -11,13 +11,11 @@ flow's, comes back exactly, and again after a kill -9 of that process.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import json
 import os
 import sqlite3
 import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +25,7 @@ import aiohttp
 import pytest
 from eth_account import Account
 
+from tests.polling import eventually
 from tests.venue_process import VenueProcess
 from wallet_perps.hyperliquid.actions import (
     LimitType,
@@ -44,6 +43,8 @@ from wallet_perps.localvenue.server import VenueServer
 BTC = 0
 SEED = 23
 REFUSED = "The venue could not save this action"
+#: How long a wait on the venue (a push, a tick, a fill) may take.
+WAIT_S = 60
 
 
 class DiskFull:
@@ -126,17 +127,6 @@ class Client:
         return int(status["filled"]["oid"])
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 async def view(client: Client, users: list[str]) -> dict[str, Any]:
     """What a refused write must not change: every user's account, orders and ledgers."""
     out: dict[str, Any] = {}
@@ -175,14 +165,6 @@ async def venue(tmp_path: Path) -> AsyncIterator[tuple[VenueServer, DiskFull]]:
         disk.armed = False
         if server.store is not None:
             await server.stop()
-
-
-@pytest.fixture
-def venues() -> Iterator[list[VenueProcess]]:
-    started: list[VenueProcess] = []
-    yield started
-    for process in started:
-        process.kill()
 
 
 # --------------------------------------------------------------------- every commit point
@@ -233,7 +215,9 @@ async def test_a_refused_write_is_answered_in_the_venues_words_and_changes_nothi
             again = await requests()
             assert again["status"] == "ok", again
             if point != "oracle":  # a has no position: a new oracle price is no news to a
-                assert await eventually(lambda: _pushes(ws), "a push for the accepted input")
+                assert await eventually(
+                    lambda: _pushes(ws), "a push for the accepted input", WAIT_S
+                )
 
 
 def _requests(
@@ -345,21 +329,23 @@ async def test_venue_time_stops_while_writes_fail_and_resumes_when_they_work(
                     total += len(await client.info({"type": "userFills", "user": user}))
                 return total
 
-            await eventually(funding_rows, "a first funding payment")
+            await eventually(funding_rows, "a first funding payment", WAIT_S)
 
             disk.armed = True
-            await eventually(_at_least(disk, 5), "ticks refused")
+            await eventually(_at_least(disk, 5), "ticks refused", WAIT_S)
             seq = server.store.last_seq
             server.snapshot()  # a failed snapshot is logged, nothing else
             before = await view(client, users)
-            await eventually(_at_least(disk, disk.refused + 10), "more ticks refused")
+            await eventually(_at_least(disk, disk.refused + 10), "more ticks refused", WAIT_S)
             assert await view(client, users) == before
             assert server.store.last_seq == seq
             paid, traded = await funding_rows(), await flow_fills()
             disk.armed = False
 
-            await eventually(lambda: _more(funding_rows, paid), "funding after writes work")
-            await eventually(lambda: _more(flow_fills, traded), "flow fills after writes work")
+            await eventually(lambda: _more(funding_rows, paid), "funding after writes work", WAIT_S)
+            await eventually(
+                lambda: _more(flow_fills, traded), "flow fills after writes work", WAIT_S
+            )
             assert server.store.last_seq > seq
         server.snapshot()
         blob, upto, _ = server.store.load()
@@ -405,7 +391,7 @@ async def test_every_acknowledged_fill_survives_refused_writes_and_kill_9(
             [rest] = await client.statuses(a, spec(True, far, "0.003"))
             # A bad day: every kind of input refused for a while, the ticker included.
             disk.armed = True
-            await eventually(_at_least(disk, 3), "ticks refused")
+            await eventually(_at_least(disk, 3), "ticks refused", WAIT_S)
             for refused in (
                 await client.exchange(a.l1(order_action([spec(True, far, "0.004")]))),
                 await client.exchange(a.l1(cancel_action([(BTC, rest["resting"]["oid"])]))),
@@ -424,7 +410,7 @@ async def test_every_acknowledged_fill_survives_refused_writes_and_kill_9(
                         return True
                 return False
 
-            await eventually(synthetic_fills, "fills between the synthetic traders")
+            await eventually(synthetic_fills, "fills between the synthetic traders", WAIT_S)
     finally:
         disk.armed = False
         await server.stop(final_snapshot=False)  # as a kill -9 leaves it: the log only
@@ -563,12 +549,14 @@ async def test_a_real_full_disk_refuses_in_the_venues_words_and_loses_nothing(
             assert "full" in answer["response"], answer
             return True
 
-        await eventually(refused, "a write refused for want of space")
+        await eventually(refused, "a write refused for want of space", WAIT_S)
         assert (await client.faucet(b.address, "5"))["response"].startswith(REFUSED)
         traded = await _fill_count(client, flow)
         ballast.unlink()
 
-        await eventually(lambda: _more(lambda: _fill_count(client, flow), traded), "flow again")
+        await eventually(
+            lambda: _more(lambda: _fill_count(client, flow), traded), "flow again", WAIT_S
+        )
         await _trade(client, a, b, acked)
         seen = {u: await client.info({"type": "userFills", "user": u}) for u in users + flow}
         orders = await client.info({"type": "openOrders", "user": a.address})

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.localvenue.tick_rule import is_valid_tick
 from wallet_perps.core.risk import TierSchedule
 from wallet_perps.localvenue.markets import (
     DEFAULT_MARKETS,
@@ -19,17 +20,6 @@ from wallet_perps.localvenue.markets import (
     meta_wire,
     tier_schedule,
 )
-
-
-def is_valid_tick(px: Decimal, sz_decimals: int) -> bool:
-    """Independent check of the perp tick rule: <=5 sig figs, <=6-szDecimals decimals."""
-    if px <= 0:
-        return False
-    if px == px.to_integral_value():
-        return True
-    _, digits, exponent = px.normalize().as_tuple()
-    assert isinstance(exponent, int)
-    return -exponent <= 6 - sz_decimals and len(digits) <= 5
 
 
 def _docs_meta(fixtures_dir: Path) -> dict[str, Any]:

@@ -24,14 +24,14 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
 import pytest
-from eth_account import Account
 
+from tests.localvenue.signed_trader import Trader
 from tests.venue_process import ADMIN_HEADER, VenueProcess
 from wallet_perps.core.answers import Resting
 from wallet_perps.hyperliquid.actions import (
@@ -43,8 +43,6 @@ from wallet_perps.hyperliquid.actions import (
 )
 from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.http import HyperliquidHttp
-from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 
 SEED = 20_261_125
 CONCURRENCY = 20
@@ -66,29 +64,6 @@ BROWSER_TYPES = (
 
 
 # ----------------------------------------------------------------------------- the account
-
-
-class Trader:
-    def __init__(self) -> None:
-        account = Account.create()
-        self.key = bytes(account.key)
-        self.address = account.address.lower()
-        self._nonces = NonceManager()
-
-    def l1(self, action: dict[str, Any]) -> dict[str, Any]:
-        nonce = self._nonces.next_nonce(self.address)
-        return {
-            "action": action,
-            "nonce": nonce,
-            "signature": sign_l1_action(self.key, action, nonce, is_mainnet=False),
-            "vaultAddress": None,
-            "expiresAfter": None,
-        }
-
-    def user(self, make: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
-        nonce = self._nonces.next_nonce(self.address)
-        action = make(nonce)
-        return {"action": action, "nonce": nonce, "signature": sign_user_action(self.key, action)}
 
 
 def buy(px: Decimal, sz: str = "0.001") -> OrderSpec:

@@ -20,8 +20,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.localvenue.signed_trader import Trader
 from tests.localvenue.test_venue_fuzz import (
-    Trader,
     account_view,
     assert_oracles_unmoved,
     buy,

@@ -16,7 +16,7 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -24,8 +24,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from eth_account import Account
 
+from tests.localvenue.signed_trader import Trader
+from tests.polling import eventually
 from tests.venue_process import REPO, VenueProcess, admin_headers
 from wallet_perps.core.answers import Filled, OrderOutcome, Resting
 from wallet_perps.core.risk import AccountRisk, PositionRisk, Tier, TierSchedule
@@ -40,8 +41,6 @@ from wallet_perps.hyperliquid.actions import (
 )
 from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.http import HyperliquidHttp
-from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import sign_l1_action, sign_user_action
 from wallet_perps.hyperliquid.ws import HyperliquidWs
 
 BTC, ETH = 0, 1
@@ -49,33 +48,6 @@ TICK_S = 0.25  # the venue's tick interval
 
 
 # --------------------------------------------------------------------------------- helpers
-
-
-class Trader:
-    """A fresh key that signs like the app does (testnet, per-signer monotonic nonces)."""
-
-    def __init__(self, clock: Callable[[], int] | None = None) -> None:
-        account = Account.create()
-        self.key: bytes = bytes(account.key)
-        self.address: str = account.address.lower()
-        self.checksum: str = account.address
-        self._nonces = NonceManager(clock) if clock is not None else NonceManager()
-
-    def l1(self, action: dict[str, Any]) -> dict[str, Any]:
-        nonce = self._nonces.next_nonce(self.address)
-        signature = sign_l1_action(self.key, action, nonce, is_mainnet=False)
-        return {
-            "action": action,
-            "nonce": nonce,
-            "signature": signature,
-            "vaultAddress": None,
-            "expiresAfter": None,
-        }
-
-    def user(self, make: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
-        nonce = self._nonces.next_nonce(self.address)
-        action = make(nonce)
-        return {"action": action, "nonce": nonce, "signature": sign_user_action(self.key, action)}
 
 
 def spec(asset: int, is_buy: bool, px: Decimal | int, sz: str, tif: Tif = "Gtc") -> OrderSpec:
@@ -109,29 +81,6 @@ async def oracle_px(http: HyperliquidHttp, coin: str) -> Decimal:
     meta, ctxs = await http.info({"type": "metaAndAssetCtxs"})
     names = [m["name"] for m in meta["universe"]]
     return Decimal(ctxs[names.index(coin)]["oraclePx"])
-
-
-async def eventually(
-    check: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 0.05
-) -> Any:
-    """Poll an async ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        await asyncio.sleep(interval_s)
-
-
-@pytest.fixture
-def venues() -> Iterator[list[VenueProcess]]:
-    """Processes a test starts; whatever is still running at the end is killed."""
-    started: list[VenueProcess] = []
-    yield started
-    for venue in started:
-        venue.kill()
 
 
 # ----------------------------------------------------------------------------- persistence
@@ -363,7 +312,7 @@ async def test_a_leveraged_long_is_liquidated_just_below_its_liquidation_price(
             session, url, "oracle", {"coin": "BTC", "px": str(int(liq_px * Decimal("0.998")))}
         )
         started = time.monotonic()
-        await eventually(lambda: _is_flat(szi), TICK_S + 0.5, "the liquidation")
+        await eventually(lambda: _is_flat(szi), "the liquidation", TICK_S + 0.5)
         assert time.monotonic() - started <= TICK_S + 0.5
 
         fills = await http.info({"type": "userFills", "user": trader.address})
@@ -410,7 +359,7 @@ async def test_at_clock_speed_3600_funding_is_paid_within_seconds(
             rows = await http.info({"type": "userFunding", "user": trader.address, "startTime": 0})
             return rows if len(rows) >= 2 else []
 
-        rows = await eventually(funded, 8.0, "two hourly funding payments", 0.2)
+        rows = await eventually(funded, "two hourly funding payments", 8.0, 0.2)
         history = await http.info({"type": "fundingHistory", "coin": "BTC", "startTime": 0})
         assert len(history) >= 2
         # fundingHistory is stamped a few ms after the hour, payments on the hour (as mainnet).
@@ -484,19 +433,19 @@ async def test_our_websocket_client_gets_every_feed(
 
             # Snapshots: user feeds say isSnapshot and name the user in lowercase.
             for kind in ("userFills", "userFundings", "userNonFundingLedgerUpdates"):
-                data, resync = await eventually(partial(first, kind), 3, f"{kind} snapshot")
+                data, resync = await eventually(partial(first, kind), f"{kind} snapshot", 3)
                 assert resync and data["isSnapshot"] is True and data["user"] == trader.address
             ledger, _ = got["userNonFundingLedgerUpdates"][0]
             assert [u["delta"]["type"] for u in ledger["nonFundingLedgerUpdates"]] == ["deposit"]
-            state, _ = await eventually(lambda: first("clearinghouseState"), 3, "account")
+            state, _ = await eventually(lambda: first("clearinghouseState"), "account", 3)
             assert state["user"] == trader.address and state["dex"] == ""
-            asset_data, _ = await eventually(lambda: first("activeAssetData"), 3, "asset data")
+            asset_data, _ = await eventually(lambda: first("activeAssetData"), "asset data", 3)
             assert asset_data["user"] == trader.address and asset_data["coin"] == "BTC"
-            mids, _ = await eventually(lambda: first("allMids"), 3, "allMids")
+            mids, _ = await eventually(lambda: first("allMids"), "allMids", 3)
             assert "BTC" in mids["mids"] and "dex" not in mids
-            book, _ = await eventually(lambda: first("l2Book"), 3, "l2Book")
+            book, _ = await eventually(lambda: first("l2Book"), "l2Book", 3)
             assert book["coin"] == "BTC" and book["levels"][1][0]["px"] == str(px)
-            ctx, _ = await eventually(lambda: first("activeAssetCtx"), 3, "asset ctx")
+            ctx, _ = await eventually(lambda: first("activeAssetCtx"), "asset ctx", 3)
             assert ctx["coin"] == "BTC" and "markPx" in ctx["ctx"]
 
             # An order placed over HTTP shows up on every user feed.
@@ -513,17 +462,17 @@ async def test_our_websocket_client_gets_every_feed(
                     "orderUpdates",
                     lambda d: any(u["order"]["oid"] == oid and u["status"] == "filled" for u in d),
                 ),
-                3,
                 "orderUpdates: filled",
+                3,
             )
             fills = await eventually(
-                lambda: pushed("userFills", lambda d: has_oid(d["fills"])), 3, "userFills push"
+                lambda: pushed("userFills", lambda d: has_oid(d["fills"])), "userFills push", 3
             )
             assert not fills.get("isSnapshot") and fills["user"] == trader.address
             await eventually(
                 lambda: pushed("userEvents", lambda d: has_oid(d.get("fills", []))),
-                3,
                 "userEvents fills",
+                3,
             )
             state = await eventually(
                 lambda: pushed(
@@ -533,14 +482,14 @@ async def test_our_websocket_client_gets_every_feed(
                         == ["0.01"]
                     ),
                 ),
-                3,
                 "clearinghouseState push",
+                3,
             )
             assert state["user"] == trader.address
             await eventually(
-                lambda: pushed("trades", lambda d: any(t["px"] == str(px) for t in d)), 3, "trades"
+                lambda: pushed("trades", lambda d: any(t["px"] == str(px) for t in d)), "trades", 3
             )
-            await eventually(lambda: pushed("bbo", lambda d: d["coin"] == "BTC"), 3, "bbo")
+            await eventually(lambda: pushed("bbo", lambda d: d["coin"] == "BTC"), "bbo", 3)
 
             # Unsubscribe is acknowledged (a missing ack would be logged as "not confirmed").
             await ws.unsubscribe(handles["allMids"])
@@ -551,7 +500,7 @@ async def test_our_websocket_client_gets_every_feed(
             assert len(got.get("allMids", [])) == count
 
             # Heartbeat and posts.
-            await eventually(lambda: _value(ws.latency), 3, "a pong")
+            await eventually(lambda: _value(ws.latency), "a pong", 3)
             info = await ws.post_info({"type": "clearinghouseState", "user": trader.address})
             assert info["assetPositions"][0]["position"]["szi"] == "0.01"
             answer = await ws.post_action(

@@ -11,19 +11,18 @@ import asyncio
 import json
 import os
 import signal
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiohttp
 import pytest
 from eth_account import Account
 
 from tests.answer_proxy import AnswerProxy
-from tests.venue_process import VenueProcess, admin_headers
+from tests.polling import eventually
+from tests.venue_process import VenueProcess, faucet
 from wallet_perps.core.answers import Resting
 from wallet_perps.core.models import LeverageType
 from wallet_perps.core.networks import ws_url_for
@@ -49,6 +48,8 @@ from wallet_perps.services.trader_results import OrderState
 D = Decimal
 T = TypeVar("T")
 FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
+#: How long the session may take to show what the venue did.
+WAIT_S = 5.0
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -57,27 +58,6 @@ FAST_WS: dict[str, Any] = {"backoff": (0.05, 0.3), "ack_timeout": 5.0}
 def new_key() -> tuple[bytes, str]:
     account = Account.create()
     return bytes(account.key), account.address.lower()
-
-
-async def faucet(url: str, user: str, usdc: str) -> None:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(
-            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
-        ) as resp,
-    ):
-        assert (await resp.json()) == {"status": "ok"}
-
-
-async def eventually(check: Callable[[], Awaitable[T]], what: str, timeout_s: float = 5.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 class Maker:
@@ -129,7 +109,9 @@ def session_for(url: str, key: bytes, user: str, **kwargs: Any) -> TradingSessio
 async def plan_for(session: TradingSession, ticket: Ticket, *, with_account: bool = True) -> Any:
     market = session.market
     await market.watch(ticket.coin)
-    await eventually(lambda: asyncio.sleep(0, market.book(ticket.coin) is not None), "the BTC book")
+    await eventually(
+        lambda: asyncio.sleep(0, market.book(ticket.coin) is not None), "the BTC book", WAIT_S
+    )
     ctx = market.context(ticket.coin)
     assert ctx is not None
     return validate_ticket(
@@ -191,7 +173,7 @@ async def _market_long(venue: VenueProcess, session: TradingSession) -> None:
     assert result.filled_sz == D("0.05") and result.avg_px == plan.est_entry_px
 
     position = await eventually(
-        lambda: asyncio.sleep(0, session.account.position("BTC")), "the position"
+        lambda: asyncio.sleep(0, session.account.position("BTC")), "the position", WAIT_S
     )
     assert position is not None
     venue_state = await session.http.clearinghouse_state(session.user)
@@ -216,7 +198,7 @@ async def test_a_limit_order_shows_in_open_orders_and_cancels(
     assert result.state is OrderState.RESTING and result.oid is not None, result
 
     orders = await eventually(
-        lambda: asyncio.sleep(0, session.account.open_orders), "the open order"
+        lambda: asyncio.sleep(0, session.account.open_orders), "the open order", WAIT_S
     )
     assert [o.oid for o in orders] == [result.oid]
     assert orders[0].limit_px == plan.price and orders[0].sz == D("0.001")
@@ -224,12 +206,13 @@ async def test_a_limit_order_shows_in_open_orders_and_cancels(
     await eventually(
         lambda: asyncio.sleep(0, session.account.open_orders[0].order_type == "Limit"),
         "order details",
+        WAIT_S,
     )
 
     cancelled = await session.trader.cancel(result.oid)
     assert cancelled.ok, cancelled
     await eventually(
-        lambda: asyncio.sleep(0, not session.account.open_orders), "the order to disappear"
+        lambda: asyncio.sleep(0, not session.account.open_orders), "the order to disappear", WAIT_S
     )
     assert await session.account.venue_diff() == []
 
@@ -242,7 +225,7 @@ async def test_close_position_closes_it(
     plan = await plan_for(session, Ticket("BTC", TicketSide.SHORT, D(1500), leverage=5))
     assert isinstance(plan, OrderPlan), plan
     assert (await session.trader.place(plan)).state is OrderState.FILLED
-    await eventually(lambda: asyncio.sleep(0, session.account.position("BTC")), "the short")
+    await eventually(lambda: asyncio.sleep(0, session.account.position("BTC")), "the short", WAIT_S)
 
     half = await session.trader.close_position("BTC", D("0.5"))
     assert half.state is OrderState.FILLED, half
@@ -250,7 +233,7 @@ async def test_close_position_closes_it(
     assert closed.state is OrderState.FILLED, closed
     assert half.filled_sz + closed.filled_sz == plan.size
     await eventually(
-        lambda: asyncio.sleep(0, session.account.position("BTC") is None), "a flat account"
+        lambda: asyncio.sleep(0, session.account.position("BTC") is None), "a flat account", WAIT_S
     )
     assert await session.account.venue_diff() == []
 
@@ -368,7 +351,7 @@ async def test_a_garbled_fill_is_reconciled_by_cloid_not_believed(venue: VenuePr
             assert proxy.spoiled == ["order"] and proxy.forwarded[sent_before:] == ["order"]
             assert session.trader.in_flight == () and session.trader.undecided == ()
             position = await eventually(
-                lambda: asyncio.sleep(0, session.account.position("BTC")), "the position"
+                lambda: asyncio.sleep(0, session.account.position("BTC")), "the position", WAIT_S
             )
             assert position is not None and position.szi == D("0.01")
 
@@ -391,13 +374,15 @@ async def test_after_a_reconnect_the_account_equals_the_venue_again(
             first = await resting_buy_plan(session)
             placed = await session.trader.place(first)
             assert placed.state is OrderState.RESTING
-            await eventually(lambda: asyncio.sleep(0, session.account.open_orders), "the order")
+            await eventually(
+                lambda: asyncio.sleep(0, session.account.open_orders), "the order", WAIT_S
+            )
             resyncs = session.account.resyncs
 
             # Restart the venue on the same port and data: the stream drops.
             assert venue.stop() == 0
             await eventually(
-                lambda: asyncio.sleep(0, not session.ws.connected), "the drop to be noticed"
+                lambda: asyncio.sleep(0, not session.ws.connected), "the drop to be noticed", WAIT_S
             )
             assert session.account.stale
             venue = VenueProcess("--no-flow", "--port", port, data=data)

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-import aiohttp
 import qasync
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.venue_process import admin_headers
+from tests.venue_process import faucet
 from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
 
@@ -56,20 +56,18 @@ async def until(check: Callable[[], T | None], what: str, timeout_s: float = 10.
         await asyncio.sleep(0.05)
 
 
-async def funded_session(url: str, usdc: str = "1000", **options: Any) -> TradingSession:
-    """A started session for a fresh account the venue's faucet gave ``usdc``.
+async def funded_session(
+    url: str, usdc: str = "1000", *, account: LocalAccount | None = None, **options: Any
+) -> TradingSession:
+    """A started session for an account the venue's faucet gave ``usdc``: a fresh one, or
+    ``account`` when the test signs with its key too.
 
     ``options`` are more ``TradingSession`` keywords (say, ``trader_options``).
     """
-    account = Account.create()
+    if account is None:
+        account = Account.create()
     user = account.address.lower()
-    async with (
-        aiohttp.ClientSession() as http,
-        http.post(
-            f"{url}/sim/faucet", json={"user": user, "usdc": usdc}, headers=admin_headers(url)
-        ) as resp,
-    ):
-        assert (await resp.json()) == {"status": "ok"}
+    await faucet(url, user, usdc)
     session = TradingSession(
         url,
         KeySigner(bytes(account.key)),

@@ -10,14 +10,13 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import aiohttp
 from eth_account import Account
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from tests.ui.qasync_helpers import FAST_WS, funded_session, locked_session, run_on_qasync, until
-from tests.venue_process import VenueProcess, admin_headers
+from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
+from tests.venue_process import VenueProcess, faucet
 from wallet_perps.core.csv_export import fill_sheet, ledger_sheet
 from wallet_perps.core.display import format_price, format_size, short_address
 from wallet_perps.core.ledger import LedgerUpdate
@@ -190,15 +189,7 @@ def test_without_a_wallet_it_asks_to_unlock_then_shows_the_account(
             # Unlocking attaches the account: the page redraws with its history.
             account = Account.create()
             user = account.address.lower()
-            async with (
-                aiohttp.ClientSession() as http,
-                http.post(
-                    f"{venue.url}/sim/faucet",
-                    json={"user": user, "usdc": "250"},
-                    headers=admin_headers(venue.url),
-                ) as resp,
-            ):
-                assert (await resp.json()) == {"status": "ok"}
+            await faucet(venue.url, user, "250")
             await session.open_account(KeySigner(bytes(account.key)), user)
             await until(lambda: page.stack.currentWidget() is page.tabs, "the history tabs")
             assert page.export_button.isEnabled()
@@ -228,24 +219,7 @@ def test_an_outgoing_transfer_is_a_debit_in_history_wallet_and_csv(
     async def scenario() -> None:
         sender = Account.create()
         me = sender.address.lower()
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"{venue.url}/sim/faucet",
-                json={"user": me, "usdc": "100"},
-                headers=admin_headers(venue.url),
-            ) as resp,
-        ):
-            assert (await resp.json()) == {"status": "ok"}
-        session = TradingSession(
-            venue.url,
-            KeySigner(bytes(sender.key)),
-            me,
-            False,
-            contexts_poll_s=0,
-            ws_options=FAST_WS,
-        )
-        await session.start()
+        session = await funded_session(venue.url, "100", account=sender)
         adapter = SessionAdapter(session)
         page = HistoryPage(adapter, ask_path=lambda: str(target))
         qtbot.addWidget(page)

@@ -20,8 +20,8 @@ from tests.keyring_helpers import keyring_entries
 from tests.ui.qasync_helpers import until
 from tests.ui.test_no_keyring import (
     PASSWORD,
-    onboarding,
     run_app,
+    start_demo,
     unlock_with_bar,
 )
 from wallet_perps.services.wallet_service import WalletEvent
@@ -42,21 +42,6 @@ NEW_PASSWORD = "copper-lantern-harbour-91"
 #: A throwaway key (never funded anywhere) for the "imported from a private key" wallet.
 IMPORTED_KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 SECOND_KEY = "0x" + "0123456789012345678901234567890123456789012345678901234567890123"
-
-
-async def start_demo(controller: AppController) -> str:
-    """Onboarding's demo (a phrase wallet whose backup was never confirmed), agent approved."""
-    page = onboarding(controller)
-    await until(page.demo_button.isEnabled, "the keyring probe")
-    page.demo_button.click()
-    QTest.keyClicks(page.password_edit, PASSWORD)
-    QTest.keyClicks(page.confirm_edit, PASSWORD)
-    page.submit_button.click()
-    await until(lambda: not controller.window.gated, "the demo wallet", 30)
-    wallets = controller.wallets
-    assert wallets is not None
-    await until(lambda: wallets.agent_status().startswith("Agent "), "the agent", 30)
-    return wallets.address
 
 
 async def settings_row(controller: AppController, address: str) -> SettingsPage:

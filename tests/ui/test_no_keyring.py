@@ -58,6 +58,24 @@ def onboarding(controller: AppController) -> OnboardingPage:
     return page
 
 
+async def start_demo(controller: AppController) -> str:
+    """Onboarding's demo (a phrase wallet whose backup was never confirmed), agent approved.
+
+    Here for the key-care tests too (tests/ui/test_key_care.py), which start the same way.
+    """
+    page = onboarding(controller)
+    await until(page.demo_button.isEnabled, "the keyring probe")
+    page.demo_button.click()
+    QTest.keyClicks(page.password_edit, PASSWORD)
+    QTest.keyClicks(page.confirm_edit, PASSWORD)
+    page.submit_button.click()
+    await until(lambda: not controller.window.gated, "the demo wallet", 30)
+    wallets = controller.wallets
+    assert wallets is not None
+    await until(lambda: wallets.agent_status().startswith("Agent "), "the agent", 30)
+    return wallets.address
+
+
 async def unlock_with_bar(controller: AppController) -> None:
     bar = controller.unlock_bar
     await until(bar.isVisible, "the unlock strip")
@@ -184,16 +202,10 @@ def test_settings_moves_a_wallet_keyring_to_file_and_back(
             == "Keys will be kept in your system keyring (Secret Service)."
         )
         assert not page.file_choice_button.isVisible() and page.demo_button.isEnabled()
-        page.demo_button.click()
-        QTest.keyClicks(page.password_edit, PASSWORD)
-        QTest.keyClicks(page.confirm_edit, PASSWORD)
-        page.submit_button.click()
-        await until(lambda: not controller.window.gated, "the demo wallet", 30)
+        # The agent is approved right after onboarding: wait, so its key moves too.
+        address = await start_demo(controller)
         wallets = controller.wallets
         assert wallets is not None
-        address = wallets.address
-        # The agent is approved right after onboarding: wait, so its key moves too.
-        await until(lambda: wallets.agent_status().startswith("Agent "), "the agent", 30)
         names = set(keyring_entries())
         assert len(names) == 2 and f"wallet:{address.lower()}" in names
 

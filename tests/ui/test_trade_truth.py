@@ -25,19 +25,26 @@ from wallet_perps.ui.pages.trade import TradePage
 D = Decimal
 
 
+def shown_trade_page(qtbot: QtBot, adapter: SessionAdapter) -> tuple[TradePage, list[OrderResult]]:
+    """The Trade page with reviews off, shown, and the list its order results land in: how
+    every test here starts."""
+    page = TradePage(adapter, confirm_orders=lambda: False)  # reviews off
+    qtbot.addWidget(page)
+    page.resize(1100, 760)
+    page.show()
+    results: list[OrderResult] = []
+    adapter.order_result.connect(results.append)
+    return page, results
+
+
 def test_bad_inputs_are_refused_where_typed_and_surprises_are_asked_first(
     qtbot: QtBot, venue: VenueProcess
 ) -> None:
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
         adapter = SessionAdapter(session)
-        page = TradePage(adapter, confirm_orders=lambda: False)  # reviews off
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
+        page, results = shown_trade_page(qtbot, adapter)
         ticket = page.ticket
-        results: list[OrderResult] = []
-        adapter.order_result.connect(results.append)
         try:
             await until(lambda: page.price_label.text().startswith("$"), "a BTC price")
             before = await session.http.user_rate_limit(session.user)
@@ -128,13 +135,8 @@ def test_a_resting_result_line_goes_when_its_order_is_cancelled(
     async def scenario() -> None:
         session = await funded_session(venue.url, "1000")
         adapter = SessionAdapter(session)
-        page = TradePage(adapter, confirm_orders=lambda: False)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
+        page, results = shown_trade_page(qtbot, adapter)
         ticket = page.ticket
-        results: list[OrderResult] = []
-        adapter.order_result.connect(results.append)
         try:
             mid = await until(lambda: adapter.mid("BTC"), "a BTC price")
             ticket.kind_box.setCurrentIndex(ticket.kind_box.findText("Limit"))

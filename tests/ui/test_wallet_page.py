@@ -81,6 +81,16 @@ def shown_numbers(page: WalletPage) -> dict[str, str]:
     }
 
 
+def shown_wallet_page(qtbot: QtBot, session: TradingSession) -> tuple[SessionAdapter, WalletPage]:
+    """The Wallet page on ``session``'s adapter, shown at the size every test here uses."""
+    adapter = SessionAdapter(session)
+    page = WalletPage(adapter)
+    qtbot.addWidget(page)
+    page.resize(1100, 760)
+    page.show()
+    return adapter, page
+
+
 async def matches_venue(page: WalletPage, session: TradingSession, timeout_s: float = 15) -> None:
     """Marks move four times a second: compare against fresh venue snapshots until one agrees."""
     deadline = asyncio.get_running_loop().time() + timeout_s
@@ -103,11 +113,7 @@ def test_numbers_are_the_venues_margin_summary_and_appear_on_unlock(
 ) -> None:
     async def scenario() -> None:
         session = await locked_session(venue.url)
-        adapter = SessionAdapter(session)
-        page = WalletPage(adapter)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
+        adapter, page = shown_wallet_page(qtbot, session)
         try:
             # Locked: a clear message, no numbers, nothing to press.
             assert page.locked_label.isVisible()
@@ -183,11 +189,7 @@ def test_send_refuses_a_bad_address_inline_then_sends_to_a_good_one(
             ws_options=FAST_WS,
         )
         await session.start()
-        adapter = SessionAdapter(session)
-        page = WalletPage(adapter)
-        qtbot.addWidget(page)
-        page.resize(1100, 760)
-        page.show()
+        adapter, page = shown_wallet_page(qtbot, session)
         transfers = Transfers(session.http, wallet, "local", session.nonces)
 
         async def deposit(usd: Decimal) -> None:
@@ -310,11 +312,7 @@ def test_an_unclear_withdrawal_shows_may_have_gone_through_then_what_the_ledger_
                 ws_url=ws_url_for(venue.url),
             )
             await session.start()
-            adapter = SessionAdapter(session)
-            page = WalletPage(adapter)
-            qtbot.addWidget(page)
-            page.resize(1100, 760)
-            page.show()
+            adapter, page = shown_wallet_page(qtbot, session)
             page.set_wallet(wallet.address, "Demo", "local", "No agent wallet yet.")
             try:
                 await until(lambda: page.withdrawable_stat.value.text() == "$500.00", "balance")

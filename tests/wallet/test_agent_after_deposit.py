@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-import aiohttp
 import pytest
 
 from tests.keyring_helpers import keyring_entries
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, faucet
 from tests.wallet.conftest import PASSWORD
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
@@ -65,15 +64,7 @@ async def _scenario(venue: VenueProcess) -> None:
         # trade's check approves its agent.
         await wallets.unlock(other.address, PASSWORD)
         assert not keystore.get(other.address).agents
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(
-                f"{venue.url}/sim/faucet",
-                json={"user": other.address.lower(), "usdc": "50"},
-                headers=venue.admin_headers,
-            ) as resp,
-        ):
-            assert (await resp.json()) == {"status": "ok"}
+        await faucet(venue.url, other.address.lower(), "50")
         await wallets.ensure_agent()
         assert "local" in keystore.get(other.address).agents
         assert len(agent_entries()) == 2
