@@ -11,9 +11,9 @@ Baseline, in the same run: a bare PySide6 process that shows a window with one p
 and reports its first paint the same way. Goal: at most 1.5 s and at most 3x the baseline.
 
 Also in the same run, for the reading of the result, the floor of the stack the app is built
-on: a process that imports only what a live price needs (Qt, qasync, aiohttp the way the app
-imports it), subscribes to ``allMids`` on an already running local venue and paints the BTC
-mid. No app can paint a live price sooner on this stack; the distance from the floor to the
+on: a process that imports only what a live price needs (Qt, qasync, and ``websockets``, the
+library of the app's WebSocket client), subscribes to ``allMids`` on an already running local
+venue and paints the BTC mid. No app can paint a live price sooner on this stack; the distance from the floor to the
 app is what the app's own code costs.
 Last, where the app's own time goes: the median length of each stretch between the
 milestones its probe reports (entry module loaded, imports done, window built, market session
@@ -82,16 +82,17 @@ STACK_FLOOR = (
     _PAINT_PROBE.replace("FIRST_TEXT", '"..."')
     + r"""
 import asyncio
+import json
 import qasync
-from wallet_perps.hyperliquid.net import aiohttp
+from websockets.asyncio.client import connect
 
 async def main():
-    async with aiohttp.ClientSession() as http, http.ws_connect(sys.argv[1]) as ws:
-        await ws.send_json({"method": "subscribe", "subscription": {"type": "allMids"}})
+    async with connect(sys.argv[1], compression=None, ping_interval=None, proxy=None) as ws:
+        await ws.send(json.dumps({"method": "subscribe", "subscription": {"type": "allMids"}}))
         async for message in ws:
-            if not message.data.startswith("{"):
+            if not message.startswith("{"):
                 continue  # "Websocket connection established.", as the venue greets
-            data = message.json()
+            data = json.loads(message)
             if data.get("channel") == "allMids":
                 label.setText("$" + data["data"]["mids"]["BTC"])
                 break
@@ -196,7 +197,7 @@ def main() -> int:
     print(f"wallet-perps, first live BTC price painted: median {app_s:.3f} s  (runs: {_fmt(app)})")
     floor_s = statistics.median(run.wall for run in floor)
     print(
-        f"stack floor (Qt + qasync + aiohttp, one allMids push, venue already up): median "
+        f"stack floor (Qt + qasync + websockets, one allMids push, venue already up): median "
         f"{floor_s:.3f} s, {floor_s / bare_s:.2f}x the bare window  (runs: {_fmt(floor)})"
     )
     # The process's own CPU up to the paint: what the code costs, whatever else the machine

@@ -22,7 +22,7 @@ from aiohttp import web
 from tests.conftest import FIXTURES_DIR
 from wallet_perps.core.answers import Filled, OrderError, Resting, Success, UnknownStatus, Waiting
 from wallet_perps.core.wire_values import normalize_address
-from wallet_perps.hyperliquid import net
+from wallet_perps.hyperliquid import tls
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -504,7 +504,7 @@ async def test_exchange_refuses_an_incomplete_payload(
 async def test_concurrent_first_requests_share_one_session(monkeypatch: pytest.MonkeyPatch) -> None:
     """The TLS context is made in a worker thread before the session: requests that start
     together while it is being made must still end up on one session (none left unclosed)."""
-    monkeypatch.setattr(net, "_tls_context", None)
+    monkeypatch.setattr(tls, "_tls_context", None)
     async with HyperliquidHttp("https://127.0.0.1:1") as client:
         sessions = await asyncio.gather(*(client._get_session() for _ in range(3)))
         assert len({id(s) for s in sessions}) == 1

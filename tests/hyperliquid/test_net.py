@@ -21,15 +21,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from wallet_perps.hyperliquid import net
-from wallet_perps.hyperliquid.net import (
-    aiohttp,
-    client_session,
-    needs_tls,
-    open_session,
-    prepare_tls,
-    tls_context,
-)
+from wallet_perps.hyperliquid import tls
+from wallet_perps.hyperliquid.net import aiohttp, client_session, open_session
+from wallet_perps.hyperliquid.tls import needs_tls, prepare_tls, tls_context
 
 IMPORT_AND_SHOW = (
     "import os, wallet_perps.hyperliquid.net; print(os.environ.get('SSL_CERT_FILE', '<unset>'))"
@@ -73,7 +67,7 @@ async def test_concurrent_first_preparations_build_the_context_once(
 ) -> None:
     """Each prepare_tls call that finds no context asks a worker thread for one; the bundle
     must still be parsed once, not once per thread."""
-    monkeypatch.setattr(net, "_tls_context", None)
+    monkeypatch.setattr(tls, "_tls_context", None)
     real = ssl.create_default_context
     built: list[ssl.SSLContext] = []
 
@@ -89,9 +83,9 @@ async def test_concurrent_first_preparations_build_the_context_once(
 
 
 async def test_open_session_prepares_tls_off_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(net, "_tls_context", None)
+    monkeypatch.setattr(tls, "_tls_context", None)
     async with await open_session("https://api.hyperliquid.xyz") as session:
-        assert net._tls_context is not None
+        assert tls._tls_context is not None
         assert not session.closed
     async with await open_session("http://127.0.0.1:1", timeout=aiohttp.ClientTimeout(3)) as plain:
         assert plain.timeout.total == 3

@@ -13,12 +13,11 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import WSMsgType, web
 
 from wallet_perps.core.answers import Resting
-from wallet_perps.hyperliquid import net, ws_connection
+from wallet_perps.hyperliquid import tls
 from wallet_perps.hyperliquid.errors import (
     Disconnected,
     ExchangeTimeout,
@@ -530,12 +529,12 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 @pytest.fixture
 def cold_tls(monkeypatch: pytest.MonkeyPatch) -> None:
     """No TLS context made yet, so the first ``wss`` start really waits for one."""
-    monkeypatch.setattr(net, "_tls_context", None)
+    monkeypatch.setattr(tls, "_tls_context", None)
 
 
 async def test_close_during_a_first_tls_start_leaks_nothing(cold_tls: None) -> None:
-    """start() waits for the TLS context before making its session: a close() in that wait
-    must not leave a session (aiohttp's "Unclosed client session") or a task behind."""
+    """start() waits for the TLS context before making its task: a close() in that wait must
+    not leave a task (or a connection attempt) behind."""
     before = asyncio.all_tasks()
     ws = HyperliquidWs("wss://127.0.0.1:1/ws", backoff=(0.05, 0.1))
     starting = asyncio.create_task(ws.start())
@@ -543,24 +542,15 @@ async def test_close_during_a_first_tls_start_leaks_nothing(cold_tls: None) -> N
     await ws.close()
     with pytest.raises(RuntimeError):
         await starting
-    assert ws._session is None
     assert ws._task is None
     assert await _settle(before) == set()
 
 
-async def test_concurrent_first_starts_share_one_session_and_task(cold_tls: None) -> None:
+async def test_concurrent_first_starts_make_one_connection_task(cold_tls: None) -> None:
     ws = HyperliquidWs("wss://127.0.0.1:1/ws", backoff=(0.05, 0.1))
-    made: list[object] = []
-    real = ws_connection.client_session
-
-    def counting(url: str) -> aiohttp.ClientSession:
-        made.append(url)
-        return real(url)
-
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(ws_connection, "client_session", counting)
-            await asyncio.gather(ws.start(), ws.start(), ws.start())
-        assert len(made) == 1
+        await asyncio.gather(ws.start(), ws.start(), ws.start())
+        runners = [t for t in asyncio.all_tasks() if t.get_name().startswith("hyperliquid-ws wss")]
+        assert len(runners) == 1
     finally:
         await ws.close()

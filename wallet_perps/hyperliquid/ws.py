@@ -40,8 +40,13 @@ from wallet_perps.hyperliquid.errors import (
     VenueTimeout,
 )
 from wallet_perps.hyperliquid.exchange_answers import check_response
-from wallet_perps.hyperliquid.net import aiohttp
-from wallet_perps.hyperliquid.ws_connection import ConnectionState, StateCallback, WsConnection
+from wallet_perps.hyperliquid.info_queries import InfoQueries
+from wallet_perps.hyperliquid.ws_connection import (
+    ConnectionState,
+    Socket,
+    StateCallback,
+    WsConnection,
+)
 from wallet_perps.hyperliquid.ws_posts import PostBook
 from wallet_perps.hyperliquid.ws_routing import embedded_json, subscription_route
 from wallet_perps.hyperliquid.ws_subscriptions import (
@@ -67,7 +72,7 @@ log = logging.getLogger(__name__)
 WELCOME_TEXT: Final = "Websocket connection established."
 
 
-class HyperliquidWs(WsConnection):
+class HyperliquidWs(WsConnection, InfoQueries):
     """The venue's WebSocket: subscriptions and posts over one self-healing connection.
 
     Start with :meth:`start`, end with :meth:`close` (or use it as an async context
@@ -83,7 +88,6 @@ class HyperliquidWs(WsConnection):
         ping_interval: float = 50.0,
         idle_timeout: float = 60.0,
         backoff: tuple[float, float] = (0.5, 30.0),
-        session: aiohttp.ClientSession | None = None,
         post_timeout: float = 10.0,
         ack_timeout: float = 10.0,
         connect_timeout: float = 10.0,
@@ -95,7 +99,6 @@ class HyperliquidWs(WsConnection):
             ping_interval=ping_interval,
             idle_timeout=idle_timeout,
             backoff=backoff,
-            session=session,
             connect_timeout=connect_timeout,
             close_timeout=close_timeout,
             on_state=on_state,
@@ -107,9 +110,7 @@ class HyperliquidWs(WsConnection):
 
     # ------------------------------------------------------------------ connection hooks
 
-    async def _replay_subscriptions(
-        self, ws: aiohttp.ClientWebSocketResponse, conn_id: int
-    ) -> None:
+    async def _replay_subscriptions(self, ws: Socket, conn_id: int) -> None:
         # Loops because a subscribe() may register a new one while we are sending.
         while pending := self._subscriptions.awaiting_replay(conn_id):
             for sub in pending:
@@ -186,9 +187,7 @@ class HyperliquidWs(WsConnection):
                 raise
         return handle
 
-    async def _send_subscribe(
-        self, ws: aiohttp.ClientWebSocketResponse, sub: Subscription, *, raise_errors: bool
-    ) -> None:
+    async def _send_subscribe(self, ws: Socket, sub: Subscription, *, raise_errors: bool) -> None:
         sub.conn_id = self._conn_id
         sub.resync = True
         try:
@@ -214,14 +213,12 @@ class HyperliquidWs(WsConnection):
                 # Local state is gone already; stray messages are dropped by routing.
                 log.warning("unsubscribe %s not confirmed: %s", sub.subscription, exc)
 
-    async def _request(
-        self, method: str, subscription: dict[str, Any], ws: aiohttp.ClientWebSocketResponse
-    ) -> None:
+    async def _request(self, method: str, subscription: dict[str, Any], ws: Socket) -> None:
         ack = self._subscriptions.expect_ack(method, subscription)
         try:
             try:
                 await self._send(ws, {"method": method, "subscription": subscription})
-            except (aiohttp.ClientError, ConnectionError) as exc:
+            except ConnectionError as exc:
                 raise Disconnected(f"Could not send {method}: {exc}") from exc
             try:
                 async with asyncio.timeout(self._ack_timeout):
@@ -241,6 +238,10 @@ class HyperliquidWs(WsConnection):
         Waits up to ``post_timeout`` in total (for the connection, then the answer).
         """
         return await self._post("info", body, is_action=False)
+
+    async def info(self, body: dict[str, Any]) -> Any:
+        """:meth:`post_info`, by the name :class:`InfoQueries` asks every query through."""
+        return await self.post_info(body)
 
     async def post_action(self, payload: dict[str, Any]) -> dict[str, Any]:
         """A signed action over the socket. Sent at most once; never resent.
@@ -276,7 +277,7 @@ class HyperliquidWs(WsConnection):
                 try:
                     sent = True  # from here on an action may have left this process
                     await self._send(ws, message)
-                except (aiohttp.ClientError, ConnectionError) as exc:
+                except ConnectionError as exc:
                     raise Disconnected(
                         f"The connection dropped while sending ({exc}).",
                         outcome_unknown=is_action,

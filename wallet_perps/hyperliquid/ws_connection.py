@@ -12,6 +12,11 @@ it is open:
 * reconnects with exponential backoff and jitter, replaying every subscription on each
   new connection before announcing it.
 
+Why the ``websockets`` library and not aiohttp (which the HTTP client uses): the first
+screen's live prices come over this socket, and aiohttp takes about 90 ms to import against
+about 30 ms for ``websockets``; with the socket on ``websockets`` aiohttp loads after the first
+paint, when the HTTP client is first used.
+
 Why it is a base class apart from the client: it knows nothing of what the connection
 carries. Each text frame goes to :meth:`_handle_text`, the replay to
 :meth:`_replay_subscriptions`, and whatever was waiting when a connection ends to
@@ -30,17 +35,37 @@ import random
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
 
 from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.hyperliquid.errors import Disconnected, VenueError
-from wallet_perps.hyperliquid.net import aiohttp, client_session, prepare_tls
+from wallet_perps.hyperliquid.tls import needs_tls, prepare_tls, tls_context
 
-__all__ = ["ConnectionState", "StateCallback", "WsConnection"]
+__all__ = ["ConnectionState", "Socket", "StateCallback", "WsConnection"]
 
 # One client, one logger: filters and tests that name the ws module see all of it.
 log = logging.getLogger("wallet_perps.hyperliquid.ws")
 
 StateCallback = Callable[["ConnectionState"], None]
+#: One open connection, as the client's hooks are given it.
+Socket = ClientConnection
+
+#: The largest message accepted (a snapshot of thousands of fills is a few MB).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Messages received and not yet read before the socket stops reading (TCP then holds the
+#: rest): high enough that a burst (the snapshots after a reconnect) does not stall reading.
+MAX_QUEUED_MESSAGES = 1024
+
+
+def socket_url(url: str) -> str:
+    """``url`` with an ``http``/``https`` scheme given as ``ws``/``wss`` (both name the same
+    endpoint to the venue; the WebSocket library wants the WebSocket scheme)."""
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme.lower(), parts.scheme)
+    return urlunsplit(parts._replace(scheme=scheme))
 
 
 class ConnectionState(enum.StrEnum):
@@ -68,7 +93,6 @@ class WsConnection(AsyncService):
         ping_interval: float,
         idle_timeout: float,
         backoff: tuple[float, float],
-        session: aiohttp.ClientSession | None,
         connect_timeout: float,
         close_timeout: float,
         on_state: StateCallback | None,
@@ -79,8 +103,6 @@ class WsConnection(AsyncService):
         self._ping_interval = ping_interval
         self._idle_timeout = idle_timeout
         self._backoff = backoff
-        self._session = session
-        self._owns_session = session is None
         self._connect_timeout = connect_timeout
         self._close_timeout = close_timeout
         self._on_state = on_state
@@ -88,7 +110,7 @@ class WsConnection(AsyncService):
         self._state = ConnectionState.IDLE
         self._task: asyncio.Task[None] | None = None
         self._closing = False
-        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._ws: Socket | None = None
         self._connected = asyncio.Event()
         self._conn_id = 0
         self._send_lock = asyncio.Lock()
@@ -105,9 +127,7 @@ class WsConnection(AsyncService):
         """One text frame, on the reader task, in arrival order. Must not block."""
 
     @abc.abstractmethod
-    async def _replay_subscriptions(
-        self, ws: aiohttp.ClientWebSocketResponse, conn_id: int
-    ) -> None:
+    async def _replay_subscriptions(self, ws: Socket, conn_id: int) -> None:
         """Send every subscription on a new connection, before it is announced."""
 
     @abc.abstractmethod
@@ -152,16 +172,13 @@ class WsConnection(AsyncService):
     async def start(self) -> None:
         """Start connecting in the background; returns at once (see :meth:`wait_connected`)."""
         # The one wait (the TLS context, made off the loop) comes before the checks, so no
-        # await separates them from making the session and task: a close() meanwhile is seen
-        # here, and concurrent first starts make one session, not one each.
-        if self._session is None:
-            await prepare_tls(self._url)
+        # await separates them from making the task: a close() meanwhile is seen here, and
+        # concurrent first starts make one task, not one each.
+        await prepare_tls(self._url)
         if self._closing:
             raise RuntimeError("this websocket client was closed")
         if self._task is not None:
             return
-        if self._session is None:
-            self._session = client_session(self._url)
         self._task = asyncio.create_task(self._run(), name=f"hyperliquid-ws {self._url}")
 
     async def wait_connected(self) -> None:
@@ -172,7 +189,7 @@ class WsConnection(AsyncService):
         await self._connected.wait()
 
     async def close(self) -> None:
-        """Stop for good: cancel and await every task, fail pending requests, close sockets."""
+        """Stop for good: cancel and await every task, fail pending requests, close the socket."""
         self._closing = True
         task, self._task = self._task, None
         if task is not None:
@@ -180,9 +197,6 @@ class WsConnection(AsyncService):
             await asyncio.wait([task])
         self._connected.clear()
         self._fail_pending(lambda is_action: Disconnected("The connection was closed."))
-        if self._owns_session and self._session is not None:
-            session, self._session = self._session, None
-            await session.close()
         self._set_state(ConnectionState.CLOSED)
 
     async def stop(self) -> None:
@@ -197,22 +211,29 @@ class WsConnection(AsyncService):
         """Supervisor: connect, serve until the connection ends, back off, repeat."""
         failures = 0
         ever_connected = False
-        session = self._session
-        assert session is not None
+        url = socket_url(self._url)
+        tls = tls_context() if needs_tls(url) else None  # made by start(), off the loop
         while not self._closing:
             self._set_state(
                 ConnectionState.RECONNECTING if ever_connected else ConnectionState.CONNECTING
             )
             try:
                 async with asyncio.timeout(self._connect_timeout):
-                    ws = await session.ws_connect(
-                        self._url,
-                        autoping=True,
-                        heartbeat=None,
-                        timeout=aiohttp.ClientWSTimeout(ws_close=self._close_timeout),
-                        max_msg_size=64 * 1024 * 1024,
+                    ws = await connect(
+                        url,
+                        ssl=tls,
+                        # As the venue's own clients: no compression, our own heartbeat
+                        # (the venue wants a ping message, not a protocol-level ping), no
+                        # proxy from the environment.
+                        compression=None,
+                        ping_interval=None,
+                        proxy=None,
+                        open_timeout=None,  # the timeout above covers the whole opening
+                        close_timeout=self._close_timeout,
+                        max_size=MAX_MESSAGE_BYTES,
+                        max_queue=MAX_QUEUED_MESSAGES,
                     )
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            except (WebSocketException, OSError, TimeoutError) as exc:
                 log.warning("websocket connect to %s failed: %s", self._url, exc)
             else:
                 if ever_connected:
@@ -232,7 +253,7 @@ class WsConnection(AsyncService):
             log.info("websocket reconnecting in %.2f s", delay)
             await asyncio.sleep(delay)
 
-    async def _serve(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _serve(self, ws: Socket) -> None:
         """Run one connection until it ends (closed, failed, or silent too long)."""
         self._conn_id += 1
         conn_id = self._conn_id
@@ -255,19 +276,13 @@ class WsConnection(AsyncService):
             self._connected.set()
             self._set_state(ConnectionState.CONNECTED)
             while True:
-                msg = await ws.receive()
-                if msg.type is aiohttp.WSMsgType.TEXT:
-                    self._last_message_at = time.monotonic()
-                    self._handle_text(msg.data)
-                elif msg.type is aiohttp.WSMsgType.BINARY:
-                    self._last_message_at = time.monotonic()
-                else:  # CLOSE, CLOSING, CLOSED, ERROR
-                    if msg.type is aiohttp.WSMsgType.ERROR:
-                        log.warning("websocket error: %s", ws.exception())
-                    else:
-                        log.info("websocket closed by the server (%s)", ws.close_code)
-                    break
-        except (aiohttp.ClientError, ConnectionError) as exc:
+                message = await ws.recv()
+                self._last_message_at = time.monotonic()
+                if isinstance(message, str):
+                    self._handle_text(message)
+        except ConnectionClosedOK:
+            log.info("websocket closed by the server (%s)", ws.close_code)
+        except (WebSocketException, OSError) as exc:  # ConnectionClosedError among them
             log.warning("websocket connection failed: %s", exc)
         except asyncio.CancelledError:
             if not went_silent:
@@ -305,7 +320,7 @@ class WsConnection(AsyncService):
                 serve_task.cancel()
                 return
 
-    async def _ping_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _ping_loop(self, ws: Socket) -> None:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self._ping_interval)
@@ -313,7 +328,7 @@ class WsConnection(AsyncService):
                 self._ping_sent_at = loop.time()
             try:
                 await self._send(ws, {"method": "ping"})
-            except (aiohttp.ClientError, ConnectionError) as exc:
+            except ConnectionError as exc:
                 log.debug("ping failed: %s", exc)
                 return
 
@@ -322,6 +337,10 @@ class WsConnection(AsyncService):
             self._latency = asyncio.get_running_loop().time() - self._ping_sent_at
             self._ping_sent_at = None
 
-    async def _send(self, ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any]) -> None:
+    async def _send(self, ws: Socket, message: dict[str, Any]) -> None:
+        """Send one message; a connection that cannot take it raises ConnectionError."""
         async with self._send_lock:
-            await ws.send_str(json.dumps(message, separators=(",", ":")))
+            try:
+                await ws.send(json.dumps(message, separators=(",", ":")))
+            except (ConnectionClosed, WebSocketException) as exc:
+                raise ConnectionError(str(exc)) from exc

@@ -46,6 +46,7 @@ from wallet_perps.core.models import (
 from wallet_perps.hyperliquid import parse
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.hyperliquid.http import HyperliquidHttp
+from wallet_perps.hyperliquid.info_queries import InfoQueries
 from wallet_perps.hyperliquid.ws import (
     ConnectionState,
     HyperliquidWs,
@@ -255,9 +256,15 @@ class MarketData:
 
     # ------------------------------------------------------------------ on demand
 
+    @property
+    def _snapshots(self) -> InfoQueries:
+        """Where snapshots are asked: over the socket while it is up (one connection less,
+        and the first screen needs no HTTP client at all), else over HTTP."""
+        return self._ws if self._ws.connected else self._http
+
     async def refresh_contexts(self) -> None:
         """Re-fetch the universe and every asset context (one metaAndAssetCtxs call)."""
-        meta, contexts = await self._http.meta_and_asset_ctxs()
+        meta, contexts = await self._snapshots.meta_and_asset_ctxs()
         first = self._meta is None or self._meta.coins != meta.coins
         self._meta = meta
         for ctx in contexts:
@@ -268,11 +275,11 @@ class MarketData:
         self, coin: str, start_ms: int, end_ms: int | None = None
     ) -> list[FundingRate]:
         """Hourly funding rates for ``coin`` (paged past the 500-row cap)."""
-        return await self._http.funding_history(coin, start_ms, end_ms)
+        return await self._snapshots.funding_history(coin, start_ms, end_ms)
 
     async def predicted_fundings(self) -> list[PredictedFunding]:
         """The venue's (and other venues') predicted next rates per coin."""
-        return await self._http.predicted_fundings()
+        return await self._snapshots.predicted_fundings()
 
     # ------------------------------------------------------------------ watching
 
@@ -293,7 +300,7 @@ class MarketData:
         if coin not in self._books:
             # Don't wait for the first push: the ticket estimates need a book now.
             with contextlib.suppress(VenueError):
-                self._books[coin] = await self._http.l2_book(coin)
+                self._books[coin] = await self._snapshots.l2_book(coin)
                 self.events.emit(MarketEvent(MarketEventKind.BOOK, coin))
 
     async def unwatch(self, coin: str) -> None:
@@ -462,7 +469,7 @@ class MarketData:
         now = wall_ms()
         start = now - self._candle_lookback.get(key, 100 * INTERVAL_MS[interval])
         try:
-            candles = await self._http.candle_snapshot(coin, interval, start, now)
+            candles = await self._snapshots.candle_snapshot(coin, interval, start, now)
         except VenueError as exc:
             log.warning("candles for %s %s not loaded: %s", coin, interval, exc)
             return

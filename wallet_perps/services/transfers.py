@@ -40,7 +40,6 @@ from wallet_perps.crypto.addresses import to_checksum_address
 from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
 from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
-from wallet_perps.hyperliquid.net import aiohttp, open_session
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import ActionSender, UserAction
 from wallet_perps.wallet.errors import WalletError
@@ -479,6 +478,9 @@ async def demo_deposit(
     body = {"user": address, "usdc": format(amount.normalize(), "f")}
     url = f"{base_url.rstrip('/')}/sim/faucet"
     headers = {ADMIN_HEADER: admin_token} if admin_token else {}
+    # Here, not at the top: the app loads this module before its first paint, aiohttp after.
+    from wallet_perps.hyperliquid.net import aiohttp, open_session
+
     try:
         async with (
             await open_session(url, timeout=aiohttp.ClientTimeout(total=timeout_s)) as http,
