@@ -13,8 +13,8 @@ and reports its first paint the same way. Goal: at most 1.5 s and at most 3x the
 Also in the same run, for the reading of the result, the floor of the stack the app is built
 on: a process that imports only what a live price needs (Qt, qasync, and ``websockets``, the
 library of the app's WebSocket client), subscribes to ``allMids`` on an already running local
-venue and paints the BTC mid. No app can paint a live price sooner on this stack; the distance from the floor to the
-app is what the app's own code costs.
+venue and paints the BTC mid. No app can paint a live price sooner on this stack; the distance
+from the floor to the app is what the app's own code costs.
 Last, where the app's own time goes: the median length of each stretch between the
 milestones its probe reports (entry module loaded, imports done, window built, market session
 live and Trade page built, price painted).
