@@ -235,8 +235,9 @@ def hook_receive(ws: Any, recorder: Recorder) -> None:
 
 def rx_queue_bytes(ws: Any) -> int | None:
     """Bytes received by the kernel but not yet read by the app, on the WebSocket's socket."""
-    conn = getattr(ws, "_ws", None)
-    sock = conn.get_extra_info("socket") if conn is not None else None
+    conn = getattr(ws, "_ws", None)  # a websockets ClientConnection while connected
+    transport = getattr(conn, "transport", None)
+    sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None:
         return None
     try:
