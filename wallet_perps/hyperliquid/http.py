@@ -39,7 +39,6 @@ from wallet_perps.hyperliquid.errors import (
     VenueTimeout,
     VenueUnavailable,
 )
-from wallet_perps.hyperliquid.exchange_answers import check_response
 from wallet_perps.hyperliquid.info_queries import InfoQueries
 from wallet_perps.hyperliquid.tls import prepare_tls
 
@@ -220,4 +219,7 @@ class HyperliquidHttp(InfoQueries):
         action = payload["action"]
         kind = action.get("type") if isinstance(action, dict) else None
         log.debug("POST /exchange type=%s nonce=%s", kind, payload["nonce"])
+        # The answer reader loads with the first action, not with the first screen.
+        from wallet_perps.hyperliquid.exchange_answers import check_response
+
         return check_response(await self._post("/exchange", payload, is_action=True))

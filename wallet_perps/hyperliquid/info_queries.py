@@ -16,9 +16,8 @@ import json
 import logging
 from collections.abc import Callable, Hashable
 from decimal import Decimal
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
     ActiveAssetData,
@@ -38,6 +37,9 @@ from wallet_perps.core.orders import OpenOrder, OrderStatus
 from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid import parse
 from wallet_perps.hyperliquid.errors import UnexpectedResponse
+
+if TYPE_CHECKING:
+    from wallet_perps.core.ledger import LedgerUpdate
 
 __all__ = ["FILLS_PAGE_CAP", "PAGE_CAP", "InfoQueries"]
 

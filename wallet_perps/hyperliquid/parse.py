@@ -40,9 +40,8 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
-from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
     ActiveAssetData,
@@ -84,7 +83,6 @@ from wallet_perps.hyperliquid.parse_base import (
     pair,
     read_record,
 )
-from wallet_perps.hyperliquid.parse_ledger import read_ledger_update
 from wallet_perps.hyperliquid.parse_market import (
     read_asset_ctx,
     read_candle,
@@ -96,6 +94,13 @@ from wallet_perps.hyperliquid.parse_market import (
     read_predicted,
     read_trade,
 )
+
+if TYPE_CHECKING:
+    from wallet_perps.core.ledger import LedgerUpdate
+
+#: _LEDGER_LATER: the ledger's reader (and its twenty record types) is imported by the two
+#: functions that read ledger updates, when first called: an account's ledger is read after
+#: a wallet is unlocked, and the app's first screen should not pay for it.
 
 __all__ = [
     "ParseError",
@@ -242,6 +247,8 @@ def parse_user_funding(obj: object) -> list[FundingPayment]:
 
 def parse_ledger_updates(obj: object) -> list[LedgerUpdate]:
     """``userNonFundingLedgerUpdates``: deposits, withdrawals, transfers, liquidations..."""
+    from wallet_perps.hyperliquid.parse_ledger import read_ledger_update  # see _LEDGER_LATER
+
     return [read_ledger_update(o) for o in objs(obj, "userNonFundingLedgerUpdates")]
 
 
@@ -342,6 +349,8 @@ def parse_ws_user_fundings(obj: object) -> tuple[bool, list[FundingPayment]]:
 
 def parse_ws_ledger_updates(obj: object) -> tuple[bool, list[LedgerUpdate]]:
     """``userNonFundingLedgerUpdates``: ``(is_snapshot, updates)``."""
+    from wallet_perps.hyperliquid.parse_ledger import read_ledger_update  # see _LEDGER_LATER
+
     o = Obj(obj, "ws.userNonFundingLedgerUpdates")
     return _snapshot_flag(o), [read_ledger_update(u) for u in o.objs("nonFundingLedgerUpdates")]
 

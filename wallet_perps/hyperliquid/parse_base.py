@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from wallet_perps.core.ledger import FrozenJson
 from wallet_perps.core.models import Side
+
+if TYPE_CHECKING:  # the ledger's records load with the first ledger read, not at start
+    from wallet_perps.core.ledger import FrozenJson
 
 __all__ = [
     "Obj",

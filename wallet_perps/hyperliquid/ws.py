@@ -39,7 +39,6 @@ from wallet_perps.hyperliquid.errors import (
     VenueError,
     VenueTimeout,
 )
-from wallet_perps.hyperliquid.exchange_answers import check_response
 from wallet_perps.hyperliquid.info_queries import InfoQueries
 from wallet_perps.hyperliquid.ws_connection import (
     ConnectionState,
@@ -254,6 +253,9 @@ class HyperliquidWs(WsConnection, InfoQueries):
         for key in ("action", "nonce", "signature"):
             if key not in payload:
                 raise ValueError(f"exchange payload lacks {key!r}")
+        # The answer reader loads with the first action, not with the first screen.
+        from wallet_perps.hyperliquid.exchange_answers import check_response
+
         return check_response(await self._post("action", payload, is_action=True))
 
     async def _post(self, kind: str, payload: dict[str, Any], *, is_action: bool) -> Any:

@@ -13,17 +13,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.core.networks import ws_url_for
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.sender import L1Signer
 from wallet_perps.hyperliquid.ws import ConnectionState, HyperliquidWs
-from wallet_perps.services.account import AccountStore
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.market import MarketData
-from wallet_perps.services.trader import Trader
+
+if TYPE_CHECKING:  # the account part loads when an account is attached, after the first paint
+    from wallet_perps.hyperliquid.sender import L1Signer
+    from wallet_perps.services.account import AccountStore
+    from wallet_perps.services.trader import Trader
 
 __all__ = ["NoAccount", "TradingSession"]
 
@@ -86,6 +89,11 @@ class TradingSession(AsyncService):
     # ------------------------------------------------------------------ account part
 
     def _attach(self, signer: L1Signer, user: str) -> AccountStore:
+        # Here, not at the top: the account and the trading machinery (signing, order
+        # tracking, the ledger) are not needed until a wallet is unlocked.
+        from wallet_perps.services.account import AccountStore
+        from wallet_perps.services.trader import Trader
+
         self._account = AccountStore(self.http, self.ws, user)
         self._trader = Trader(
             self.http,

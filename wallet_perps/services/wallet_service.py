@@ -21,15 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
 from wallet_perps.hyperliquid.errors import VenueError
-from wallet_perps.hyperliquid.sender import ActionSender
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.transfers import Transfers, demo_deposit
 from wallet_perps.wallet.agents import AgentWallets
 from wallet_perps.wallet.errors import (
     FILE_KEYSTORE_CHOICE,
@@ -45,6 +43,10 @@ from wallet_perps.wallet.unlocked import (
     UnlockedWallet,
     parse_private_key,
 )
+
+if TYPE_CHECKING:  # signing actions and transfers load when first used, after the first paint
+    from wallet_perps.hyperliquid.sender import ActionSender
+    from wallet_perps.services.transfers import Transfers
 
 __all__ = [
     "DEMO_DEPOSIT_USD",
@@ -183,6 +185,8 @@ class WalletService:
         wallet = self.unlocked
         if wallet is None:
             return None
+        from wallet_perps.services.transfers import Transfers
+
         return Transfers(self.session.http, wallet, self.network, self.session.nonces)
 
     # ------------------------------------------------------------------ where keys live
@@ -373,6 +377,8 @@ class WalletService:
         if not user:
             raise WalletError("Unlock a wallet first.")
         token = self._admin_token() if self._admin_token is not None else None
+        from wallet_perps.services.transfers import demo_deposit
+
         await demo_deposit(self.base_url, user, usd, admin_token=token)
         wallet = self.unlocked
         if wallet is not None and wallet.agent_address(self.network) is None:
@@ -476,6 +482,8 @@ class WalletService:
     def _sender(self) -> ActionSender:
         """The one action sender, on the session's connection and nonces (shared with the
         Trader and transfers: the main address is one nonce key for all of them)."""
+        from wallet_perps.hyperliquid.sender import ActionSender
+
         return ActionSender(
             self.session.http, self.session.nonces, is_mainnet=NETWORKS[self.network].is_mainnet
         )

@@ -14,11 +14,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from wallet_perps.core.ledger import LedgerUpdate
 from wallet_perps.core.models import (
     AccountState,
     AssetContext,
@@ -34,12 +33,15 @@ from wallet_perps.core.models import (
 from wallet_perps.core.orders import OpenOrder, OrderStatus
 from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import OrderPlan, Ticket, TicketError
-from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.market import MarketEvent, MarketEventKind
 from wallet_perps.services.session import TradingSession
-from wallet_perps.services.trader import Trader
 from wallet_perps.services.trader_results import ActionResult, OrderResult, OrderState
 from wallet_perps.ui.pyside_source_cache import stop_pyside_source_cache
+
+if TYPE_CHECKING:  # the account's modules load with the account, after the first paint
+    from wallet_perps.core.ledger import LedgerUpdate
+    from wallet_perps.services.account import AccountEvent
+    from wallet_perps.services.trader import Trader
 
 __all__ = ["ActionOutcome", "OnOutcome", "SessionAdapter"]
 
