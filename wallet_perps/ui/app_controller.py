@@ -239,6 +239,7 @@ class AppController(QObject):
     def _build_trade_page(self, adapter: SessionAdapter) -> TradePage:
         return TradePage(
             adapter,
+            self.window.stack,  # in place from the start: its widgets get their style once
             confirm_orders=lambda: self.settings.confirm_orders,
             slippage_pct=self._default_slippage,
             favourites=list(self.settings.favourites),
