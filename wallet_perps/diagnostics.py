@@ -25,7 +25,6 @@ works for ``--help`` and in processes without a display.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import ctypes
@@ -44,11 +43,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from wallet_perps.config import app_dirs
 from wallet_perps.core.private_files import private_dir
 from wallet_perps.redaction import RedactingFilter, redact
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = [
     "CORE_DUMPS_SENTENCE",
@@ -355,6 +357,8 @@ class Diagnostics:
         """The asyncio loop's handler: an exception nobody awaited is reported like a crash."""
         message = str(context.get("message") or "Unhandled exception in the event loop")
         exc = context.get("exception")
+        import asyncio  # not at the top: installing diagnostics must not wait for its import
+
         if isinstance(exc, BaseException) and not isinstance(exc, asyncio.CancelledError):
             self.report_exception(message, type(exc), exc, exc.__traceback__)
             return
@@ -366,6 +370,8 @@ class Diagnostics:
 
     def watch_loop(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Route ``loop``'s (default: the running loop's) unhandled exceptions here."""
+        import asyncio  # not at the top: installing diagnostics must not wait for its import
+
         (loop or asyncio.get_running_loop()).set_exception_handler(self.loop_exception_handler)
 
     # ------------------------------------------------------------------ fault handler
@@ -470,7 +476,9 @@ def install(app_version: str, *, log_dir: Path | None = None) -> Diagnostics:
         "Wallet Perps %s starting (Python %s, %s); core dumps %s",
         app_version,
         sys.version.split()[0],
-        platform.platform(),
+        # os.uname(), not platform.platform(): that runs `uname -p` in a child process, a few
+        # milliseconds before the venue's launch, on every start.
+        "-".join((os.uname().sysname, os.uname().release, os.uname().machine)),
         "disabled" if core_off else "NOT disabled",
     )
     for path in diag.previous_crashes:

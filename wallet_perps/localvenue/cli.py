@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -78,6 +79,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     from wallet_perps.localvenue.server import VenueServer
 
+    # The venue's code is loaded: it lives as long as the process, so it moves to the
+    # collector's permanent generation, and collection resumes for what the venue makes.
+    gc.freeze()
+    gc.enable()
+
     server = VenueServer(
         data_dir=args.data,
         seed=args.seed,
@@ -118,6 +124,17 @@ async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The cycle collector is paused while the venue's code loads (serve() resumes it): what
+    # loads lives as long as the process, and collections while it loads have nothing to free.
+    # The app waits for this process before its first live price.
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        gc.enable()  # if serve() was never reached
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     # Nothing the venue creates (its data, log, lock, admin token) is for other users to read.
     os.umask(PRIVATE_UMASK)

@@ -6,20 +6,24 @@ The app starts the venue on a free loopback port with its data under the app's d
 and stopping the process is :mod:`wallet_perps.services.venue_launcher`'s (the tests and the
 benchmarks use the same launcher); this class adds what only the app needs: the data
 directory and its log, the same port on a restart, and the exit watch. Waiting is asyncio, so
-it never blocks the UI's event loop, while :meth:`EmbeddedVenue.launch` needs no loop at all.
+it never blocks the UI's event loop, while :meth:`EmbeddedVenue.launch` needs no loop at all:
+the app launches the venue before it has even imported asyncio (about 40 ms), which is why
+the methods that wait import it themselves.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wallet_perps.config import app_dirs
 from wallet_perps.core.private_files import private_dir
-from wallet_perps.services.tasks import cancel_and_wait
 from wallet_perps.services.venue_launcher import ADMIN_TOKEN_NAME, VenueChild, VenueStartError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["EmbeddedVenue", "EmbeddedVenueError", "default_data_dir"]
 
@@ -129,6 +133,8 @@ class EmbeddedVenue:
             ) from None
         self.url = ready.url
         self.port = ready.port
+        import asyncio  # see the module's docstring
+
         self._watch = asyncio.create_task(self._watch_exit(child))
         return ready.url
 
@@ -151,6 +157,8 @@ class EmbeddedVenue:
         return await self.ready(timeout_s)
 
     async def _watch_exit(self, child: VenueChild) -> None:
+        import asyncio  # see the module's docstring
+
         code = await asyncio.to_thread(child.wait)
         if not self._stopping and child is self._child:
             log.error("the local venue exited unexpectedly with code %s", code)
@@ -163,5 +171,7 @@ class EmbeddedVenue:
         if self._child is not None:
             await self._child.stop_async(timeout_s)
         if self._watch is not None:
+            from wallet_perps.services.tasks import cancel_and_wait  # see the module's docstring
+
             await cancel_and_wait([self._watch])
             self._watch = None
