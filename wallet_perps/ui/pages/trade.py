@@ -199,9 +199,7 @@ class TradePage(QWidget):
         body.addWidget(ticket_scroll)
         root.addLayout(body, 1)
 
-        self.sheet = ConfirmSheet(self)
-        self.sheet.confirmed.connect(self._send)
-        self.sheet.cancelled.connect(self._review_cancelled)
+        self._sheet: ConfirmSheet | None = None  # made at the first review: see ``sheet``
 
         search = QShortcut(QKeySequence("Ctrl+K"), self)
         search.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -230,6 +228,20 @@ class TradePage(QWidget):
     def coin(self) -> str | None:
         return self._coin
 
+    @property
+    def sheet(self) -> ConfirmSheet:
+        """The review sheet over the page, made when first needed (the first screen, whose
+        live price should come first, never shows it)."""
+        if self._sheet is None:
+            self._sheet = ConfirmSheet(self)
+            self._sheet.confirmed.connect(self._send)
+            self._sheet.cancelled.connect(self._review_cancelled)
+            self._sheet.set_stale(self.adapter.market_stale)
+        return self._sheet
+
+    def _reviewing(self) -> bool:
+        return self._sheet is not None and self._sheet.isVisible()
+
     def _load_coins(self) -> None:
         coins = self.adapter.coins()
         if not coins or len(self.picker.coins()) == len(coins):
@@ -243,7 +255,8 @@ class TradePage(QWidget):
         """Show ``coin``: header, chart, book, trades and ticket all follow."""
         if not coin or coin == self._coin or coin not in self.adapter.coins():
             return
-        self.sheet.cancel()  # a reviewed plan for another market must not stay open
+        if self._sheet is not None:  # a reviewed plan for another market must not stay open
+            self._sheet.cancel()
         previous, self._coin = self._coin, coin
         if previous is not None:
             self.adapter.unwatch(previous)
@@ -260,7 +273,7 @@ class TradePage(QWidget):
 
     def open_market_search(self) -> None:
         """Ctrl+K: the market list with the keyboard in its search box."""
-        if self.sheet.isVisible():
+        if self._reviewing():
             return
         self.picker.open_popup()
         self.picker.popup.set_rows(self._market_rows())
@@ -325,7 +338,8 @@ class TradePage(QWidget):
         if coin is None:
             return
         stale = self.adapter.market_stale
-        self.sheet.set_stale(stale)
+        if self._sheet is not None:
+            self._sheet.set_stale(stale)
         ctx = self.adapter.context(coin)
         book = self.adapter.book(coin)
         mid = book.mid if book is not None and book.mid is not None else None
@@ -428,7 +442,7 @@ class TradePage(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """L / S / Enter work anywhere on the page, not only with focus in the ticket."""
-        if self.sheet.isVisible():
+        if self._reviewing():
             self.sheet.keyPressEvent(event)
             return
         if not self.ticket.handle_key(event):

@@ -340,7 +340,8 @@ class MarketPicker(QPushButton):
 
     def set_coins(self, coins: Sequence[str]) -> None:
         self._coins = list(coins)
-        self.popup.set_coins(self._coins, self._favourites)
+        if self.popup.isVisible():  # else its rows are made when it opens (not at start)
+            self.popup.set_coins(self._coins, self._favourites)
 
     def current(self) -> str:
         return self._current
@@ -364,7 +365,8 @@ class MarketPicker(QPushButton):
             self._favourites.remove(coin)
         else:
             self._favourites.append(coin)
-        self.popup.set_coins(self._coins, self._favourites)
+        if self.popup.isVisible():  # else its rows are made when it opens
+            self.popup.set_coins(self._coins, self._favourites)
         self._show_text()
         if self._on_favourites_changed is not None:
             self._on_favourites_changed(list(self._favourites))
