@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -148,6 +148,43 @@ def test_keyboard_l_and_s_pick_the_side(qtbot: QtBot, venue: VenueProcess) -> No
             # Elsewhere on the page they still pick the side.
             assert side_after(page.book, Qt.Key.Key_S) is TicketSide.SHORT
         finally:
+            await adapter.aclose()
+            await session.stop()
+
+    run_on_qasync(qtbot, scenario)
+
+
+def test_the_first_screen_shows_its_price_before_the_book_and_ticket(
+    qtbot: QtBot, venue: VenueProcess
+) -> None:
+    """``body_after_price`` (the app's first screen): the book, trades and ticket are hidden
+    until the first live price has been painted, then shown on the next loop turn."""
+
+    async def scenario() -> None:
+        session = await funded_session(venue.url, "40")
+        adapter = SessionAdapter(session)
+        page = TradePage(adapter, body_after_price=True)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        painted_with_body: list[bool] = []
+
+        class FirstPaint(QObject):
+            def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Paint and page.price_label.text().startswith("$"):
+                    painted_with_body.append(page.ticket.isVisible())
+                return False
+
+        watch = FirstPaint()
+        page.price_label.installEventFilter(watch)
+        assert not page.ticket.isVisible() and not page.book.isVisible()
+        page.show()
+        try:
+            await until(lambda: bool(painted_with_body), "the first painted price")
+            assert painted_with_body[0] is False  # the price came first
+            await until(page.ticket.isVisible, "the ticket, once the price is painted")
+            assert page.book.isVisible() and page.trades.isVisible()
+        finally:
+            page.price_label.removeEventFilter(watch)
             await adapter.aclose()
             await session.stop()
 

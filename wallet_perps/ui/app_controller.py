@@ -247,6 +247,7 @@ class AppController(QObject):
             market=self.settings.last_market or None,
             interval=self.settings.chart_interval or None,
             on_selection_changed=self._save_selection,
+            body_after_price=True,  # the first screen: its price first
         )
 
     async def _build_other_pages(self, adapter: SessionAdapter) -> None:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
@@ -56,6 +56,9 @@ _REDRAW_MS = 100
 #: it), or CHART_FALLBACK_MS after the page is made if no price comes.
 CHART_AFTER_PRICE_MS = 40
 CHART_FALLBACK_MS = 1500
+#: With ``body_after_price``, the book, trades and ticket are shown right after the first live
+#: price is painted, or this long after the page is made if no price comes.
+BODY_FALLBACK_MS = 1500
 _UNLOCK = "Unlock your wallet to trade"
 _NO_WALLET = "Create a wallet to trade"
 
@@ -93,6 +96,7 @@ class TradePage(QWidget):
         market: str | None = None,
         interval: str | None = None,
         on_selection_changed: Callable[[str, str], None] | None = None,
+        body_after_price: bool = False,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter
@@ -198,6 +202,18 @@ class TradePage(QWidget):
         ticket_scroll.setFixedWidth(370)
         body.addWidget(ticket_scroll)
         root.addLayout(body, 1)
+        # The app's first screen (``body_after_price``): the book, trades and ticket are made
+        # now but shown a frame after the first live price, so that price is not held up by
+        # their styling and layout; the page built for anything else is whole at once.
+        self._body_parts = (side_box, ticket_scroll)
+        self._body_timer = QTimer(self)
+        self._body_timer.setSingleShot(True)
+        self._body_timer.timeout.connect(self._show_body)
+        if body_after_price:
+            for part in self._body_parts:
+                part.hide()
+            self._body_timer.start(BODY_FALLBACK_MS)
+            self.price_label.installEventFilter(self)  # its first painted price shows them
 
         self._sheet: ConfirmSheet | None = None  # made at the first review: see ``sheet``
 
@@ -433,6 +449,21 @@ class TradePage(QWidget):
                 volume=ctx.day_ntl_vlm,
             )
         return rows
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.price_label
+            and event.type() == QEvent.Type.Paint
+            and self.price_label.text().startswith("$")
+        ):
+            self.price_label.removeEventFilter(self)
+            self._body_timer.start(0)  # after this paint, not inside it
+        return False
+
+    def _show_body(self) -> None:
+        self._body_timer.stop()
+        for part in self._body_parts:
+            part.show()
 
     def _tick(self) -> None:
         """Once a second: the countdown to the next funding payment."""
