@@ -171,18 +171,22 @@ def test_the_first_screen_shows_its_price_before_the_book_and_ticket(
         class FirstPaint(QObject):
             def eventFilter(self, watched: QObject, event: QEvent) -> bool:
                 if event.type() == QEvent.Type.Paint and page.price_label.text().startswith("$"):
-                    painted_with_body.append(page.ticket.isVisible())
+                    painted_with_body.append(page.body_built)
                 return False
 
         watch = FirstPaint()
         page.price_label.installEventFilter(watch)
-        assert not page.ticket.isVisible() and not page.book.isVisible()
+        assert not page.body_built
         page.show()
         try:
             await until(lambda: bool(painted_with_body), "the first painted price")
             assert painted_with_body[0] is False  # the price came first
+            await until(lambda: page.body_built, "the book, trades and ticket")
             await until(page.ticket.isVisible, "the ticket, once the price is painted")
             assert page.book.isVisible() and page.trades.isVisible()
+            # Made late, they still show the market: the ticket knows it, the book fills.
+            assert page.ticket.coin == "BTC" and page.ticket.unit_box.itemText(1) == "BTC"
+            await until(lambda: page.book.bid_rows[0][0].text() != "", "the book's bids")
         finally:
             page.price_label.removeEventFilter(watch)
             await adapter.aclose()

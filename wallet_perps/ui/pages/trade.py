@@ -181,39 +181,24 @@ class TradePage(QWidget):
         self._chart_timer.timeout.connect(self.chart.materialize_when_shown)
         self._chart_timer.start(CHART_FALLBACK_MS)
 
-        side = QVBoxLayout()
-        side.setSpacing(12)
-        self.book = OrderBook(levels=8)
-        self.trades = RecentTrades(rows=10)
-        side.addWidget(self.book)
-        # The recent trades give way first on a short screen (a 1280x800 laptop with a panel
-        # and a title bar): they scroll instead of making the window taller than the screen.
-        trades_scroll = vertical_scroll(self.trades, "TradesScroll")
-        side.addWidget(trades_scroll, 1)
-        side_box = QWidget()
-        side_box.setLayout(side)
-        side.setContentsMargins(0, 0, 0, 0)
-        side_box.setFixedWidth(268)
-        body.addWidget(side_box)
-
-        self.ticket = OrderTicket(adapter.plan, slippage_pct=slippage_pct)
-        self.ticket.submitted.connect(self._submit)
-        ticket_scroll = vertical_scroll(self.ticket, "TicketScroll")
-        ticket_scroll.setFixedWidth(370)
-        body.addWidget(ticket_scroll)
         root.addLayout(body, 1)
-        # The app's first screen (``body_after_price``): the book, trades and ticket are made
-        # now but shown a frame after the first live price, so that price is not held up by
-        # their styling and layout; the page built for anything else is whole at once.
-        self._body_parts = (side_box, ticket_scroll)
+        # The book, trades and ticket beside the chart (see _build_body): made at once, or, on
+        # the app's first screen (``body_after_price``), on the loop turn after its first live
+        # price is painted, so that price is not held up by making and styling them.
+        self._body = body
+        self._slippage_pct = slippage_pct
+        self.book: OrderBook
+        self.trades: RecentTrades
+        self.ticket: OrderTicket
+        self._body_built = False
         self._body_timer = QTimer(self)
         self._body_timer.setSingleShot(True)
-        self._body_timer.timeout.connect(self._show_body)
+        self._body_timer.timeout.connect(self._build_body)
         if body_after_price:
-            for part in self._body_parts:
-                part.hide()
             self._body_timer.start(BODY_FALLBACK_MS)
-            self.price_label.installEventFilter(self)  # its first painted price shows them
+            self.price_label.installEventFilter(self)  # its first painted price builds them
+        else:
+            self._build_body()
 
         self._sheet: ConfirmSheet | None = None  # made at the first review: see ``sheet``
 
@@ -232,9 +217,7 @@ class TradePage(QWidget):
         adapter.account_changed.connect(self._schedule)
         adapter.account_opened.connect(lambda _user: self._schedule())
         adapter.order_result.connect(self._on_result)
-        adapter.connection_changed.connect(
-            lambda connected, _latency: self.ticket.connection_restored() if connected else None
-        )
+        adapter.connection_changed.connect(self._on_connection)
         self._load_coins()
         self._tick()
 
@@ -258,6 +241,40 @@ class TradePage(QWidget):
     def _reviewing(self) -> bool:
         return self._sheet is not None and self._sheet.isVisible()
 
+    @property
+    def body_built(self) -> bool:
+        """Whether the book, trades and ticket exist yet (see ``body_after_price``)."""
+        return self._body_built
+
+    def _build_body(self) -> None:
+        if self._body_built:
+            return
+        self._body_timer.stop()
+        side = QVBoxLayout()
+        side.setSpacing(12)
+        self.book = OrderBook(levels=8)
+        self.trades = RecentTrades(rows=10)
+        side.addWidget(self.book)
+        # The recent trades give way first on a short screen (a 1280x800 laptop with a panel
+        # and a title bar): they scroll instead of making the window taller than the screen.
+        trades_scroll = vertical_scroll(self.trades, "TradesScroll")
+        side.addWidget(trades_scroll, 1)
+        side_box = QWidget()
+        side_box.setLayout(side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side_box.setFixedWidth(268)
+        self._body.addWidget(side_box)
+
+        self.ticket = OrderTicket(self.adapter.plan, slippage_pct=self._slippage_pct)
+        self.ticket.submitted.connect(self._submit)
+        ticket_scroll = vertical_scroll(self.ticket, "TicketScroll")
+        ticket_scroll.setFixedWidth(370)
+        self._body.addWidget(ticket_scroll)
+        self._body_built = True
+        if self._coin is not None:
+            self.ticket.set_market(self.adapter.market(self._coin))
+            self.redraw()
+
     def _load_coins(self) -> None:
         coins = self.adapter.coins()
         if not coins or len(self.picker.coins()) == len(coins):
@@ -278,11 +295,12 @@ class TradePage(QWidget):
             self.adapter.unwatch(previous)
         self.adapter.watch(coin)
         self.picker.set_current(coin)
-        self.ticket.set_market(self.adapter.market(coin))
+        if self._body_built:
+            self.ticket.set_market(self.adapter.market(coin))
+            self.book.set_book(None)
+            self.trades.set_trades(())
         self.chart.set_coin(coin)
         self._watch_candles()
-        self.book.set_book(None)
-        self.trades.set_trades(())
         self.redraw()
         if remember:
             self._selection_changed()
@@ -379,13 +397,15 @@ class TradePage(QWidget):
             )
         for label in (self.price_label, self.change_stat.value):
             set_flag(label, "stale", stale)
-        self.book.set_book(book)
-        self.trades.set_trades(self.adapter.trades(coin))
+        if self._body_built:
+            self.book.set_book(book)
+            self.trades.set_trades(self.adapter.trades(coin))
         self.chart.set_mark(ctx.mark_px if ctx is not None else None)
         self._show_account(coin, mid or (ctx.mid_px or ctx.mark_px if ctx else None))
         if self.picker.popup.isVisible():
             self.picker.popup.set_rows(self._market_rows())
-        self.ticket.refresh()
+        if self._body_built:
+            self.ticket.refresh()
 
     def _show_account(self, coin: str, reference: Decimal | None) -> None:
         """Position line, chart lines and the ticket's room, or the locked state."""
@@ -402,20 +422,22 @@ class TradePage(QWidget):
                 if locked
                 else "Loading your account…"
             )
-            self.ticket.set_locked(
-                (_UNLOCK if self._wallet_exists else _NO_WALLET) if locked else None
-            )
-            self.ticket.set_room(None, reference)
+            if self._body_built:
+                self.ticket.set_locked(
+                    (_UNLOCK if self._wallet_exists else _NO_WALLET) if locked else None
+                )
+                self.ticket.set_room(None, reference)
             self.chart.set_position(None)
             self.chart.set_orders(())
             return
-        self.ticket.set_locked(None)
         orders = self.adapter.open_orders()
-        self.ticket.follow_orders({o.oid for o in orders})
-        self.ticket.set_room(
-            available_to_trade(state, orders, coin, self.ticket.leverage_slider.value()),
-            reference,
-        )
+        if self._body_built:
+            self.ticket.set_locked(None)
+            self.ticket.follow_orders({o.oid for o in orders})
+            self.ticket.set_room(
+                available_to_trade(state, orders, coin, self.ticket.leverage_slider.value()),
+                reference,
+            )
         position = state.position(coin)
         self.chart.set_position(position)
         self.chart.set_orders(orders)
@@ -460,10 +482,9 @@ class TradePage(QWidget):
             self._body_timer.start(0)  # after this paint, not inside it
         return False
 
-    def _show_body(self) -> None:
-        self._body_timer.stop()
-        for part in self._body_parts:
-            part.show()
+    def _on_connection(self, connected: bool, _latency: object) -> None:
+        if connected and self._body_built:
+            self.ticket.connection_restored()
 
     def _tick(self) -> None:
         """Once a second: the countdown to the next funding payment."""
@@ -476,7 +497,7 @@ class TradePage(QWidget):
         if self._reviewing():
             self.sheet.keyPressEvent(event)
             return
-        if not self.ticket.handle_key(event):
+        if not self._body_built or not self.ticket.handle_key(event):
             super().keyPressEvent(event)
 
     def _submit(self, plan: OrderPlan) -> None:
@@ -500,5 +521,5 @@ class TradePage(QWidget):
         self.ticket.amount_edit.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_result(self, result: object) -> None:
-        if isinstance(result, OrderResult):
+        if isinstance(result, OrderResult) and self._body_built:
             self.ticket.show_result(result)
