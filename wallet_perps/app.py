@@ -6,11 +6,11 @@ Everything (UI and network I/O) runs on that single loop; nothing here may block
 from __future__ import annotations
 
 import argparse
-import gc
 import time
 from collections.abc import Sequence
 
 import wallet_perps
+from wallet_perps.core.collector import code_loaded, run_while_loading
 from wallet_perps.core.networks import NETWORKS, NetworkName
 
 
@@ -50,25 +50,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     entered = time.time()  # for the startup benchmark's breakdown (ui/startup_probe.py)
-    # Python's cycle collector is paused while the app's code loads (see _loaded): loading
-    # Qt, aiohttp and our modules makes about 50,000 objects that live as long as the process,
-    # and the collector, triggered by allocation counts, walked them again and again while
-    # they loaded (about 40 ms of the first paint) with nothing to free.
-    gc.disable()
-    try:
-        return _main(argv, entered)
-    finally:
-        gc.enable()  # after an early return or an error, before _loaded did it
-
-
-def _loaded() -> float:
-    """The app's code is loaded: move it to the collector's permanent generation, so that no
-    later collection walks it either, and collect as usual from here on. What the window,
-    the session and the pages make is collected normally (a page released at a network switch
-    must be: its Qt connections make cycles). Returns the time, for the startup benchmark."""
-    gc.freeze()
-    gc.enable()
-    return time.time()
+    return run_while_loading(lambda: _main(argv, entered))  # see core/collector.py
 
 
 def _main(argv: Sequence[str] | None, entered: float) -> int:
@@ -126,7 +108,8 @@ def _main(argv: Sequence[str] | None, entered: float) -> int:
     from wallet_perps.ui.theme import style_sheet
     from wallet_perps.ui.window_state import WM_CLASS, apply_identity
 
-    imported = _loaded()
+    code_loaded()
+    imported = time.time()
 
     existing = QApplication.instance()
     # argv[0] is X11's WM_CLASS instance name: the same however the app was started.

@@ -478,7 +478,7 @@ def install(app_version: str, *, log_dir: Path | None = None) -> Diagnostics:
         sys.version.split()[0],
         # os.uname(), not platform.platform(): that runs `uname -p` in a child process, a few
         # milliseconds before the venue's launch, on every start.
-        "-".join((os.uname().sysname, os.uname().release, os.uname().machine)),
+        "{0.sysname}-{0.release}-{0.machine}".format(os.uname()),
         "disabled" if core_off else "NOT disabled",
     )
     for path in diag.previous_crashes:

@@ -3,9 +3,9 @@
 Why this module: importing aiohttp builds two default TLS contexts at import time, each
 parsing the system's whole CA bundle (about 45 ms apiece on a 2-core machine). The app's
 built-in local venue speaks plain HTTP on loopback, so on the default start that work
-bought nothing. Here aiohttp is
-imported with ``SSL_CERT_FILE`` naming an empty file for the length of the import only
-(the variable is put back at once, whatever it was), so those two contexts skip the bundle.
+bought nothing. Here aiohttp is imported with ``SSL_CERT_FILE`` naming an empty file for the
+length of the import only (the variable is put back at once, whatever it was), so those two
+contexts skip the bundle.
 No session of ours relies on them: :func:`client_session` gives every session for an
 ``https``/``wss`` URL a verified context of its own (:func:`tls_context`: the system's CA
 store, hostname checked), made once, on first use; :func:`open_session` makes it in a worker

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, WebSocketException
+from websockets.exceptions import ConnectionClosedOK, WebSocketException
 
 from wallet_perps.core.lifecycle import AsyncService
 from wallet_perps.hyperliquid.errors import Disconnected, VenueError
@@ -342,5 +342,5 @@ class WsConnection(AsyncService):
         async with self._send_lock:
             try:
                 await ws.send(json.dumps(message, separators=(",", ":")))
-            except (ConnectionClosed, WebSocketException) as exc:
+            except WebSocketException as exc:  # ConnectionClosed among them
                 raise ConnectionError(str(exc)) from exc

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import os
 import signal
@@ -19,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from wallet_perps.core.collector import code_loaded, run_while_loading
 from wallet_perps.core.networks import NETWORKS
 from wallet_perps.localvenue.files import PRIVATE_UMASK
 from wallet_perps.localvenue.guard import DEFAULT_MAX_CONNECTIONS_PER_IP
@@ -79,10 +79,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     from wallet_perps.localvenue.server import VenueServer
 
-    # The venue's code is loaded: it lives as long as the process, so it moves to the
-    # collector's permanent generation, and collection resumes for what the venue makes.
-    gc.freeze()
-    gc.enable()
+    code_loaded()  # the venue's state is made from here on, and collected as usual
 
     server = VenueServer(
         data_dir=args.data,
@@ -124,14 +121,8 @@ async def _stop_when_orphaned(parent: int, stop: asyncio.Event) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # The cycle collector is paused while the venue's code loads (serve() resumes it): what
-    # loads lives as long as the process, and collections while it loads have nothing to free.
-    # The app waits for this process before its first live price.
-    gc.disable()
-    try:
-        return _main(argv)
-    finally:
-        gc.enable()  # if serve() was never reached
+    # The app waits for this process before its first live price (see core/collector.py).
+    return run_while_loading(lambda: _main(argv))
 
 
 def _main(argv: Sequence[str] | None) -> int:
