@@ -259,6 +259,7 @@ async def _until(what: str, probe: Callable[[], T | None], timeout_s: float = WA
 
 async def _services(run: _Run) -> None:
     """The venue, wallet, order and venue-stop checks, on one asyncio loop."""
+    from wallet_perps.core.networks import DEMO_DEPOSIT_USD
     from wallet_perps.core.numbers import round_price
     from wallet_perps.core.orders import OpenOrder
     from wallet_perps.core.ticket_validation import validate_ticket
@@ -266,7 +267,7 @@ async def _services(run: _Run) -> None:
     from wallet_perps.services.embedded_venue import EmbeddedVenue
     from wallet_perps.services.session import TradingSession
     from wallet_perps.services.trader_results import OrderState
-    from wallet_perps.services.wallet_service import DEMO_DEPOSIT_USD, WalletService
+    from wallet_perps.services.wallet_service import WalletService
     from wallet_perps.wallet.keystore import Keystore
     from wallet_perps.wallet.metadata import MetadataFile
 

@@ -25,8 +25,6 @@ from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
 from wallet_perps.core.ticket_replay import available_to_trade
 from wallet_perps.core.ticket_validation import validate_ticket
 from wallet_perps.core.tickets import (
-    MAKER_FEE,
-    TAKER_FEE,
     AmountUnit,
     OrderKind,
     OrderPlan,
@@ -34,6 +32,7 @@ from wallet_perps.core.tickets import (
     TicketError,
     TicketSide,
 )
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 
 D = Decimal
 BTC = Market("BTC", 0, 5, 40)

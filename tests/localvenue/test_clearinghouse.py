@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from wallet_perps.core.risk import Tier, TierSchedule
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.clearinghouse import (
-    MAKER_FEE,
-    TAKER_FEE,
     Clearinghouse,
     ClearinghouseError,
     MarketRules,

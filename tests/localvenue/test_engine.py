@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 from wallet_perps.hyperliquid import parse
-from wallet_perps.localvenue.clearinghouse import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.clock import HOUR_MS
 from wallet_perps.localvenue.engine import LIQUIDATOR_ADDRESS, Venue, VenueEvent, VenueReject
 from wallet_perps.localvenue.markets import DEFAULT_MARKETS

@@ -10,11 +10,14 @@ network and are not implied by what it allows live here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Literal
 
 __all__ = [
     "DEFAULT_NETWORK",
+    "DEMO_DEPOSIT_USD",
+    "MAX_DEMO_DEPOSIT_USD",
     "NETWORKS",
     "Deposits",
     "Faucet",
@@ -46,6 +49,12 @@ class Deposits(StrEnum):
     TESTNET_FAUCET = "testnet faucet + bridge"
     #: Steps to follow outside the app: native USDC on Arbitrum One through the bridge.
     ARBITRUM_BRIDGE = "Arbitrum bridge"
+
+
+#: What "Try the demo" credits from the venue's faucet (:attr:`Faucet.VENUE`).
+DEMO_DEPOSIT_USD: Final = Decimal(10_000)
+#: The most one paper deposit adds: the faucet exists to try things, not to fake wealth.
+MAX_DEMO_DEPOSIT_USD: Final = Decimal(1_000_000)
 
 
 def ws_url_for(http_url: str) -> str:

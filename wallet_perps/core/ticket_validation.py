@@ -49,10 +49,6 @@ from wallet_perps.core.ticket_replay import (
     walk_book,
 )
 from wallet_perps.core.tickets import (
-    MAKER_FEE,
-    MIN_ORDER_VALUE,
-    TAKER_FEE,
-    TPSL_SLIPPAGE,
     AmountUnit,
     OrderKind,
     OrderPlan,
@@ -61,6 +57,7 @@ from wallet_perps.core.tickets import (
     TicketError,
     TpslLeg,
 )
+from wallet_perps.core.venue_rules import MAKER_FEE, MARKET_SLIPPAGE, MIN_ORDER_VALUE, TAKER_FEE
 
 __all__ = ["FAR_TRIGGER_FACTOR", "far_from_mark", "validate_ticket"]
 
@@ -439,7 +436,7 @@ def _tpsl_leg(
     closes_with_buy = not is_buy
     try:
         trigger_px = round_price(trigger, market.sz_decimals, direction="nearest")
-        factor = 1 + TPSL_SLIPPAGE if closes_with_buy else 1 - TPSL_SLIPPAGE
+        factor = 1 + MARKET_SLIPPAGE if closes_with_buy else 1 - MARKET_SLIPPAGE
         limit_px = round_price(
             trigger_px * factor, market.sz_decimals, direction="up" if closes_with_buy else "down"
         )

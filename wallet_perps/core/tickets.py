@@ -20,10 +20,6 @@ from wallet_perps.core.models import LeverageType, Market, SizeAtPrice
 
 __all__ = [
     "DEFAULT_SLIPPAGE_PCT",
-    "MAKER_FEE",
-    "MIN_ORDER_VALUE",
-    "TAKER_FEE",
-    "TPSL_SLIPPAGE",
     "AmountUnit",
     "OrderKind",
     "OrderPlan",
@@ -34,15 +30,8 @@ __all__ = [
     "TpslLeg",
 ]
 
-#: The venue's minimum order value for perps (PROTOCOL §3).
-MIN_ORDER_VALUE: Final = Decimal(10)
-#: Base-tier perp fees (PROTOCOL §11.6): what a new account pays.
-TAKER_FEE: Final = Decimal("0.00045")
-MAKER_FEE: Final = Decimal("0.00015")
 #: The SDK's market-order slippage (``DEFAULT_SLIPPAGE = 0.05``), in percent.
 DEFAULT_SLIPPAGE_PCT: Final = Decimal(5)
-#: Market TP/SL orders execute with 10% slippage tolerance, like the venue's UI (§6.1).
-TPSL_SLIPPAGE: Final = Decimal("0.10")
 
 
 class TicketSide(StrEnum):

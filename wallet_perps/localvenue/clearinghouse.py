@@ -29,8 +29,6 @@ from wallet_perps.core.risk import (
     truncate_usd,
 )
 
-TAKER_FEE = Decimal("0.00045")
-MAKER_FEE = Decimal("0.00015")
 #: Market liquidations of positions above this notional go in 20% steps (mainnet: $100k).
 LIQUIDATION_STEP_NOTIONAL = Decimal(100_000)
 LIQUIDATION_STEP_FRACTION = Decimal("0.2")

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from wallet_perps.core.numbers import round_price
 from wallet_perps.core.risk import ZERO
+from wallet_perps.core.venue_rules import MARKET_SLIPPAGE
 from wallet_perps.localvenue.clearinghouse import Clearinghouse
 from wallet_perps.localvenue.clock import HOUR_MS
 from wallet_perps.localvenue.engine_types import (
@@ -26,10 +27,6 @@ from wallet_perps.localvenue.state import LEDGER_CAP
 #: The backstop liquidator vault (plays HLP's role).
 LIQUIDATOR_ADDRESS: Final = "0x" + "0" * 38 + "1d"
 MAX_OPEN_ORDERS: Final = 1000
-MIN_ORDER_VALUE: Final = Decimal(10)
-WITHDRAW_FEE: Final = Decimal(1)
-#: Market TP/SL and liquidation orders execute as IOC at 10% slippage from the mark.
-MARKET_SLIPPAGE: Final = Decimal("0.1")
 #: Accepted limit price band around the oracle (see ``engine``'s module docstring).
 PRICE_BAND_LOW: Final = Decimal("0.05")
 PRICE_BAND_HIGH: Final = Decimal(5)

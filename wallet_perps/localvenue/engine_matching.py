@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from wallet_perps.core.risk import ZERO, ledger_usd
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.book import RestingOrder
 from wallet_perps.localvenue.clearinghouse import (
-    MAKER_FEE,
-    TAKER_FEE,
     ClearinghouseError,
     FillEffect,
 )

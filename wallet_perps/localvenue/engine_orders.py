@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from wallet_perps.core.numbers import is_valid_price, is_valid_size
+from wallet_perps.core.venue_rules import MIN_ORDER_VALUE
 from wallet_perps.localvenue.actions import (
     BatchModifyAction,
     CancelAction,
@@ -28,7 +29,6 @@ from wallet_perps.localvenue.actions import (
 from wallet_perps.localvenue.engine_base import (
     CANCEL_MISSING,
     MAX_OPEN_ORDERS,
-    MIN_ORDER_VALUE,
     MODIFY_MISSING,
     PRICE_BAND_HIGH,
     PRICE_BAND_LOW,

@@ -13,8 +13,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from typing import Any, Final
 
 from wallet_perps.core.risk import TRANSFER_MARGIN_FLOOR, ZERO, PositionRisk, truncate_usd
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.candles import INTERVALS
-from wallet_perps.localvenue.clearinghouse import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.clock import HOUR_MS
 from wallet_perps.localvenue.engine_types import (
     VenueOrder,

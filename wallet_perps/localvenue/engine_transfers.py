@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from wallet_perps.core.risk import ZERO, ledger_usd
+from wallet_perps.core.venue_rules import WITHDRAW_FEE_USD
 from wallet_perps.localvenue.actions import (
     UpdateIsolatedMarginAction,
     UpdateLeverageAction,
@@ -21,7 +22,7 @@ from wallet_perps.localvenue.actions import (
     UsdSendAction,
     WithdrawAction,
 )
-from wallet_perps.localvenue.engine_base import WITHDRAW_FEE, Call, rows_of
+from wallet_perps.localvenue.engine_base import Call, rows_of
 from wallet_perps.localvenue.engine_pushes import Pushes
 from wallet_perps.localvenue.engine_records import OrderRegistry
 from wallet_perps.localvenue.engine_types import VenueReject, wire
@@ -127,18 +128,18 @@ class Transfers:
     def withdraw3(self, user: str, action: WithdrawAction, now_ms: int) -> dict[str, Any]:
         """Withdrawal: debits amount + the $1 fee; ledger ``withdraw``."""
         amount = _amount(action.amount)
-        if amount <= WITHDRAW_FEE:
+        if amount <= WITHDRAW_FEE_USD:
             raise VenueReject("Withdrawal amount must be more than the $1 fee.")
         ch = self.s.clearinghouse
         with self.pushes.call(now_ms, user) as call:
-            ch.debit(user, amount + WITHDRAW_FEE)
+            ch.debit(user, amount + WITHDRAW_FEE_USD)
             # The fee stays inside the venue, so total USDC falls by exactly ``amount``.
-            ch.fees_collected += WITHDRAW_FEE
+            ch.fees_collected += WITHDRAW_FEE_USD
             delta = {
                 "type": "withdraw",
                 "usdc": wire(amount),
                 "nonce": action.time,
-                "fee": wire(WITHDRAW_FEE),
+                "fee": wire(WITHDRAW_FEE_USD),
             }
             self.add_ledger(call, user, delta)
         return {"type": "default"}

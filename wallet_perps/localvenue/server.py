@@ -38,6 +38,7 @@ from aiohttp import web
 
 from wallet_perps.core.numbers import check_price
 from wallet_perps.core.private_files import private_dir, tighten_tree, write_private_file
+from wallet_perps.core.venue_rules import MAKER_FEE, TAKER_FEE
 from wallet_perps.localvenue.auth import Authenticator, AuthError
 from wallet_perps.localvenue.clock import VenueClock
 from wallet_perps.localvenue.engine import Venue, VenueReject
@@ -424,8 +425,8 @@ class VenueServer:
             return a.extra_agents(user, self.clock.now_ms())
         if t == "userFees":
             return {
-                "userCrossRate": "0.00045",
-                "userAddRate": "0.00015",
+                "userCrossRate": str(TAKER_FEE),
+                "userAddRate": str(MAKER_FEE),
                 "activeReferralDiscount": "0.0",
             }
         if t == "maxBuilderFee":

@@ -44,7 +44,8 @@ from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.models import LeverageType, Meta, Position
 from wallet_perps.core.numbers import NumberError, round_price, round_size
 from wallet_perps.core.orders import OrderStatus
-from wallet_perps.core.tickets import TPSL_SLIPPAGE, OrderPlan
+from wallet_perps.core.tickets import OrderPlan
+from wallet_perps.core.venue_rules import MARKET_SLIPPAGE
 from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid.actions import (
     ActionError,
@@ -283,7 +284,7 @@ class Trader:
                 )
             try:
                 trigger = round_price(px, market.sz_decimals, direction="nearest")
-                factor = 1 - TPSL_SLIPPAGE if long else 1 + TPSL_SLIPPAGE
+                factor = 1 - MARKET_SLIPPAGE if long else 1 + MARKET_SLIPPAGE
                 limit = round_price(
                     trigger * factor, market.sz_decimals, direction="down" if long else "up"
                 )

@@ -34,10 +34,11 @@ from typing import Any, Final, Literal
 from wallet_perps.core.answers import Accepted, OutcomeUnknown, Rejected
 from wallet_perps.core.display import format_usd_exact, short_address
 from wallet_perps.core.ledger import InternalTransfer, LedgerUpdate, SendAsset, Withdraw
-from wallet_perps.core.networks import NETWORKS, NetworkName
+from wallet_perps.core.networks import MAX_DEMO_DEPOSIT_USD, NETWORKS, NetworkName
+from wallet_perps.core.venue_rules import WITHDRAW_FEE_USD
 from wallet_perps.core.wire_values import ADDRESS_RE, ADMIN_HEADER
 from wallet_perps.crypto.addresses import to_checksum_address
-from wallet_perps.hyperliquid.actions import ActionError, usd_send_action, withdraw3_action
+from wallet_perps.hyperliquid.actions import ActionError, usdc_out_action
 from wallet_perps.hyperliquid.errors import VenueError, readable
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
@@ -46,8 +47,6 @@ from wallet_perps.wallet.errors import WalletError
 from wallet_perps.wallet.unlocked import UnlockedWallet
 
 __all__ = [
-    "MAX_DEMO_DEPOSIT_USD",
-    "WITHDRAW_FEE_USD",
     "TransferError",
     "TransferKind",
     "TransferResult",
@@ -61,12 +60,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Hyperliquid's withdrawal fee "at the time of writing" (PROTOCOL §6.6, §11.8). The local
-#: venue debits it on top of the amount, so a withdrawal needs ``amount + fee`` withdrawable.
-WITHDRAW_FEE_USD: Final = Decimal(1)
 
-#: A generous cap for one paper deposit; the faucet exists to try things, not to fake wealth.
-MAX_DEMO_DEPOSIT_USD: Final = Decimal(1_000_000)
 #: USDC amounts on Hyperliquid carry at most 6 decimals (micro-dollars).
 _USD_QUANTUM: Final = Decimal("0.000001")
 #: How far the venue's ledger time may lag our clock (the nonce) for a row to still be ours.
@@ -306,10 +300,10 @@ class Transfers:
         amount: Decimal,
         on_unknown: OnUnknown | None,
     ) -> TransferResult:
-        build = usd_send_action if kind == "send" else withdraw3_action
+        wire_type: Final = "usdSend" if kind == "send" else "withdraw3"
 
         def action(nonce: int, is_mainnet: bool) -> UserAction:
-            return build(target, amount, nonce, is_mainnet=is_mainnet)
+            return usdc_out_action(wire_type, target, amount, nonce, is_mainnet=is_mainnet)
 
         try:
             payload = self._sender.sign_user(action, self._wallet)

@@ -21,10 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Literal
 
 from wallet_perps.core.clock import wall_ms
-from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, Faucet, NetworkName
+from wallet_perps.core.networks import (
+    DEFAULT_NETWORK,
+    DEMO_DEPOSIT_USD,
+    NETWORKS,
+    Faucet,
+    NetworkName,
+)
 from wallet_perps.hyperliquid.errors import VenueError
 from wallet_perps.services.events import EventSource
 from wallet_perps.services.session import TradingSession
@@ -49,7 +55,6 @@ if TYPE_CHECKING:  # signing actions and transfers load when first used, after t
     from wallet_perps.services.transfers import Transfers
 
 __all__ = [
-    "DEMO_DEPOSIT_USD",
     "FILE_KEYSTORE_CHOICE",
     "KeyStorage",
     "RecoveryPhrase",
@@ -60,9 +65,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: What "Try the demo" credits on the local venue.
-DEMO_DEPOSIT_USD: Final = Decimal(10_000)
 
 StorageKind = Literal["keyring", "file"]
 

@@ -31,9 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.networks import NETWORKS, Faucet
+from wallet_perps.core.networks import DEMO_DEPOSIT_USD, NETWORKS, Faucet
 from wallet_perps.services.wallet_service import (
-    DEMO_DEPOSIT_USD,
     FILE_KEYSTORE_CHOICE,
     KeyStorage,
     WalletService,

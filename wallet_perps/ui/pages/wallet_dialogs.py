@@ -23,10 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from wallet_perps.core.display import format_usd
-from wallet_perps.core.networks import NETWORKS, Deposits, NetworkName
+from wallet_perps.core.networks import MAX_DEMO_DEPOSIT_USD, NETWORKS, Deposits, NetworkName
+from wallet_perps.core.venue_rules import WITHDRAW_FEE_USD
 from wallet_perps.services.transfers import (
-    MAX_DEMO_DEPOSIT_USD,
-    WITHDRAW_FEE_USD,
     TransferError,
     TransferKind,
     check_fits,
