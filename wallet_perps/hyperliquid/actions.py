@@ -19,6 +19,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final, Literal, NamedTuple
 
 from wallet_perps.core.numbers import NumberError, to_wire, usd_to_micros
@@ -51,6 +52,7 @@ __all__ = [
     "update_leverage_action",
     "usd_class_transfer_action",
     "usd_send_action",
+    "usdc_out_action",
     "withdraw3_action",
 ]
 
@@ -350,41 +352,31 @@ def _amount(amount: Decimal, what: str = "amount") -> str:
     return _positive_wire(amount, what)
 
 
-def _send_action(
-    kind: str, destination: str, amount: Decimal, time_ms: int, is_mainnet: bool, chain_id: str
+def usdc_out_action(
+    kind: Literal["usdSend", "withdraw3"],
+    destination: str,
+    amount: Decimal,
+    time_ms: int,
+    *,
+    is_mainnet: bool,
+    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
 ) -> WireDict:
-    """usdSend and withdraw3 share one shape; only the type (and so the EIP-712 struct) differs."""
+    """USDC leaving the account: ``usdSend`` to another Hyperliquid account, or ``withdraw3``
+    to Arbitrum (the venue charges a $1 fee). The two share one shape; only the type (and so
+    the EIP-712 struct) differs. ``time_ms`` must equal the request nonce."""
     return {
         "type": kind,
         "destination": _address(destination, "destination"),
         "amount": _amount(amount),
         "time": _int(time_ms, "time"),
-        **_chain_fields(is_mainnet, chain_id),
+        **_chain_fields(is_mainnet, signature_chain_id),
     }
 
 
-def usd_send_action(
-    destination: str,
-    amount: Decimal,
-    time_ms: int,
-    *,
-    is_mainnet: bool,
-    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
-) -> WireDict:
-    """Send USDC to another Hyperliquid account; ``time_ms`` must equal the request nonce."""
-    return _send_action("usdSend", destination, amount, time_ms, is_mainnet, signature_chain_id)
-
-
-def withdraw3_action(
-    destination: str,
-    amount: Decimal,
-    time_ms: int,
-    *,
-    is_mainnet: bool,
-    signature_chain_id: str = DEFAULT_SIGNATURE_CHAIN_ID,
-) -> WireDict:
-    """Withdraw USDC to Arbitrum (the venue charges a $1 fee); ``time_ms`` equals the nonce."""
-    return _send_action("withdraw3", destination, amount, time_ms, is_mainnet, signature_chain_id)
+#: Send USDC to another Hyperliquid account (``usdSend``).
+usd_send_action: Final = partial(usdc_out_action, "usdSend")
+#: Withdraw USDC to Arbitrum (``withdraw3``); the venue charges a $1 fee.
+withdraw3_action: Final = partial(usdc_out_action, "withdraw3")
 
 
 def usd_class_transfer_action(

@@ -18,21 +18,7 @@ from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from wallet_perps.core.models import (
-    AccountState,
-    ActiveAssetData,
-    AssetContext,
-    Candle,
-    ExtraAgent,
-    Fill,
-    FundingPayment,
-    FundingRate,
-    L2Book,
-    Meta,
-    PredictedFunding,
-    UserRateLimit,
-    UserRole,
-)
+from wallet_perps.core import models
 from wallet_perps.core.orders import OpenOrder, OrderStatus
 from wallet_perps.core.wire_values import normalize_address, normalize_cloid
 from wallet_perps.hyperliquid import parse
@@ -182,16 +168,16 @@ class InfoQueries(abc.ABC):
         """Every row of one account's time-range query (see :meth:`_ranged`)."""
         return await self._ranged(_user_body(kind, user), start_ms, end_ms, cap)
 
-    async def meta(self) -> Meta:
+    async def meta(self) -> models.Meta:
         return parse.parse_meta(await self.info({"type": "meta"}))
 
-    async def meta_and_asset_ctxs(self) -> tuple[Meta, list[AssetContext]]:
+    async def meta_and_asset_ctxs(self) -> tuple[models.Meta, list[models.AssetContext]]:
         return parse.parse_meta_and_asset_ctxs(await self.info({"type": "metaAndAssetCtxs"}))
 
     async def all_mids(self) -> dict[str, Decimal]:
         return parse.parse_all_mids(await self.info({"type": "allMids"}))
 
-    async def clearinghouse_state(self, user: str) -> AccountState:
+    async def clearinghouse_state(self, user: str) -> models.AccountState:
         return parse.parse_clearinghouse_state(await self._user_info("clearinghouseState", user))
 
     async def open_orders(self, user: str) -> list[OpenOrder]:
@@ -208,34 +194,34 @@ class InfoQueries(abc.ABC):
         oid = oid_or_cloid if isinstance(oid_or_cloid, int) else normalize_cloid(oid_or_cloid)
         return parse.parse_order_status(await self._user_info("orderStatus", user, oid=oid))
 
-    async def user_fills(self, user: str) -> list[Fill]:
+    async def user_fills(self, user: str) -> list[models.Fill]:
         """The 2000 most recent fills (not paged; use user_fills_by_time for history)."""
         return parse.parse_fills(await self._user_info("userFills", user))
 
     async def user_fills_by_time(
         self, user: str, start_ms: int, end_ms: int | None = None
-    ) -> list[Fill]:
+    ) -> list[models.Fill]:
         rows = await self._user_ranged("userFillsByTime", user, start_ms, end_ms, FILLS_PAGE_CAP)
         return parse.parse_fills(rows)
 
     async def user_funding(
         self, user: str, start_ms: int, end_ms: int | None = None
-    ) -> list[FundingPayment]:
+    ) -> list[models.FundingPayment]:
         rows = await self._user_ranged("userFunding", user, start_ms, end_ms)
         return parse.parse_user_funding(rows)
 
     async def funding_history(
         self, coin: str, start_ms: int, end_ms: int | None = None
-    ) -> list[FundingRate]:
+    ) -> list[models.FundingRate]:
         body = {"type": "fundingHistory", "coin": coin}
         return parse.parse_funding_history(await self._ranged(body, start_ms, end_ms))
 
-    async def predicted_fundings(self) -> list[PredictedFunding]:
+    async def predicted_fundings(self) -> list[models.PredictedFunding]:
         return parse.parse_predicted_fundings(await self.info({"type": "predictedFundings"}))
 
     async def l2_book(
         self, coin: str, n_sig_figs: int | None = None, mantissa: int | None = None
-    ) -> L2Book:
+    ) -> models.L2Book:
         body: dict[str, Any] = {"type": "l2Book", "coin": coin}
         if n_sig_figs is not None:
             body["nSigFigs"] = n_sig_figs
@@ -247,7 +233,7 @@ class InfoQueries(abc.ABC):
 
     async def candle_snapshot(
         self, coin: str, interval: str, start_ms: int, end_ms: int
-    ) -> list[Candle]:
+    ) -> list[models.Candle]:
         def body(start: int) -> dict[str, Any]:
             req = {"coin": coin, "interval": interval, "startTime": start, "endTime": end_ms}
             return {"type": "candleSnapshot", "req": req}
@@ -262,10 +248,10 @@ class InfoQueries(abc.ABC):
         )
         return parse.parse_candles(rows)
 
-    async def user_rate_limit(self, user: str) -> UserRateLimit:
+    async def user_rate_limit(self, user: str) -> models.UserRateLimit:
         return parse.parse_user_rate_limit(await self._user_info("userRateLimit", user))
 
-    async def extra_agents(self, user: str) -> list[ExtraAgent]:
+    async def extra_agents(self, user: str) -> list[models.ExtraAgent]:
         return parse.parse_extra_agents(await self._user_info("extraAgents", user))
 
     async def user_non_funding_ledger_updates(
@@ -277,10 +263,10 @@ class InfoQueries(abc.ABC):
     async def historical_orders(self, user: str) -> list[OrderStatus]:
         return parse.parse_historical_orders(await self._user_info("historicalOrders", user))
 
-    async def user_role(self, user: str) -> UserRole:
+    async def user_role(self, user: str) -> models.UserRole:
         return parse.parse_user_role(await self._user_info("userRole", user))
 
-    async def active_asset_data(self, user: str, coin: str) -> ActiveAssetData:
+    async def active_asset_data(self, user: str, coin: str) -> models.ActiveAssetData:
         return parse.parse_active_asset_data(
             await self._user_info("activeAssetData", user, coin=coin)
         )

@@ -16,7 +16,7 @@ up as it is shown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -202,14 +202,12 @@ class FundingPage(QWidget):
         parent: QWidget | None = None,
         *,
         refresh_s: float = 30.0,
-        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter
-        self._clock = clock
         self._coin: str | None = None
         self._predicted: dict[str, PredictedFunding] = {}
-        self._next_ms = next_funding_ms(clock())
+        self._next_ms = next_funding_ms(wall_ms())
         self.history: list[FundingRate] = []
 
         # One scrolling column: on a 768-800 px high screen the cards keep room for their
@@ -381,7 +379,7 @@ class FundingPage(QWidget):
         coin = self._coin
         if coin is None:
             return
-        start = self._clock() - _HISTORY_MS
+        start = wall_ms() - _HISTORY_MS
         self.adapter.load_funding_history(
             coin,
             start,
@@ -417,7 +415,7 @@ class FundingPage(QWidget):
 
     def _tick(self) -> None:
         """Once a second: the countdown, and a fresh fetch when an hour has turned."""
-        now = self._clock()
+        now = wall_ms()
         next_ms = next_funding_ms(now)
         if next_ms != self._next_ms:
             self._next_ms = next_ms
@@ -431,7 +429,7 @@ class FundingPage(QWidget):
 
     def redraw(self) -> None:
         """Redraw the markets table and the account part from the latest data."""
-        now = self._clock()
+        now = wall_ms()
         self.countdown_label.setText(countdown_text(next_funding_ms(now) - now))
         self._redraw_markets(now)
         self._redraw_account()

@@ -16,7 +16,7 @@ it there is usually enough history for a reading. Redraws are coalesced with a s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from PySide6.QtCore import QTimer
@@ -75,16 +75,12 @@ class PulsePage(QWidget):
         *,
         sample_every_s: float = 5.0,
         keep: int = 2880,
-        clock: Callable[[], int] = wall_ms,
     ) -> None:
         super().__init__(parent)
         self.adapter = adapter
-        self._clock = clock
         self._coin: str | None = None
         self.reading: PulseReading | None = None
-        self.sampler = ContextSampler(
-            adapter.contexts, every_s=sample_every_s, keep=keep, clock=clock
-        )
+        self.sampler = ContextSampler(adapter.contexts, every_s=sample_every_s, keep=keep)
 
         root = vbox(self, margins=(20, 20, 20, 20), spacing=14)
         root.addWidget(self._build_header())
@@ -260,7 +256,7 @@ class PulsePage(QWidget):
         if coin is None:
             return
         window = self.window_ms
-        now = self._clock()
+        now = wall_ms()
         samples = self.sampler.samples(coin, now - window)
         candles = [
             c for c in self.adapter.candles(coin, _CANDLE_INTERVAL) if c.close_time >= now - window
@@ -308,7 +304,7 @@ class PulsePage(QWidget):
             # Samples cover too little of the window yet: minute closes carry the history,
             # the samples show the last moments as a dotted line.
             self.price_chart.set_line(
-                [min(c.close_time, self._clock()) for c in candles],
+                [min(c.close_time, wall_ms()) for c in candles],
                 [float(c.close) for c in candles],
                 second=(times, marks),
             )
@@ -329,7 +325,7 @@ class PulsePage(QWidget):
         )
         # One time axis for all five: from the oldest point shown (at most the window) to now.
         starts = times[:1] + [c.open_time for c in candles[:1]]
-        now = self._clock()
+        now = wall_ms()
         start = max(now - self.window_ms, min(starts)) if starts else now - self.window_ms
         for chart in self.charts:
             chart.set_x_range(start, now)
