@@ -18,16 +18,13 @@ read back, compare, and on any failure remove what it wrote, so the source stays
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
-from wallet_perps.core.private_files import private_dir
+from wallet_perps.core.private_files import write_private
 from wallet_perps.wallet.errors import (
     KeyringUnavailable,
     KeyringWriteFailed,
@@ -155,6 +152,12 @@ class KeyringStore:
         return f"KeyringStore({type(self._backend).__name__})"
 
 
+def _file_not_changed(doing: str, exc: OSError) -> KeyringWriteFailed:
+    return KeyringWriteFailed(
+        f"The encrypted key file could not be {doing} ({exc.strerror}); nothing was changed."
+    )
+
+
 class EncryptedFileStore:
     """The user-chosen fallback: each encrypted blob as a 0600 file in the data directory.
 
@@ -186,34 +189,16 @@ class EncryptedFileStore:
             ) from None
 
     def set(self, name: str, value: str) -> None:
-        path = self._path(name)
-        try:
-            private_dir(self.directory)  # 0700 also when it existed, and new parents too
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(value)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+        try:  # the folder 0700 also when it existed; the file atomic and 0600 from its first byte
+            write_private(self._path(name), value)
         except OSError as exc:
-            raise KeyringWriteFailed(
-                f"The encrypted key file could not be written ({exc.strerror}); nothing was "
-                "changed."
-            ) from None
+            raise _file_not_changed("written", exc) from None
 
     def delete(self, name: str) -> None:
         try:
             self._path(name).unlink(missing_ok=True)
         except OSError as exc:
-            raise KeyringWriteFailed(
-                f"The encrypted key file could not be deleted ({exc.strerror})."
-            ) from None
+            raise _file_not_changed("deleted", exc) from None
 
     def __repr__(self) -> str:
         return f"EncryptedFileStore({str(self.directory)!r})"

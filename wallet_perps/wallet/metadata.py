@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any, Final, Literal
 
 from wallet_perps.config import app_dirs
 from wallet_perps.core.networks import DEFAULT_NETWORK, NETWORKS, NetworkName
-from wallet_perps.core.private_files import private_dir
+from wallet_perps.core.private_files import write_private
 
 __all__ = [
     "DEFAULT_IDLE_LOCK_MINUTES",
@@ -206,15 +205,4 @@ class MetadataFile:
             "allow_file_fallback": allow_file_fallback,
             "wallets": [w.to_json() for w in wallets.values()],
         }
-        private_dir(self.path.parent)  # mkstemp makes the file itself 0600
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".wallets-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_private(self.path, json.dumps(data, indent=2))
