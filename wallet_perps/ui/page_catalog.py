@@ -6,6 +6,10 @@ builds a page per key in a ``match`` over :data:`PageKey` that mypy checks for e
 so a page added here without a builder (or a builder without a page) fails type checking.
 This module imports no page: pages load pyqtgraph and friends, and the window needs only
 the list to draw its sidebar before any of them exists.
+
+A page is made from what it shows (its adapter, or the wallet service or settings) and its
+options, with no Qt parent: the window's page stack takes it. Only the Trade page, the first
+screen, is built in place inside the stack so that its widgets are styled once.
 """
 
 from __future__ import annotations

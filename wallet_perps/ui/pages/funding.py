@@ -199,11 +199,10 @@ class FundingPage(QWidget):
     def __init__(
         self,
         adapter: SessionAdapter,
-        parent: QWidget | None = None,
         *,
         refresh_s: float = 30.0,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.adapter = adapter
         self._coin: str | None = None
         self._predicted: dict[str, PredictedFunding] = {}

@@ -178,12 +178,11 @@ class HistoryPage(QWidget):
     def __init__(
         self,
         adapter: SessionAdapter,
-        parent: QWidget | None = None,
         *,
         ask_path: AskPath | None = None,
         clock: Callable[[], int] = wall_ms,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.adapter = adapter
         self._clock = clock
         self._ask_path = ask_path

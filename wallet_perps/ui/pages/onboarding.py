@@ -152,12 +152,11 @@ class OnboardingPage(QWidget):
     def __init__(
         self,
         service: WalletService,
-        parent: QWidget | None = None,
         *,
         can_cancel: bool = False,
         cancel_text: str = "Cancel",
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.service = service
         self._flow = ""  # "demo", "create" or "import"
         self._phrase: RecoveryPhrase | None = None

@@ -98,11 +98,10 @@ class PositionsPage(QWidget):
     def __init__(
         self,
         adapter: SessionAdapter,
-        parent: QWidget | None = None,
         *,
         confirm_orders: Callable[[], bool] = lambda: True,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.adapter = adapter
         self._confirm_orders = confirm_orders
         self._watched: set[str] = set()

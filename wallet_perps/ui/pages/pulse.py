@@ -71,12 +71,11 @@ class PulsePage(QWidget):
     def __init__(
         self,
         adapter: SessionAdapter,
-        parent: QWidget | None = None,
         *,
         sample_every_s: float = 5.0,
         keep: int = 2880,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.adapter = adapter
         self._coin: str | None = None
         self.reading: PulseReading | None = None

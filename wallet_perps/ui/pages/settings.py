@@ -195,11 +195,10 @@ class SettingsPage(QWidget):
     def __init__(
         self,
         settings: Settings,
-        parent: QWidget | None = None,
         *,
         confirm: Confirm = ask_with_message_box,
     ) -> None:
-        super().__init__(parent)
+        super().__init__()
         self.settings = settings
         self._confirm = confirm
         self._network: NetworkName = settings.network

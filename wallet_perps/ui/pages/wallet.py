@@ -105,8 +105,8 @@ class WalletPage(QWidget):
 
     backup_requested = Signal()
 
-    def __init__(self, adapter: SessionAdapter, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, adapter: SessionAdapter) -> None:
+        super().__init__()
         self.adapter = adapter
         self._address = ""
         self._label = ""
