@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
 
 from eth_account import Account
 from PySide6.QtCore import Qt
@@ -28,7 +29,7 @@ from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader_results import OrderState
 from wallet_perps.ui.adapter import SessionAdapter
 from wallet_perps.ui.pages.positions import PositionsPage
-from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, liq_level
+from wallet_perps.ui.view_models import LEVEL_WORDS, liq_level
 from wallet_perps.ui.widgets.position_dialogs import ClosePartDialog, MarginDialog, TpslDialog
 from wallet_perps.ui.widgets.positions_table import PositionRow
 
@@ -432,7 +433,8 @@ def test_the_gauge_is_full_when_fully_backed_and_a_readable_bar_near_danger(
 ) -> None:
     from PySide6.QtGui import QColor
 
-    from wallet_perps.ui.widgets.liq_gauge import LiqGauge, LiqLevel
+    from wallet_perps.ui.view_models import LiqLevel
+    from wallet_perps.ui.widgets.liq_gauge import LiqGauge
 
     gauge = LiqGauge()
     gauge.resize(100, 6)
@@ -454,3 +456,39 @@ def test_the_gauge_is_full_when_fully_backed_and_a_readable_bar_near_danger(
     gauge.set_distance(D("0.5"))
     assert gauge.level is LiqLevel.CLOSE
     assert filled() >= 18  # a fifth of the track, not a dot
+
+
+def test_the_cards_columns_line_up_whatever_each_card_shows(
+    qtbot: QtBot, fixtures_dir: Path
+) -> None:
+    """A long liquidation line on one card used to push its Margin and Funding columns to the
+    right of the card above's: the cards are read as one table, so their columns line up."""
+    import json
+
+    from wallet_perps.hyperliquid.parse import parse_clearinghouse_state
+    from wallet_perps.ui.view_models import position_view
+    from wallet_perps.ui.widgets.positions_table import PositionsTable
+
+    body = json.loads((fixtures_dir / "recorded" / "test_get_user_state.json").read_text())
+    state = parse_clearinghouse_state(body["interactions"][0]["response"]["body"])
+    views = {p.coin: position_view(p, None) for p in state.positions}
+    table = PositionsTable()
+    qtbot.addWidget(table)
+    table.resize(1040, 600)
+    table.show()
+
+    def columns(coin: str) -> list[int]:
+        row = table.rows[coin]
+        return [
+            row.labels[key].mapTo(table, row.labels[key].rect().topLeft()).x()
+            for key, _ in PositionRow.COLUMNS
+        ]
+
+    # Liquidation lines of different lengths: "399.6% away", "23620.7% away", none at all.
+    for coins in (("DYDX", "ATOM"), ("ATOM", "ETH", "DYDX"), ("ETH", "DYDX")):
+        table.set_positions([views[c] for c in coins])
+        qtbot.waitUntil(lambda: all(r.isVisible() for r in table.rows.values()))
+        QTest.qWait(50)  # the layouts settle
+        first = columns(coins[0])
+        for coin in coins[1:]:
+            assert columns(coin) == first, (coins, coin)

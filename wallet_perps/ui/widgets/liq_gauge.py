@@ -4,20 +4,19 @@ Why a gauge and not just a number: "8.7% away" means little until it is compared
 far prices move; a bar that turns amber and then red as the mark walks toward the
 liquidation price is read without thinking (UX.md "Liquidation price, everywhere it
 matters"). The distance itself is computed by the caller (exact Decimal, from the venue's
-``liquidationPx`` and the live mark); this widget only classifies and paints it, so the
-number on screen and the colour can never disagree.
+``liquidationPx`` and the live mark) and classified by the view models' ``liq_level``; this
+widget only paints it, so the number on screen and the colour can never disagree.
 
 The what-if panel answers the next question, "and if the price goes there?", with the same
-arithmetic the venue uses (:mod:`wallet_perps.core.risk`).
+arithmetic the venue uses (:func:`~wallet_perps.ui.view_models.what_if`, on
+:mod:`wallet_perps.core.risk`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -31,67 +30,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wallet_perps.core.display import (
-    format_pct,
-    format_percent,
-    format_price,
-    format_usd,
-    significant,
-)
-from wallet_perps.core.models import AccountState
-from wallet_perps.core.risk import AccountRisk, PositionRisk, TierSchedule
 from wallet_perps.ui.kit import caption, set_flag, theme_colours, title, vbox
-from wallet_perps.ui.view_models import PositionView
+from wallet_perps.ui.view_models import (
+    LiqLevel,
+    liq_level,
+    what_if,
+    what_if_price,
+    what_if_words,
+)
 
-__all__ = [
-    "CLOSE_PCT",
-    "FAR_PCT",
-    "FULL_SCALE_PCT",
-    "LEVEL_WORDS",
-    "LiqGauge",
-    "LiqLevel",
-    "WhatIf",
-    "WhatIfPanel",
-    "liq_level",
-    "what_if",
-]
+if TYPE_CHECKING:
+    from wallet_perps.core.models import AccountState
+    from wallet_perps.ui.view_models import PositionView, WhatIf
 
-#: At or below this distance (percent of the mark) the position is "close" to liquidation:
-#: an ordinary hour of crypto volatility can cover it.
-CLOSE_PCT: Final = Decimal(5)
-#: Above this distance the position is "far": a large daily move is still survivable.
-FAR_PCT: Final = Decimal(15)
+__all__ = ["FULL_SCALE_PCT", "LiqGauge", "WhatIfPanel"]
+
 #: The bar is full at this distance; anything further is just "far".
 FULL_SCALE_PCT: Final = Decimal(30)
-
-
-class LiqLevel(StrEnum):
-    """How near the liquidation price is, as a colour band."""
-
-    FAR = "far"  # green
-    NEAR = "near"  # amber
-    CLOSE = "close"  # red
-    NONE = "none"  # no liquidation price (fully backed) or no distance known
-
-
-#: The gauge's legend, in words beside it: what each colour means for the position.
-LEVEL_WORDS: Final = {
-    LiqLevel.FAR: "safe",
-    LiqLevel.NEAR: "watch",
-    LiqLevel.CLOSE: "danger",
-    LiqLevel.NONE: "",
-}
-
-
-def liq_level(distance_pct: Decimal | None) -> LiqLevel:
-    """The colour band for a distance to liquidation in percent (None: nothing to show)."""
-    if distance_pct is None:
-        return LiqLevel.NONE
-    if distance_pct <= CLOSE_PCT:
-        return LiqLevel.CLOSE
-    if distance_pct <= FAR_PCT:
-        return LiqLevel.NEAR
-    return LiqLevel.FAR
 
 
 class LiqGauge(QWidget):
@@ -163,65 +118,6 @@ class LiqGauge(QWidget):
 
 
 # ------------------------------------------------------------------------------ what-if
-
-
-@dataclass(frozen=True, slots=True)
-class WhatIf:
-    """One position's outcome if its mark were ``price`` (every other mark unchanged)."""
-
-    coin: str
-    price: Decimal
-    pnl: Decimal
-    roe: Decimal
-    margin_ratio: Decimal | None  # maintenance / equity backing it; liquidation at 1
-    liquidated: bool
-
-
-def what_if(
-    state: AccountState, views: Sequence[PositionView], coin: str, price: Decimal
-) -> WhatIf | None:
-    """What ``coin``'s position would look like at ``price``, by :mod:`wallet_perps.core.risk`.
-
-    Tiers are approximated by each position's first tier (exact for all but very large
-    positions). Whether it liquidates is decided against the venue's own liquidation price
-    when there is one, so the verdict never contradicts the number on the card.
-    """
-    view = next((v for v in views if v.coin == coin), None)
-    if view is None or view.entry is None or not view.size:
-        return None
-    risks: list[PositionRisk] = []
-    target: PositionRisk | None = None
-    for each in views:
-        if each.entry is None or not each.size:
-            continue
-        risk = PositionRisk(
-            each.coin,
-            each.szi,
-            each.entry,
-            price if each.coin == coin else each.mark,
-            max(each.leverage, 1),
-            TierSchedule.single(each.max_leverage or max(each.leverage, 1)),
-            each.isolated_raw_usd,
-        )
-        risks.append(risk)
-        if each.coin == coin:
-            target = risk
-    if target is None:
-        return None
-    account = AccountRisk(state.cross_margin_summary.total_raw_usd, tuple(risks))
-    if target.is_cross:
-        equity = account.cross_account_value
-        maintenance = account.cross_maintenance_margin
-    else:
-        equity = target.isolated_margin
-        maintenance = target.maintenance_margin
-    ratio = maintenance / equity if equity > 0 else None
-    liq = view.liquidation
-    if liq is not None:
-        liquidated = price <= liq if view.is_long else price >= liq
-    else:
-        liquidated = equity < maintenance
-    return WhatIf(coin, price, target.unrealized_pnl, target.return_on_equity, ratio, liquidated)
 
 
 class WhatIfPanel(QFrame):
@@ -326,34 +222,14 @@ class WhatIfPanel(QFrame):
         if view is None or state is None:
             self.result = None
             return
-        price = significant(view.mark * (1 + self.offset_pct / 100))
+        price = what_if_price(view.mark, self.offset_pct)
         result = what_if(state, self._views, view.coin, price)
         self.result = result
         if result is None:
             return
-        offset = format_percent(self.offset_pct, 1, signed=True)
-        self.price_label.setText(f"{format_price(price)} ({offset})")
-        roe = format_pct(result.roe, 1, signed=True)
-        self.pnl_label.setText(f"PnL {format_usd(result.pnl)} ({roe})")
-        ratio = result.margin_ratio
-        self.ratio_label.setText(
-            "Margin ratio —" if ratio is None else f"Margin ratio {format_pct(ratio, 1)}"
-        )
-        if result.liquidated:
-            text = (
-                f"At {format_price(price)} this {view.coin} position is liquidated: the venue "
-                "closes it and the margin behind it is lost."
-            )
-            role = "short"
-        elif view.liquidation is None:
-            text = f"No price liquidates this {view.coin} position: its margin covers any move."
-            role = "long"
-        else:
-            move = (price - view.liquidation) if view.is_long else (view.liquidation - price)
-            text = (
-                f"Still open: {format_pct(move / price, 1)} before the liquidation price "
-                f"{format_price(significant(view.liquidation))}."
-            )
-            role = "long"
-        self.verdict_label.setText(text)
-        set_flag(self.verdict_label, "role", role)
+        words = what_if_words(view, result, self.offset_pct)
+        self.price_label.setText(words.price)
+        self.pnl_label.setText(words.pnl)
+        self.ratio_label.setText(words.margin_ratio)
+        self.verdict_label.setText(words.verdict)
+        set_flag(self.verdict_label, "role", "short" if words.liquidated else "long")

@@ -37,8 +37,8 @@ from wallet_perps.core.display import (
     significant,
 )
 from wallet_perps.ui.kit import error_text, set_flag, vbox
-from wallet_perps.ui.view_models import PositionView
-from wallet_perps.ui.widgets.liq_gauge import LEVEL_WORDS, LiqGauge, liq_level
+from wallet_perps.ui.view_models import LEVEL_WORDS, PositionView, liq_level
+from wallet_perps.ui.widgets.liq_gauge import LiqGauge
 
 __all__ = [
     "ACTIONS",
@@ -98,6 +98,8 @@ class PositionRow(QFrame):
     #: scrolling (the card used to be 64 px wider than the window).
     COLUMN_WIDTH: Final = 96
     WIDE_COLUMNS: Final[Mapping[str, int]] = {"liquidation": 150, "funding": 104}
+    GAUGE_WIDTH: Final = 56
+    GAUGE_GAP: Final = 6
 
     def __init__(self, coin: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,14 +190,14 @@ class PositionRow(QFrame):
         self.labels["roe"] = self._sub_label(_TIPS["pnl"])
         grid.addWidget(self.labels["roe"], 2, 4)
         liq_box = QHBoxLayout()
-        liq_box.setSpacing(6)
+        liq_box.setSpacing(self.GAUGE_GAP)
         self.labels["distance"] = self._sub_label(_TIPS["liquidation"])
         liq_box.addWidget(self.labels["distance"])
         self.gauge = LiqGauge()
         self.gauge.setToolTip(_TIPS["liquidation"])
-        self.gauge.setFixedWidth(56)
+        self.gauge.setFixedWidth(self.GAUGE_WIDTH)
+        liq_box.addStretch(1)  # the gauges end where the column ends, one above the other
         liq_box.addWidget(self.gauge)
-        liq_box.addStretch(1)
         grid.addLayout(liq_box, 2, 5)
         self.labels["mode"] = self._sub_label(_TIPS["margin"])
         grid.addWidget(self.labels["mode"], 2, 6)
@@ -203,6 +205,7 @@ class PositionRow(QFrame):
         grid.addWidget(self.labels["funding_word"], 2, 7)
         grid.setColumnStretch(len(self.COLUMNS), 1)
         layout.addLayout(grid)
+        self._grid = grid
 
         self.error_label = error_text(selectable=True)
         layout.addWidget(self.error_label)
@@ -237,6 +240,35 @@ class PositionRow(QFrame):
         return self._view
 
     # ------------------------------------------------------------------ updates
+
+    def needed_column_widths(self) -> list[int]:
+        """How wide each column must be for what it shows now (at least its minimum)."""
+        second_line = {
+            "pnl": self.labels["roe"].sizeHint().width(),
+            "liquidation": self.labels["distance"].sizeHint().width()
+            + self.GAUGE_GAP
+            + self.GAUGE_WIDTH,
+            "margin": self.labels["mode"].sizeHint().width(),
+            "funding": self.labels["funding_word"].sizeHint().width(),
+        }
+        widths = []
+        for column, (key, _caption) in enumerate(self.COLUMNS):
+            name = self._grid.itemAtPosition(0, column)
+            widths.append(
+                max(
+                    self.WIDE_COLUMNS.get(key, self.COLUMN_WIDTH),
+                    name.sizeHint().width() if name is not None else 0,
+                    self.labels[key].sizeHint().width(),
+                    second_line.get(key, 0),
+                )
+            )
+        return widths
+
+    def set_column_widths(self, widths: Iterable[int]) -> None:
+        """Line this card's columns up with the other cards' (the table's widest needs)."""
+        for column, width in enumerate(widths):
+            if self._grid.columnMinimumWidth(column) != width:
+                self._grid.setColumnMinimumWidth(column, width)
 
     def set_view(self, view: PositionView) -> None:
         """Show ``view``; labels are only touched when their text changes."""
@@ -376,3 +408,11 @@ class PositionsTable(QWidget):
             row.set_view(view)
             row.set_stale(stale)
         self.empty_label.setVisible(not wanted)
+        # Each card's columns would size to their own text, so a longer liquidation line on
+        # one card shifted its Margin and Funding columns against the card above: every card
+        # takes the widest need of each column, and they read as one table.
+        needs = [row.needed_column_widths() for row in self.rows.values()]
+        if needs:
+            widths = [max(column) for column in zip(*needs, strict=True)]
+            for row in self.rows.values():
+                row.set_column_widths(widths)
