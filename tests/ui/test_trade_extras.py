@@ -21,7 +21,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.ui.qasync_helpers import funded_session, locked_session, run_on_qasync, until
-from tests.venue_process import VenueProcess
+from tests.venue_process import VenueProcess, faucet
 from wallet_perps.core.tickets import DEFAULT_SLIPPAGE_PCT, OrderPlan, TicketError
 from wallet_perps.hyperliquid.sender import KeySigner
 from wallet_perps.services.session import TradingSession
@@ -434,15 +434,21 @@ def test_locked_wallet_shows_market_and_asks_to_unlock(
             assert ticket.action_button.text() == "Unlock your wallet to trade"
             assert not ticket.action_button.isEnabled()
             assert not ticket.percent_slider.isEnabled()
+            # No account to measure $100 against: no share shown, not a made-up "0%".
+            assert ticket.percent_label.text() == "—"
             QTest.keyClick(ticket.amount_edit, Qt.Key.Key_Return)
             assert not page.sheet.isVisible()
             await until(lambda: page.chart.candle_count() >= 1, "candles without a wallet")
 
             # Unlocking: the page redraws with the account.
             account = Account.create()
+            await faucet(venue.url, account.address.lower(), "100")
             await session.open_account(KeySigner(bytes(account.key)), account.address.lower())
             await until(lambda: page.position_label.text() == "No BTC position.", "account")
             assert ticket.action_button.text() != "Unlock your wallet to trade"
+            # $100 typed, $100 at 10x to open (less the market order's slippage room): 10%.
+            await until(lambda: ticket.percent_label.text() == "10%", "the share, once known")
+            assert ticket.percent_slider.isEnabled() and ticket.percent_slider.value() == 10
 
     run_on_qasync(qtbot, scenario)
 
@@ -482,3 +488,28 @@ def test_reduce_only_box_is_visible_on_a_dark_card(qtbot: QtBot) -> None:
     ]
     assert sum(near(c, border) for c in indicator) >= 20
     assert not all(near(c, card) for c in indicator)
+
+
+def test_recent_trades_show_the_newest_rows_that_fit(qtbot: QtBot) -> None:
+    """On a short window the list is shorter (newest first), never cut off mid-row inside a
+    scroll area: the locked wallet's bar once pushed the card's bottom out of sight."""
+    from wallet_perps.core.models import Side, Trade
+    from wallet_perps.ui.widgets.recent_trades import MIN_ROWS, RecentTrades
+
+    trades = RecentTrades(rows=10)
+    qtbot.addWidget(trades)
+    trades.set_trades(
+        [
+            Trade("BTC", Side.BUY, D(97_000 + i), D("0.1"), 1_000 * (20 - i), "0x", i)
+            for i in range(12)
+        ]
+    )
+    trades.show()
+    for height, expected in ((trades.minimumHeight(), MIN_ROWS), (2000, 10)):
+        trades.resize(268, height)
+        qtbot.waitUntil(lambda h=height: trades.height() == h)
+        assert trades.shown_rows == expected, height
+        shown = [row for row in trades.rows if row[0].isVisible()]
+        assert [row[1].text() for row in shown] == [f"97,{i:03d}" for i in range(expected)]
+        last = shown[-1][0]
+        assert last.mapTo(trades, last.rect().bottomLeft()).y() < trades.height()

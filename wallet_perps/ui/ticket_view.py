@@ -199,10 +199,15 @@ def amount_for_percent(
 def percent_of_power(
     amount: Decimal | None, power: Decimal | None, unit: AmountUnit, px: Decimal | None
 ) -> int | None:
-    """Which share of ``power`` a typed ``amount`` is (0–100); None when it cannot be told
-    (a coin amount with no price yet), so the slider stays where it is."""
-    if power is None or amount is None or amount <= 0:
+    """Which share of ``power`` a typed ``amount`` is (0–100, all of it when there is none);
+    None when it cannot be told (no account to measure against, or a coin amount with no
+    price yet): the slider then shows no share rather than a made-up 0%."""
+    if power is None:
+        return None
+    if amount is None or amount <= 0:
         return 0
+    if power <= 0:
+        return 100
     usd = amount
     if unit is AmountUnit.COIN:
         if px is None:

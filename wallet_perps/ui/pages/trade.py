@@ -256,9 +256,8 @@ class TradePage(QWidget):
         self.trades = RecentTrades(rows=10)
         side.addWidget(self.book)
         # The recent trades give way first on a short screen (a 1280x800 laptop with a panel
-        # and a title bar): they scroll instead of making the window taller than the screen.
-        trades_scroll = vertical_scroll(self.trades, "TradesScroll")
-        side.addWidget(trades_scroll, 1)
+        # and a title bar): they show fewer rows instead of making the window taller.
+        side.addWidget(self.trades, 1)
         side_box = QWidget()
         side_box.setLayout(side)
         side.setContentsMargins(0, 0, 0, 0)

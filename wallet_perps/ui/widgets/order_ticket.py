@@ -463,13 +463,21 @@ class OrderTicket(QFrame):
             self._apply_percent(self.percent_slider.value())
         self.refresh()
 
-    def _amount_edited(self, text: str) -> None:
+    def _amount_edited(self, _text: str) -> None:
         """Typing takes over from the slider; the slider follows to show the share typed."""
         self._amount_from_slider = False
-        amount = parse_typed_number(text)
-        percent = percent_of_power(amount, self.buying_power(), self.unit, self._sizing_px())
+        self._show_typed_share(self.buying_power())
+
+    def _show_typed_share(self, power: Decimal | None) -> None:
+        """The slider and its label at the share of ``power`` the typed amount is; with no
+        account to measure against, a dash: "0%" beside a typed $2,000 would be a lie."""
+        amount = parse_typed_number(self.amount_edit.text())
+        percent = percent_of_power(amount, power, self.unit, self._sizing_px())
         if percent is not None:
             self._set_percent_silently(percent)
+        elif power is None:
+            self._set_percent_silently(0)
+            self.percent_label.setText("—")
 
     def _set_percent_silently(self, value: int) -> None:
         self.percent_slider.blockSignals(True)
@@ -480,6 +488,8 @@ class OrderTicket(QFrame):
     def _update_room_texts(self) -> None:
         power = self.buying_power()
         self.percent_slider.setEnabled(power is not None and self._locked_reason is None)
+        if not self._amount_from_slider:
+            self._show_typed_share(power)
         if self._available is None:
             self.available_label.setText("")
             self.percent_slider.setToolTip(TIPS["locked_percent"])
