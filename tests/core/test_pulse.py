@@ -97,8 +97,12 @@ def test_small_moves_are_noise_not_trends() -> None:
     assert (reading.price, reading.open_interest, reading.funding) == (Trend.FLAT,) * 3
     assert relative_trend(D(100), D("100.05"), D("0.0005")) is Trend.UP
     assert relative_trend(D(100), D("99.95"), D("0.0005")) is Trend.DOWN
-    assert relative_trend(D(0), D(5), D("0.01")) is Trend.FLAT  # no base: no claim
-    assert relative_change(D(0), D(5)) == 0
+    # From zero: open interest from none to some is new positions, not "flat" (the page
+    # once said "open interest flat, +0.00%" beside a chart rising from 0 to 0.35 BTC).
+    assert relative_trend(D(0), D(5), D("0.01")) is Trend.UP
+    assert relative_change(D(0), D(5)) is None
+    assert relative_trend(D(0), D(0), D("0.01")) is Trend.FLAT
+    assert relative_change(D(0), D(0)) == 0
     # Funding crossing zero is an absolute move.
     assert absolute_trend(D("-0.00001"), D("0.00001"), D("0.000001")) is Trend.UP
 

@@ -103,16 +103,20 @@ class PulseThresholds:
     light_volume: Decimal = Decimal("0.5")
 
 
-def relative_change(before: Decimal, after: Decimal) -> Decimal:
-    """``after / before - 1``; zero when there is no base to compare against."""
+def relative_change(before: Decimal, after: Decimal) -> Decimal | None:
+    """``after / before - 1``; None when it grew from zero (no percentage says that), zero
+    when it stayed at zero."""
     if before == 0:
-        return ZERO
+        return None if after else ZERO
     return (after - before) / abs(before)
 
 
 def relative_trend(before: Decimal, after: Decimal, threshold: Decimal) -> Trend:
-    """UP or DOWN when the relative change reaches ``threshold``, FLAT otherwise."""
+    """UP or DOWN when the relative change reaches ``threshold``, FLAT otherwise; a move from
+    zero is a move whatever its size (open interest from none to some is new positions)."""
     change = relative_change(before, after)
+    if change is None:
+        return Trend.UP if after > before else Trend.DOWN
     if change >= threshold:
         return Trend.UP
     if change <= -threshold:
@@ -214,8 +218,8 @@ class PulseReading:
     price: Trend
     open_interest: Trend
     funding: Trend
-    price_change: Decimal
-    open_interest_change: Decimal
+    price_change: Decimal | None  # None: from zero (see relative_change)
+    open_interest_change: Decimal | None
     funding_before: Decimal
     funding_after: Decimal
     premium: Decimal

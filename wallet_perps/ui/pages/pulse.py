@@ -65,6 +65,11 @@ _READING_TIP = (
 )
 
 
+def _change(change: Decimal | None) -> str:
+    """A relative change for the detail line; a growth from zero has no percentage."""
+    return "up from zero" if change is None else format_pct(change, signed=True)
+
+
 class PulsePage(QWidget):
     """Charts of one market's context over time and the reading of them in words."""
 
@@ -286,8 +291,8 @@ class PulsePage(QWidget):
         self.notes_label.setText(" ".join(reading.notes))
         self.notes_label.setVisible(bool(reading.notes))
         self.detail_label.setText(
-            f"Price {format_pct(reading.price_change, signed=True)} · open interest "
-            f"{format_pct(reading.open_interest_change, signed=True)} · funding "
+            f"Price {_change(reading.price_change)} · open interest "
+            f"{_change(reading.open_interest_change)} · funding "
             f"{format_funding_rate(reading.funding_before)} → "
             f"{format_funding_rate(reading.funding_after)} · mark vs oracle "
             f"{format_pct(reading.premium, signed=True)}.{stale}"
