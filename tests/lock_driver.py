@@ -25,6 +25,7 @@ import sys
 from decimal import Decimal
 
 from wallet_perps.hyperliquid.actions import update_leverage_action
+from wallet_perps.hyperliquid.signing import l1_digest
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.wallet_service import WalletService
 from wallet_perps.wallet.keystore import Keystore
@@ -61,7 +62,8 @@ async def _drive(url: str, token: str, address: str, password: str) -> None:
         signer = wallet.l1_signer("local")
         nonce = session.nonces.next_nonce(signer.address)
         action = update_leverage_action(0, 3, is_cross=True)
-        signature = signer.sign_l1(action, nonce, is_mainnet=False)
+        digest = l1_digest(action, nonce, is_mainnet=False)
+        signature = signer.sign_l1_digest(digest, is_mainnet=False)
         answer = await session.http.exchange(
             {"action": action, "nonce": nonce, "signature": dict(signature)}
         )

@@ -46,15 +46,9 @@ QT_PACKAGES: Final = frozenset({"PySide6", "shiboken6", "qasync", "pyqtgraph"})
 
 #: (importing module, imported module or package) -> why it is allowed for now. An entry
 #: covers the named module and everything under it.
-ALLOWED_EXCEPTIONS: Final[dict[tuple[str, str], str]] = {
-    (
-        "wallet_perps.wallet.unlocked",
-        "wallet_perps.hyperliquid.signing",
-    ): "WalletSigner.sign_l1/UnlockedWallet.sign_user_action hash Hyperliquid actions (msgpack "
-    "phantom agent, user structs) with the key buffers they hold, so keys never leave the "
-    "wallet. Removing it means a digest-level wallet API (sign_digest with the main or "
-    "agent key) and the services hashing the action; see the crypto layer's report.",
-}
+#: None today: the wallet signs digests the sender makes (it imported hyperliquid.signing
+#: until the signers took digests instead of actions).
+ALLOWED_EXCEPTIONS: Final[dict[tuple[str, str], str]] = {}
 
 
 @dataclass(frozen=True, slots=True)

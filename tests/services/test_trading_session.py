@@ -40,6 +40,7 @@ from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
 from wallet_perps.hyperliquid.sender import KeySigner
+from wallet_perps.hyperliquid.signing import l1_digest
 from wallet_perps.services.account import AccountEvent
 from wallet_perps.services.session import TradingSession
 from wallet_perps.services.trader import Trader
@@ -73,10 +74,11 @@ class Maker:
         specs = [OrderSpec(0, is_buy, px, D(sz), LimitType("Gtc")) for is_buy, px, sz in orders]
         nonce = self.nonces.next_nonce(self.address)
         action = order_action(specs)
+        digest = l1_digest(action, nonce, is_mainnet=False)
         payload = {
             "action": action,
             "nonce": nonce,
-            "signature": dict(self.signer.sign_l1(action, nonce, is_mainnet=False)),
+            "signature": dict(self.signer.sign_l1_digest(digest, is_mainnet=False)),
             "vaultAddress": None,
         }
         outcomes = check_statuses(await http.exchange(payload), expected=len(specs))

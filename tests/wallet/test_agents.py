@@ -98,7 +98,7 @@ async def test_agent_places_and_cancels_and_venue_maps_it_to_main(
 ) -> None:
     session = await funded_session(keystore, venue.url)
     with pytest.raises(AgentRequired):  # the main key never signs L1 actions
-        session.l1_signer("local").sign_l1({"type": "noop"}, 1, is_mainnet=False)
+        session.l1_signer("local").sign_l1_digest(bytes(32), is_mainnet=False)
     agents = AgentWallets(keystore)
     agent = await agents.ensure(session, "local", approver, list_agents=http.extra_agents)
     assert agent != session.address.lower()
@@ -181,7 +181,7 @@ async def test_revoke_deregisters_and_deletes(
     assert all(a.address.lower() != agent for a in await http.extra_agents(session.address))
     assert (await http.user_role(agent)).role != "agent"
     with pytest.raises(AgentRequired):
-        session.l1_signer("local").sign_l1({"type": "noop"}, 1, is_mainnet=False)
+        session.l1_signer("local").sign_l1_digest(bytes(32), is_mainnet=False)
     # Trading again approves a brand-new agent.
     fresh = await agents.ensure(session, "local", approver)
     assert fresh not in (agent, *info.retired_agents)

@@ -140,7 +140,7 @@ def test_create_stores_v3_blob_in_keyring_and_only_metadata_on_disk(keystore: Ke
     again = Keystore(scrypt=TEST_ONLY_FAST_SCRYPT)
     assert again.get(info.address.lower()) == info
     session = again.unlock(info.address, PASSWORD)
-    sig = session.sign_user_action(user_action())
+    sig = session.sign_user_digest(signing.user_action_digest(user_action()))
     assert signing.recover_user_signer(user_action(), sig) == info.address
 
 
@@ -194,7 +194,7 @@ def test_lock_drops_keys_and_signing_cache(keystore: Keystore) -> None:
     keystore.add_lock_listener(lambda: locked_calls.append(1))
     session = keystore.unlock(info.address, PASSWORD)
     held = session._main
-    session.sign_user_action(user_action())
+    session.sign_user_digest(signing.user_action_digest(user_action()))
     # signed straight from the buffer: no parsed-key object or cache entry holds a copy
     assert secp256k1._private_key.cache_info().currsize == 0
     keystore.lock()
@@ -202,9 +202,11 @@ def test_lock_drops_keys_and_signing_cache(keystore: Keystore) -> None:
     assert not any(held)  # the buffer the key lived in was zeroed
     assert secp256k1._private_key.cache_info().currsize == 0
     with pytest.raises(WalletLocked):
-        session.sign_user_action(user_action())
+        session.sign_user_digest(signing.user_action_digest(user_action()))
     keystore.lock()  # idempotent
-    assert keystore.unlock(info.address, PASSWORD).sign_user_action(user_action())
+    assert keystore.unlock(info.address, PASSWORD).sign_user_digest(
+        signing.user_action_digest(user_action())
+    )
 
 
 def test_idle_lock(keystore: Keystore) -> None:
@@ -428,7 +430,7 @@ def test_reprs_and_errors_never_contain_secrets(keystore: Keystore) -> None:
         lambda: keystore.import_phrase(ABANDON_12.replace("about", "abandon"), PASSWORD),
         lambda: keystore.import_private_key(key_hex[:-1], PASSWORD),
         lambda: keystore.import_private_key(key_hex, "short"),
-        lambda: session.l1_signer("local").sign_l1({"type": "noop"}, 1, is_mainnet=False),
+        lambda: session.l1_signer("local").sign_l1_digest(bytes(32), is_mainnet=False),
         lambda: keystore.delete_wallet(info.address),
     ):
         with pytest.raises(WalletError) as caught:

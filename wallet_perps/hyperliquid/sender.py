@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, Unpack
+from typing import Any, Protocol
 
 from wallet_perps.core.answers import Accepted, Answer, OutcomeUnknown, Rejected
-from wallet_perps.crypto.secp256k1 import address_from_private_key
+from wallet_perps.crypto.secp256k1 import address_from_private_key, sign_digest
 from wallet_perps.hyperliquid.actions import AgentApproval, approve_agent_action
 from wallet_perps.hyperliquid.errors import (
     HttpError,
@@ -41,7 +41,7 @@ from wallet_perps.hyperliquid.errors import (
 from wallet_perps.hyperliquid.exchange_answers import check_statuses
 from wallet_perps.hyperliquid.http import HyperliquidHttp
 from wallet_perps.hyperliquid.nonces import NonceManager
-from wallet_perps.hyperliquid.signing import L1Options, sign_l1_action, sign_user_action
+from wallet_perps.hyperliquid.signing import l1_digest, user_action_digest
 
 __all__ = [
     "ActionSender",
@@ -63,24 +63,26 @@ class L1Signer(Protocol):
     """Whoever signs L1 actions (orders, cancels, leverage) for the account.
 
     ``address`` is the *signer's* address (an agent's, for agent trading): nonces are kept
-    per signer. The account traded is the caller's business.
+    per signer. The account traded is the caller's business. The sender hashes the action
+    (:func:`~wallet_perps.hyperliquid.signing.l1_digest`); the signer signs the 32 bytes,
+    and may refuse an ``is_mainnet`` that is not its network's. So a wallet signs with the
+    key buffers it holds and needs to know nothing of Hyperliquid's encoding.
     """
 
     @property
     def address(self) -> str: ...
 
-    def sign_l1(
-        self, action: Mapping[str, Any], nonce: int, **options: Unpack[L1Options]
-    ) -> Mapping[str, Any]: ...
+    def sign_l1_digest(self, digest: bytes, *, is_mainnet: bool) -> Mapping[str, Any]: ...
 
 
 class UserSigner(Protocol):
-    """Whoever signs user actions (usdSend, withdraw3, approveAgent): the main key."""
+    """Whoever signs user actions (usdSend, withdraw3, approveAgent): the main key. It signs
+    the action's EIP-712 digest (:func:`~wallet_perps.hyperliquid.signing.user_action_digest`)."""
 
     @property
     def address(self) -> str: ...
 
-    def sign_user_action(self, action: Mapping[str, Any]) -> Mapping[str, Any]: ...
+    def sign_user_digest(self, digest: bytes) -> Mapping[str, Any]: ...
 
 
 class KeySigner:
@@ -94,13 +96,11 @@ class KeySigner:
     def address(self) -> str:
         return self._address
 
-    def sign_l1(
-        self, action: Mapping[str, Any], nonce: int, **options: Unpack[L1Options]
-    ) -> Mapping[str, Any]:
-        return sign_l1_action(self._key, action, nonce, **options)
+    def sign_l1_digest(self, digest: bytes, *, is_mainnet: bool) -> Mapping[str, Any]:
+        return sign_digest(self._key, digest)
 
-    def sign_user_action(self, action: Mapping[str, Any]) -> Mapping[str, Any]:
-        return sign_user_action(self._key, action)
+    def sign_user_digest(self, digest: bytes) -> Mapping[str, Any]:
+        return sign_digest(self._key, digest)
 
 
 def classify(exc: VenueError) -> Rejected | OutcomeUnknown:
@@ -145,9 +145,8 @@ class ActionSender:
     ) -> dict[str, Any]:
         """The signed ``/exchange`` body of an L1 action, with a fresh nonce of ``signer``."""
         nonce = self._nonces.next_nonce(signer.address)
-        signature = signer.sign_l1(
-            action, nonce, is_mainnet=self._is_mainnet, expires_after=expires_after
-        )
+        digest = l1_digest(action, nonce, is_mainnet=self._is_mainnet, expires_after=expires_after)
+        signature = signer.sign_l1_digest(digest, is_mainnet=self._is_mainnet)
         return {
             "action": action,
             "nonce": nonce,
@@ -169,7 +168,7 @@ class ActionSender:
             signed, posted = built.signing_action, built.posted_action
         else:
             signed = posted = built
-        signature = signer.sign_user_action(signed)
+        signature = signer.sign_user_digest(user_action_digest(signed))
         return {"action": dict(posted), "nonce": nonce, "signature": dict(signature)}
 
     # ------------------------------------------------------------------ posting

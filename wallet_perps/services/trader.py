@@ -19,7 +19,8 @@ Other choices:
   ``updateLeverage`` only when the plan differs.
 * Outcomes are returned, not raised (:mod:`wallet_perps.services.trader_results` words them).
 * Signing goes through :class:`L1Signer`, so the wallet's approved agent key, the master key
-  or a demo key can be plugged in; the Trader only needs ``address`` and ``sign_l1``.
+  or a demo key can be plugged in; the Trader only needs ``address`` and
+  ``sign_l1_digest``.
 """
 
 from __future__ import annotations

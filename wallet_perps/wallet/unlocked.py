@@ -8,13 +8,11 @@ lock must empty. Every key lives in a ``bytearray`` that is zeroed in place (no 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final, Unpack
+from typing import TYPE_CHECKING, Final
 
 from wallet_perps.core.clock import wall_ms
 from wallet_perps.core.networks import NETWORKS, NetworkName
-from wallet_perps.crypto.secp256k1 import Signature
-from wallet_perps.hyperliquid import signing
+from wallet_perps.crypto.secp256k1 import Signature, sign_digest
 from wallet_perps.wallet.errors import (
     AgentError,
     AgentRequired,
@@ -205,9 +203,10 @@ class UnlockedWallet(SecretHolder):
 
     # ------------------------------------------------------------------ signing
 
-    def sign_user_action(self, action: Mapping[str, Any]) -> Signature:
-        """Sign a user-signed action (approveAgent, usdSend, withdraw3...) with the main key."""
-        return signing.sign_user_action(self._main_key(), action)
+    def sign_user_digest(self, digest: bytes) -> Signature:
+        """Sign a user-signed action's EIP-712 digest (approveAgent, usdSend, withdraw3...)
+        with the main key, read in place from its buffer."""
+        return sign_digest(self._main_key(), digest)
 
     def l1_signer(self, network: NetworkName) -> WalletSigner:
         """What signs L1 actions on ``network``: its agent key, never the main key."""
@@ -258,11 +257,10 @@ class WalletSigner:
     def address(self) -> str:
         return self._wallet.signer_address(self._network)
 
-    def sign_l1(
-        self, action: Mapping[str, Any], nonce: int, **options: Unpack[signing.L1Options]
-    ) -> Signature:
-        """Sign with the agent key; ``is_mainnet`` must match the wallet's network."""
-        if options["is_mainnet"] != NETWORKS[self._network].is_mainnet:
+    def sign_l1_digest(self, digest: bytes, *, is_mainnet: bool) -> Signature:
+        """Sign an L1 action's digest with the agent key; ``is_mainnet`` (what the digest was
+        made for) must match the wallet's network."""
+        if is_mainnet != NETWORKS[self._network].is_mainnet:
             raise AgentError("The session and the wallet disagree about the network.")
         _, key = self._wallet._agent(self._network)
-        return signing.sign_l1_action(key, action, nonce, **options)
+        return sign_digest(key, digest)
