@@ -513,3 +513,16 @@ def test_recent_trades_show_the_newest_rows_that_fit(qtbot: QtBot) -> None:
         assert [row[1].text() for row in shown] == [f"97,{i:03d}" for i in range(expected)]
         last = shown[-1][0]
         assert last.mapTo(trades, last.rect().bottomLeft()).y() < trades.height()
+
+
+def test_a_flat_candle_is_still_drawn(qtbot: QtBot) -> None:
+    """Three trades at one price make a bar with open = high = low = close: a line the chart
+    must draw (its zero-height box made Qt skip it and the chart looked empty)."""
+    from wallet_perps.core.models import Candle
+    from wallet_perps.ui.widgets.candle_chart import CandlesItem
+
+    item = CandlesItem()
+    px = D(97_020)
+    item.set_candles([Candle("BTC", "15m", 0, 899_999, px, px, px, px, D("0.35"), 3)], 900)
+    box = item.boundingRect()
+    assert not box.isEmpty() and box.top() <= 97_020 <= box.bottom()

@@ -124,11 +124,14 @@ class CandlesItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph is unty
         self.lows = np.fromiter((float(c.low) for c in candles), float, len(candles))
         self.highs = np.fromiter((float(c.high) for c in candles), float, len(candles))
         half = self._width / 2
+        low, high = float(self.lows.min()), float(self.highs.max())
         self._rect = QRectF(
             self.xs[0] - self._base - half,
-            float(self.lows.min()),
+            low,
             self.xs[-1] - self.xs[0] + 2 * half,
-            float(self.highs.max() - self.lows.min()),
+            # Never zero: a quiet market's flat bars (open = high = low = close) are lines, and
+            # Qt skips an item whose bounding box has no height, leaving an empty chart.
+            max(high - low, abs(high) * 1e-9, 1e-9),
         )
         self.update()
 
