@@ -404,3 +404,28 @@ def test_available_to_trade_is_one_number_for_the_ticket_and_the_wallet() -> Non
     assert isinstance(error, TicketError), error
     assert error.message == "Not enough available margin: need $3,927.80, have $3,920.00."
     assert isinstance(short("4.77"), OrderPlan)
+
+
+def test_with_a_position_open_the_liquidation_price_reads_now_then_after() -> None:
+    """Adding to, reducing or closing a position moves its liquidation price: the ticket and
+    the review sheet show where it is now and where this order puts it."""
+    from dataclasses import replace
+
+    from wallet_perps.ui.ticket_view import estimate_texts
+
+    held = replace(_btc_long(10), liquidation_px=D("90000"))
+    acct = account("300", (held,))  # $1,000 long on $300: a $500 add has a liquidation price
+    deep = book(sz="1")
+    add = plan_of(validate_ticket(Ticket("BTC", TicketSide.LONG, D(500)), BTC, ctx(), deep, acct))
+    assert add.liquidation_before == D(90000) and add.liquidation_px is not None
+    now, after = estimate_texts(add)["liquidation"].split(" → ")
+    assert now == "$90,000" and after.startswith("$")
+    close = Ticket("BTC", TicketSide.SHORT, D("0.01"), unit=AmountUnit.COIN, reduce_only=True)
+    closing = plan_of(validate_ticket(close, BTC, ctx(), deep, acct))
+    assert estimate_texts(closing)["liquidation"] == "$90,000 → closed"
+    # No position: one price (or none), as before; no account: nothing claimed.
+    fresh = plan_of(
+        validate_ticket(Ticket("BTC", TicketSide.LONG, D(500)), BTC, ctx(), deep, account())
+    )
+    assert fresh.liquidation_before is None and " → " not in estimate_texts(fresh)["liquidation"]
+    assert estimate_texts(fresh, account_known=False)["liquidation"] == "— (unlock your wallet)"

@@ -393,6 +393,7 @@ def validate_ticket(
         position_before=before,
         position_after=after,
         liquidation_px=liquidation,
+        liquidation_before=position.liquidation_px if position is not None and before else None,
         margin_required=replay.opening_margin,
         margin_check=margin_check,
         available_margin=available,

@@ -147,6 +147,9 @@ class OrderPlan:
     max_slippage_pct: Decimal | None
     take_profit: TpslLeg | None = None
     stop_loss: TpslLeg | None = None
+    #: The open position's liquidation price now, as the venue reports it (None: no position,
+    #: or none that any price liquidates), so the ticket can show it beside ``liquidation_px``.
+    liquidation_before: Decimal | None = None
     warnings: tuple[str, ...] = field(default=())
     #: Surprises the user must see before this is sent, even with reviews turned off: the
     #: order re-sets an open position's leverage, or a TP/SL trigger is far from the mark.

@@ -42,7 +42,8 @@ ESTIMATES: tuple[tuple[str, str, str], ...] = (
         "liquidation",
         "Liquidation price",
         "If the mark price reaches this, the venue closes the position and the margin "
-        "behind it is lost. Estimated for the position after this order.",
+        "behind it is lost. Estimated for the position after this order; with a position "
+        "open, its price now comes first (now → after).",
     ),
     ("margin", "Margin required", "Collateral this order locks up: its value / leverage."),
     ("fee", "Fee", "Trading fee the venue charges for the expected fills."),
@@ -249,6 +250,11 @@ def room_tip(
 # -------------------------------------------------------------------------- the estimates
 
 
+def _liquidation_text(price: Decimal | None) -> str:
+    """A liquidation price as quoted, or "none" when no price would liquidate."""
+    return format_price(significant(price)) if price is not None and price > 0 else "none"
+
+
 def estimate_texts(plan: OrderPlan, *, account_known: bool = True) -> dict[str, str]:
     """The text of every :data:`ESTIMATES` row for ``plan``.
 
@@ -256,13 +262,14 @@ def estimate_texts(plan: OrderPlan, *, account_known: bool = True) -> dict[str, 
     are character for character the numbers they were shown.
     """
     size = f"{format_size(plan.size)} {plan.coin}"
-    liq = plan.liquidation_px
     if not account_known:
         liquidation = "— (unlock your wallet)"
-    elif liq is not None and liq > 0:
-        liquidation = format_price(significant(liq))
+    elif plan.position_before:  # the open position's price now, then after this order
+        after = _liquidation_text(plan.liquidation_px) if plan.position_after else "closed"
+        liquidation = f"{_liquidation_text(plan.liquidation_before)} → {after}"
     else:
-        liquidation = "none (fully backed)"
+        after = _liquidation_text(plan.liquidation_px)
+        liquidation = "none (fully backed)" if after == "none" else after
     funding = plan.funding_per_hour
     verb = "you pay" if funding < 0 else "you receive"
     slip = plan.max_slippage_pct
