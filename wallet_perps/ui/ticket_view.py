@@ -250,9 +250,9 @@ def room_tip(
 # -------------------------------------------------------------------------- the estimates
 
 
-def _liquidation_text(price: Decimal | None) -> str:
-    """A liquidation price as quoted, or "none" when no price would liquidate."""
-    return format_price(significant(price)) if price is not None and price > 0 else "none"
+def _liquidation_text(price: Decimal | None, none: str = "none") -> str:
+    """A liquidation price as quoted, or ``none`` when no price would liquidate."""
+    return format_price(significant(price)) if price is not None and price > 0 else none
 
 
 def estimate_texts(plan: OrderPlan, *, account_known: bool = True) -> dict[str, str]:
@@ -268,8 +268,7 @@ def estimate_texts(plan: OrderPlan, *, account_known: bool = True) -> dict[str, 
         after = _liquidation_text(plan.liquidation_px) if plan.position_after else "closed"
         liquidation = f"{_liquidation_text(plan.liquidation_before)} → {after}"
     else:
-        after = _liquidation_text(plan.liquidation_px)
-        liquidation = "none (fully backed)" if after == "none" else after
+        liquidation = _liquidation_text(plan.liquidation_px, none="none (fully backed)")
     funding = plan.funding_per_hour
     verb = "you pay" if funding < 0 else "you receive"
     slip = plan.max_slippage_pct

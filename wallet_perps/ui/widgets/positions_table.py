@@ -171,11 +171,13 @@ class PositionRow(QFrame):
         layout.addLayout(head)
 
         grid = QGridLayout()
+        self._captions: list[QLabel] = []
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(2)
         for column, (key, caption) in enumerate(self.COLUMNS):
             tip = _TIPS[key]
             name = QLabel(caption)
+            self._captions.append(name)
             name.setProperty("muted", True)
             name.setToolTip(tip)
             value = QLabel("—")
@@ -251,18 +253,15 @@ class PositionRow(QFrame):
             "margin": self.labels["mode"].sizeHint().width(),
             "funding": self.labels["funding_word"].sizeHint().width(),
         }
-        widths = []
-        for column, (key, _caption) in enumerate(self.COLUMNS):
-            name = self._grid.itemAtPosition(0, column)
-            widths.append(
-                max(
-                    self.WIDE_COLUMNS.get(key, self.COLUMN_WIDTH),
-                    name.sizeHint().width() if name is not None else 0,
-                    self.labels[key].sizeHint().width(),
-                    second_line.get(key, 0),
-                )
+        return [
+            max(
+                self.WIDE_COLUMNS.get(key, self.COLUMN_WIDTH),
+                name.sizeHint().width(),
+                self.labels[key].sizeHint().width(),
+                second_line.get(key, 0),
             )
-        return widths
+            for name, (key, _caption) in zip(self._captions, self.COLUMNS, strict=True)
+        ]
 
     def set_column_widths(self, widths: Iterable[int]) -> None:
         """Line this card's columns up with the other cards' (the table's widest needs)."""
